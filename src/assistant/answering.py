@@ -1,0 +1,284 @@
+"""Grounded extractive answering: quote the sentences that answer, or refuse.
+
+For each sentence of the retrieved passages we measure how much of the question it covers
+(IDF-weighted question terms, counting a place as covered when the article is about it)
+and how close it is in meaning (e5 cosine, vectors precomputed at index time). A sentence
+may only answer if it also satisfies the question's hard constraints:
+
+* the places it names (a Vietnamese locality must be the sentence's or the article's);
+* the numbers and years it names ("năm 2019") must appear in the sentence or a neighbour;
+* the kind of answer it asks for: a date for "khi nào", a number for "bao nhiêu", a name
+  for "ai".
+
+When no sentence passes, the answer is the refusal, never a loosely related quote. When the
+chosen sentences come from articles of different dates, each is labelled with its date,
+newest first, because figures change over time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .documents import Answer, Citation, Document, ScoredChunk
+from .embedding import VectorEmbeddings
+from .index import LoadedIndex
+from .retrieval import Query, Retriever
+from .vietnamese import fold, index_terms, looks_english, normalize
+
+REFUSAL = "Không tìm thấy thông tin này trong các bài viết."
+
+# Words that shape a question but say nothing about its topic.
+QUESTION_WORDS = frozenset(
+    "bao nhiêu mấy nào gì ai đâu sao khi thế kể tên liệt kê hãy cho biết là những các được có "
+    "năm_nào ngày_nào khi_nào vị người gồm đã đang hiện bằng câu so_với hơn lớn_hơn".split()
+)
+_NUMBER_WORDS = r"(một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|trăm|nghìn|ngàn|triệu|tỷ|[IVX]{1,4})"
+_HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b")
+_DAY_DATE = re.compile(r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\bngày \d{1,2} tháng \d{1,2}")
+_MONTH_DATE = re.compile(r"\b\d{1,2}/\d{4}\b|\btháng \d{1,2}|\b\d{1,2}/\d{1,2}/\d{4}\b")
+_YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
+_NAME = re.compile(r"\b([A-ZĐÀ-Ỹ][a-zà-ỹđ]+)(\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){1,3}\b")
+_Q_NUMBERS = re.compile(r"\d+(?:[.,/]\d+)*")
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    variants: tuple[str, ...]  # folded, lower-case
+    vietnamese: bool
+
+
+@lru_cache(maxsize=1)
+def places() -> tuple[Place, ...]:
+    from importlib.resources import files
+
+    text = files("assistant").joinpath("data/places.txt").read_text(encoding="utf-8")
+    out, vietnamese = [], True
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        names = [normalize(n.strip()) for n in line.split("=")]
+        if names[0] == "Việt Nam":
+            vietnamese = False  # the file lists Vietnamese localities first, then the world
+        out.append(Place(names[0], tuple(fold(n).lower() for n in names), vietnamese))
+    return tuple(out)
+
+
+def _contains(haystack_folded: str, needle_folded: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(needle_folded) + r"(?!\w)", haystack_folded) is not None
+
+
+@dataclass
+class Analysis:
+    terms: dict[str, float]  # question term -> IDF weight
+    places: list[Place]
+    numbers: list[str]
+    expects: str | None  # "day", "month", "year", "date", "number", "person" or None
+    listing: bool
+    english: bool
+
+    @property
+    def comparison(self) -> bool:
+        return sum(p.vietnamese for p in self.places) >= 2
+
+
+def analyse(query: Query, retriever: Retriever) -> Analysis:
+    text = query.dense_text
+    low = text.lower()
+    folded = fold(low)
+    found: list[Place] = []
+    for place in places():
+        if any(_contains(folded, v) for v in place.variants):
+            # "Hà Nội" inside "Thành phố Hồ Chí Minh"-like overlaps: keep the longer match
+            found.append(place)
+    found = [p for p in found if not any(p is not q and p.variants[0] in q.variants[0] for q in found)]
+    expects = None
+    if re.search(r"ngày nào|ngày bao nhiêu|ngày tháng|what date|which day", low):
+        expects = "day"
+    elif re.search(r"tháng nào|tháng mấy", low):
+        expects = "month"
+    elif re.search(r"năm nào|năm bao nhiêu|what year|which year", low):
+        expects = "year"
+    elif re.search(r"khi nào|bao giờ|lúc nào|thời điểm nào|từ khi|\bwhen\b", low):
+        expects = "date"
+    elif re.search(r"bao nhiêu|\bmấy\b|how many|how much|tỷ lệ|phần trăm", low):
+        expects = "number"
+    elif re.search(r"^ai\b|\bai\b|người nào|vị .*nào|\bwho\b", low):
+        expects = "person"
+    listing = bool(re.search(r"những .*nào|kể tên|liệt kê|\bgồm\b|các .* nào|\bwhich\b|\blist\b", low))
+    bm25 = retriever.bm25 if query.accented else retriever.bm25_folded
+    raw_terms = index_terms(text if query.accented else query.text, folded=not query.accented)
+    skip = {fold(w) for w in QUESTION_WORDS} | QUESTION_WORDS
+    terms = {t: bm25.idf(t) for t in raw_terms if "_" not in t and t not in skip}
+    numbers = [n for n in _Q_NUMBERS.findall(text) if len(n) >= 2 or "/" in n]
+    return Analysis(terms, found, numbers, expects, listing, looks_english(query.text))
+
+
+@dataclass
+class Candidate:
+    sent: int  # index into LoadedIndex.sentences
+    doc: Document
+    start: int
+    end: int
+    text: str
+    hit: ScoredChunk
+    hit_rank: int
+    coverage: float = 0.0
+    dense: float = 0.0
+    score: float = 0.0
+    passes: bool = False
+    why: list[str] = field(default_factory=list)
+
+
+class ExtractiveAnswerer:
+    """Composes a cited answer from retrieved sentences, or refuses."""
+
+    name = "extractive"
+
+    def __init__(self, index: LoadedIndex, retriever: Retriever, embedder: VectorEmbeddings,
+                 max_sentences: int = 3, min_coverage: float = 0.6, min_dense: float = 0.9) -> None:
+        self.index = index
+        self.retriever = retriever
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.min_coverage = min_coverage
+        self.min_dense = min_dense
+        self._by_doc: dict[str, list[int]] = {}
+        for i, s in enumerate(index.sentences):
+            self._by_doc.setdefault(s.doc_id, []).append(i)
+
+    # -- candidates ---------------------------------------------------------------------
+    def candidates(self, hits: list[ScoredChunk]) -> list[Candidate]:
+        seen: set[int] = set()
+        out = []
+        for rank, hit in enumerate(hits, start=1):
+            c = hit.chunk
+            doc = self.index.documents[c.doc_id]
+            for si in self._by_doc.get(c.doc_id, []):
+                s = self.index.sentences[si]
+                if s.start >= c.start and s.end <= c.end and si not in seen:
+                    seen.add(si)
+                    out.append(Candidate(si, doc, s.start, s.end, doc.text[s.start : s.end], hit, rank))
+        return out
+
+    def _window(self, cand: Candidate) -> str:
+        ids = self._by_doc[cand.doc.doc_id]
+        pos = ids.index(cand.sent)
+        lo, hi = ids[max(0, pos - 1)], ids[min(len(ids) - 1, pos + 1)]
+        s_lo, s_hi = self.index.sentences[lo], self.index.sentences[hi]
+        return cand.doc.text[s_lo.start : s_hi.end]
+
+    @staticmethod
+    def _about(doc: Document) -> str:
+        about = doc.title
+        if len(doc.localities) == 1:
+            about += " " + doc.localities[0]
+        return fold(about).lower()
+
+    def _judge(self, cand: Candidate, a: Analysis, accented: bool, qvec: np.ndarray) -> None:
+        window = self._window(cand)
+        sent_f, win_f, about_f = fold(cand.text).lower(), fold(window).lower(), self._about(cand.doc)
+        # places
+        sat = [p for p in a.places if any(_contains(win_f, v) or _contains(about_f, v) for v in p.variants)]
+        vn = [p for p in a.places if p.vietnamese]
+        if vn:
+            ok_vn = any(p in sat for p in vn) if a.comparison else all(p in sat for p in vn)
+            if not ok_vn:
+                cand.why.append("place")
+        other = [p for p in a.places if not p.vietnamese]
+        if other and not any(p in sat for p in other):
+            cand.why.append("place")
+        # numbers
+        present = [n for n in a.numbers if re.search(r"(?<![\d.,])" + re.escape(n) + r"(?![\d])", window)]
+        if a.numbers and (not present if a.comparison else len(present) < len(a.numbers)):
+            cand.why.append("number")
+        # kind of answer
+        checks = {
+            "day": _DAY_DATE, "month": _MONTH_DATE, "year": _YEAR,
+            "date": re.compile(f"{_DAY_DATE.pattern}|{_MONTH_DATE.pattern}|{_YEAR.pattern}"),
+            "number": _HAS_NUMBER, "person": _NAME,
+        }
+        if a.expects and not checks[a.expects].search(cand.text):
+            cand.why.append(a.expects)
+        # coverage: question terms found in the sentence; a satisfied place counts as found
+        sent_terms = set(index_terms(cand.text, folded=not accented))
+        place_terms = set()
+        for p in sat:
+            place_terms.update(index_terms(p.name, folded=not accented))
+        total = sum(a.terms.values()) or 1.0
+        got = sum(w for t, w in a.terms.items() if t in sent_terms or t in place_terms or t in sent_f.split())
+        cand.coverage = got / total
+        cand.dense = float(self.index.sentence_vectors[cand.sent] @ qvec)
+        cand.score = cand.coverage + 2.0 * (cand.dense - 0.8) + 0.02 / cand.hit_rank
+        relevant = cand.dense >= self.min_dense or (not a.english and cand.coverage >= self.min_coverage)
+        if a.english:
+            relevant = cand.dense >= self.min_dense - 0.04
+        if not relevant:
+            cand.why.append("coverage")
+        cand.passes = not cand.why
+
+    # -- answer -------------------------------------------------------------------------
+    def select(self, cands: list[Candidate], a: Analysis) -> list[Candidate]:
+        ok = sorted((c for c in cands if c.passes), key=lambda c: -c.score)
+        if not ok:
+            return []
+        best = ok[0]
+        limit = self.max_sentences + (1 if a.listing or a.comparison else 0)
+        chosen = [best]
+        for c in ok[1:]:
+            if len(chosen) >= limit:
+                break
+            close = c.score >= best.score - 0.25
+            new_doc = all(c.doc.doc_id != x.doc.doc_id for x in chosen)
+            if close and (new_doc or a.listing or c.score >= best.score - 0.12):
+                chosen.append(c)
+        return chosen
+
+    def answer(self, question: str, k: int = 5) -> Answer:
+        t0 = time.perf_counter()
+        query = self.retriever.prepare(question)
+        qvec = self.embedder.query(query.dense_text)
+        hits = self.retriever.search(query, k, vector=qvec)
+        t1 = time.perf_counter()
+        a = analyse(query, self.retriever)
+        cands = self.candidates(hits)
+        for c in cands:
+            self._judge(c, a, query.accented, qvec)
+        chosen = self.select(cands, a)
+        text, citations = compose(chosen, a)
+        t2 = time.perf_counter()
+        timings = {"retrieval": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
+        return Answer(question=question, text=text, refused=not chosen, citations=tuple(citations), timings_ms=timings)
+
+
+def _numbers_of(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:[.,]\d+)?", text))
+
+
+def compose(chosen: list[Candidate], a: Analysis) -> tuple[str, list[Citation]]:
+    if not chosen:
+        return REFUSAL, []
+    docs = {c.doc.doc_id for c in chosen}
+    dated = len(docs) > 1 and len({c.doc.date_sort for c in chosen}) > 1
+    if dated:  # newest article first: figures change over time
+        chosen = sorted(chosen, key=lambda c: (c.doc.date_sort or "0000", -c.score), reverse=True)
+    citations = []
+    parts = []
+    for n, c in enumerate(chosen, start=1):
+        citations.append(
+            Citation(n=n, doc_id=c.doc.doc_id, title=c.doc.title, date=c.doc.date_label, quote=c.text,
+                     passage=c.hit.chunk.text, chunk_id=c.hit.chunk.chunk_id, start=c.start, end=c.end,
+                     outlet=c.doc.outlet, url=c.doc.url)
+        )
+        parts.append(f"- Theo bài {c.doc.date_label}: {c.text} [{n}]" if dated else f"{c.text} [{n}]")
+    if dated:
+        conflict = a.expects == "number" and len({frozenset(_numbers_of(c.text)) for c in chosen}) > 1
+        head = ("Số liệu khác nhau tùy thời điểm của bài viết (mới nhất trước):" if conflict
+                else "Các bài viết (mới nhất trước) cho biết:")
+        return head + "\n" + "\n".join(parts), citations
+    return " ".join(parts), citations

@@ -1,0 +1,218 @@
+"""The ``assistant`` command: thin wrappers that parse, call one library function, print.
+
+Every command takes ``--corpus DIR`` and ``--index DIR`` after its name. Errors the library
+expects (AssistantError) print as one line plus a hint and exit 1; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import Settings, field_help, load_settings
+from .errors import AssistantError, QuestionError
+
+HELP = field_help()
+
+
+def common_options(fn: Callable) -> Callable:
+    @click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help=HELP["corpus_dir"])
+    @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=HELP["index_dir"])
+    @click.option("--embedder", help=HELP["embedder"])
+    @click.option("--debug", is_flag=True, default=None, help=HELP["debug"])
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> Any:
+        keys = ("corpus_dir", "index_dir", "embedder", "debug")
+        overrides = {k: kwargs.pop(k) for k in keys}
+        debug = bool(overrides.get("debug"))
+        try:
+            settings = load_settings(**overrides)
+            debug = settings.debug
+            return fn(settings, **kwargs)
+        except AssistantError as exc:
+            if debug:
+                raise
+            hint = f" ({exc.hint})" if exc.hint else ""
+            click.echo(f"Error: {exc}{hint}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; the previous index is unchanged.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="assistant")
+def main() -> None:
+    """Cited answers in Vietnamese over news articles on provincial foreign affairs.
+
+    \b
+    Typical use:
+      assistant index                      # build or update index/ from corpus/
+      assistant ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
+      assistant search "kiều bào Hải Phòng" --k 3 --json
+    """
+
+
+@main.command()
+@common_options
+@click.option("--rebuild", is_flag=True, help="Ignore the existing index and embed everything again.")
+@click.option("--faiss-index", type=click.Choice(["flat", "hnsw", "ivf"]), help=HELP["faiss_index"])
+def index(settings: Settings, rebuild: bool, faiss_index: str | None) -> None:
+    """Build or update the index from the corpus folder.
+
+    Only new or changed articles are embedded again; removed articles drop out. A file that
+    cannot be read is named and skipped; the others are still indexed. The previous index
+    stays usable until the new one is complete.
+
+    \b
+    Example:
+      assistant index --corpus corpus --index index
+    """
+    from .index import build_index
+
+    settings = settings.with_overrides(faiss_index=faiss_index)
+    click.echo(f"Đang lập chỉ mục {settings.corpus_dir} -> {settings.index_dir} ...", err=True)
+    report = build_index(settings, rebuild=rebuild, show_progress=sys.stderr.isatty() or True)
+    for s in report.skipped:
+        click.echo(f"Warning: skipped {s.path}: {s.reason}", err=True)
+    what = "Built" if report.rebuilt else "Updated"
+    changes = []
+    for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        if ids:
+            changes.append(f"{label}: {', '.join(ids)}")
+    click.echo(
+        f"{what} index: {report.documents} articles, {report.chunks} chunks; "
+        f"embedded {report.embedded}, reused {report.reused} in {report.seconds:.1f}s"
+        + (f" ({'; '.join(changes)})" if changes else "")
+    )
+
+
+def _questions(question: str | None, questions_file: Path | None) -> list[str]:
+    if questions_file is not None:
+        try:
+            lines = questions_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QuestionError(f"cannot read questions file {questions_file}: {exc}") from exc
+        return [q for q in (ln.strip() for ln in lines) if q]
+    if question is None:
+        raise QuestionError("no question given", hint='assistant ask "câu hỏi" or --questions FILE')
+    return [question]
+
+
+def _open(settings: Settings):
+    from .pipeline import Assistant
+
+    return Assistant.open(settings)
+
+
+def _emit_jsonl(obj: dict) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("question", required=False)
+@common_options
+@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: question and results.")
+@click.option("--questions", "questions_file", type=click.Path(path_type=Path),
+              help="File with one question per line; prints one JSON object per line.")
+def search(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None) -> None:
+    """Show the passages that best match QUESTION (no answer).
+
+    \b
+    Example:
+      assistant search "So Ngoai vu Ha Noi thanh lap nam nao" --k 3
+    """
+    qs = _questions(question, questions_file)
+    assistant = _open(settings)
+    for q in qs:
+        try:
+            hits, timings = assistant.search(q, k)
+        except QuestionError as exc:
+            if questions_file is None:
+                raise
+            _emit_jsonl({"question": q, "error": str(exc)})
+            continue
+        results = [
+            {"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
+             "title": h.chunk.title, "date": h.chunk.date_label, "start": h.chunk.start, "end": h.chunk.end,
+             "text": h.chunk.text}
+            for h in hits
+        ]
+        if as_json or questions_file is not None:
+            _emit_jsonl({"question": q, "results": results, "timings_ms": {k_: round(v, 1) for k_, v in timings.items()}})
+            continue
+        for i, r in enumerate(results, start=1):
+            click.echo(f"[{i}] {r['title']} — {r['date']} ({r['doc_id']}, score {r['score']:.4f})")
+            click.echo("    " + r["text"].replace("\n", "\n    ") + "\n")
+
+
+def print_answer(answer: Any) -> None:
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nNguồn:")
+        for c in answer.citations:
+            where = ", ".join(x for x in (c.outlet, c.url) if x)
+            click.echo(f"[{c.n}] {c.title} — {c.date}" + (f" — {where}" if where else "") + f" ({c.doc_id})")
+            click.echo(f"    «{c.quote}»")
+
+
+@main.command()
+@click.argument("question", required=False)
+@common_options
+@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: answer, refused, citations, timings_ms.")
+@click.option("--questions", "questions_file", type=click.Path(path_type=Path),
+              help="File with one question per line; prints one JSON object per line.")
+def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None) -> None:
+    """Answer QUESTION in Vietnamese, citing the exact sentences it comes from.
+
+    When the articles do not hold the answer it says so instead of guessing.
+
+    \b
+    Example:
+      assistant ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
+      assistant ask --questions questions.txt > answers.jsonl
+    """
+    qs = _questions(question, questions_file)
+    assistant = _open(settings)
+    for q in qs:
+        try:
+            answer = assistant.ask(q, k)
+        except QuestionError as exc:
+            if questions_file is None:
+                raise
+            _emit_jsonl({"question": q, "error": str(exc)})
+            continue
+        if as_json or questions_file is not None:
+            _emit_jsonl(answer.to_dict())
+        else:
+            print_answer(answer)
+
+
+@main.command("config")
+@common_options
+def config_cmd(settings: Settings) -> None:
+    """Show the effective settings and where each can be set.
+
+    Precedence: defaults < [tool.assistant] in ./pyproject.toml (or the TOML file named by
+    ASSISTANT_CONFIG) < ASSISTANT_<NAME> environment variables < command-line flags.
+    """
+    from dataclasses import fields
+
+    for f in fields(settings):
+        click.echo(f"{f.name} = {getattr(settings, f.name)!s}    # ASSISTANT_{f.name.upper()}: {HELP[f.name]}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

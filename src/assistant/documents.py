@@ -1,0 +1,101 @@
+"""The records that flow between stages: frozen dataclasses with no third-party imports.
+
+Document -> Chunk -> ScoredChunk -> Citation / Answer. Offsets are always into the
+*cleaned* text of the document (``Document.text``), which the index stores verbatim, so a
+citation can be checked by slicing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str  # corpus file name without its extension
+    title: str
+    text: str  # cleaned text (NFC, one tone convention, boilerplate removed)
+    path: str = ""
+    date: str | None = None  # ISO, possibly partial: "2025-04-27", "2016", "2019"
+    date_label: str = "không ghi ngày"  # what a reader sees: "27/04/2025", "sau 2020"
+    date_sort: str = ""  # sortable key; undated articles use their best lower bound
+    outlet: str = ""
+    url: str = ""
+    localities: tuple[str, ...] = ()
+    content_hash: str = ""  # of the raw file bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["localities"] = list(self.localities)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Document":
+        return cls(**{**d, "localities": tuple(d.get("localities", ()))})
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str  # content hash: stable across rebuilds while the text is unchanged
+    doc_id: str
+    title: str
+    date_label: str
+    start: int  # character offsets into Document.text
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Chunk":
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    chunk: Chunk
+    score: float  # fused score; higher is better
+    dense_rank: int | None = None  # 1-based rank in each list it came from
+    bm25_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    date: str  # the date label a reader sees
+    quote: str  # the exact sentence, sliced from the cleaned text
+    passage: str  # the chunk it came from
+    chunk_id: str = ""
+    start: int = 0  # offsets of the quote in the cleaned document text
+    end: int = 0
+    outlet: str = ""
+    url: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    backend: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "notices": list(self.notices),
+            "backend": self.backend,
+        }

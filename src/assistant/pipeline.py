@@ -1,0 +1,58 @@
+"""The one object the CLI, the chat UI and the evaluation share: load once, ask many.
+
+``Assistant.open(settings)`` loads the embedder and the index (refusing an index built with
+other settings); ``search`` returns passages, ``ask`` returns a cited Answer. Questions are
+validated here, so every front end rejects an empty or over-long question the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .answering import ExtractiveAnswerer
+from .config import Settings
+from .documents import Answer, ScoredChunk
+from .embedding import VectorEmbeddings, make_embedder
+from .errors import QuestionError
+from .index import LoadedIndex, load_index
+from .retrieval import Retriever
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    q = (question or "").strip()
+    if not q:
+        raise QuestionError("the question is empty", hint="type a question, e.g. \"Sở Ngoại vụ Hà Nội thành lập khi nào?\"")
+    if len(q) > max_chars:
+        raise QuestionError(
+            f"the question is {len(q)} characters long; the limit is {max_chars}",
+            hint="ask a shorter question (or raise max_question_chars)",
+        )
+    return q
+
+
+@dataclass
+class Assistant:
+    settings: Settings
+    embedder: VectorEmbeddings
+    index: LoadedIndex
+    retriever: Retriever
+    answerer: ExtractiveAnswerer
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None, mode: str = "hybrid") -> "Assistant":
+        index = load_index(settings)  # cheap checks first: no model load for a missing index
+        embedder = embedder or make_embedder(settings.embedder)
+        retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=mode)
+        answerer = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
+        return cls(settings, embedder, index, retriever, answerer)
+
+    def search(self, question: str, k: int | None = None) -> tuple[list[ScoredChunk], dict[str, float]]:
+        q = validate_question(question, self.settings.max_question_chars)
+        t0 = time.perf_counter()
+        hits = self.retriever.search(q, k or self.settings.k)
+        return hits, {"retrieval": (time.perf_counter() - t0) * 1000}
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        q = validate_question(question, self.settings.max_question_chars)
+        return self.answerer.answer(q, k or self.settings.k)

@@ -1,0 +1,206 @@
+"""Question -> ScoredChunks: dense FAISS + BM25 over segmented Vietnamese, fused by RRF.
+
+Questions typed without diacritics ("so ngoai vu ha noi") are handled twice over: BM25
+also runs on a diacritic-free copy of the corpus, and the dense query gets its diacritics
+restored from the corpus's own syllable statistics (a bigram Viterbi), because the e5
+model reads "Hà Nội" far better than "Ha Noi". Near-duplicate chunks are returned once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .documents import ScoredChunk
+from .embedding import VectorEmbeddings
+from .index import LoadedIndex, faiss_search
+from .vietnamese import ENGLISH_WORDS, fold, has_diacritics, index_terms, normalize, words
+
+
+# --- diacritic restoration -----------------------------------------------------------------
+class DiacriticRestorer:
+    """Puts diacritics back on unaccented words using the corpus's syllable bigrams."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.unigrams: Counter[str] = Counter()
+        self.bigrams: Counter[tuple[str, str]] = Counter()
+        self.forms: dict[str, set[str]] = defaultdict(set)
+        for text in texts:
+            for line in text.splitlines():
+                toks = [w.lower() for w in words(line)]
+                self.unigrams.update(toks)
+                self.bigrams.update(zip(toks, toks[1:]))
+                for t in toks:
+                    self.forms[fold(t)].add(t)
+        self._add_seeds()
+
+    def _add_seeds(self) -> None:
+        """General Vietnamese statistics, so question words ("bao nhiêu") restore too."""
+        from importlib.resources import files
+
+        data = files("assistant").joinpath("data")
+        for line in data.joinpath("phrases.txt").read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                toks = [w.lower() for w in words(line)]
+                self.unigrams.update({t: 20 for t in toks})
+                self.bigrams.update({b: 20 for b in zip(toks, toks[1:])})
+                for t in toks:
+                    self.forms[fold(t)].add(t)
+        for line in data.joinpath("bigrams.tsv").read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                a, b, n = line.split("\t")
+                self.bigrams[(a, b)] += int(n)
+                self.unigrams[a] += int(n)
+                self.forms[fold(a)].add(a)
+                self.forms[fold(b)].add(b)
+
+    def restore(self, text: str) -> str:
+        toks = words(text)
+        if not toks or sum(has_diacritics(t) for t in toks) > len(toks) * 0.2:
+            return text  # the user typed diacritics: trust them
+        options = [
+            [t.lower()] if t.lower() in ENGLISH_WORDS else sorted(self.forms.get(fold(t.lower()), set()) | {t.lower()})
+            for t in toks
+        ]
+        # Viterbi over the choices; score = bigram evidence + a little unigram prior
+        best = {o: (math.log(self.unigrams[o] + 1) * 0.5, [o]) for o in options[0]}
+        for opts in options[1:]:
+            nxt = {}
+            for o in opts:
+                prior = math.log(self.unigrams[o] + 1) * 0.5
+                score, path = max(
+                    ((s + 2.0 * math.log(self.bigrams[(p[-1], o)] + 0.05) + prior, p) for s, p in best.values()),
+                    key=lambda x: x[0],
+                )
+                nxt[o] = (score, path + [o])
+            best = nxt
+        chosen = max(best.values(), key=lambda x: x[0])[1]
+        out, pos = [], 0
+        for tok, new in zip(toks, chosen):
+            i = text.index(tok, pos)
+            out.append(text[pos:i])
+            out.append(_match_case(tok, new))
+            pos = i + len(tok)
+        out.append(text[pos:])
+        return "".join(out)
+
+
+def _match_case(original: str, new: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return new.upper()
+    if original[:1].isupper():
+        return new[:1].upper() + new[1:]
+    return new
+
+
+# --- BM25 -----------------------------------------------------------------------------------
+class BM25:
+    def __init__(self, corpus_terms: list[list[str]]) -> None:
+        import bm25s
+
+        self._model = bm25s.BM25()
+        self._n = len(corpus_terms)
+        # subtle: bm25s drops empty documents from its vocabulary maths; a placeholder
+        # term keeps row numbers aligned with chunk numbers.
+        self._model.index([t or ["∅"] for t in corpus_terms], show_progress=False)
+        self.df: Counter[str] = Counter()
+        for t in corpus_terms:
+            self.df.update(set(t))
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + (self._n - self.df[term] + 0.5) / (self.df[term] + 0.5))
+
+    def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
+        known = [t for t in query_terms if t in self._model.vocab_dict]
+        if not known or self._n == 0:
+            return []
+        scores = self._model.get_scores(known)
+        order = np.argsort(-scores)[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+# --- fusion and dedup ------------------------------------------------------------------------
+def rrf(rankings: list[list[int]], k: int = 60, weights: list[float] | None = None) -> dict[int, float]:
+    fused: dict[int, float] = defaultdict(float)
+    for r, ranking in enumerate(rankings):
+        w = weights[r] if weights else 1.0
+        for rank, idx in enumerate(ranking, start=1):
+            fused[idx] += w / (k + rank)
+    return fused
+
+
+def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    toks = [fold(w.lower()) for w in words(text)]
+    return {tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1))}
+
+
+def near_duplicate(a: set, b: set, threshold: float = 0.8) -> bool:
+    if not a or not b:
+        return False
+    return len(a & b) / len(a | b) >= threshold
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # as asked, normalised
+    dense_text: str  # with diacritics restored when the user typed none
+    accented: bool  # did the user type diacritics?
+
+
+class Retriever:
+    """Hybrid retrieval over a loaded index. ``mode`` is "hybrid", "dense" or "bm25"."""
+
+    def __init__(self, index: LoadedIndex, embedder: VectorEmbeddings, *, candidates: int = 30, rrf_k: int = 60,
+                 mode: str = "hybrid") -> None:
+        self.index = index
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.mode = mode
+        self.bm25 = BM25(index.terms)
+        self.bm25_folded = BM25(index.fterms)
+        self.restorer = DiacriticRestorer([d.text for d in index.documents.values()])
+        self._shingles = [_shingles(c.text) for c in index.chunks]
+
+    def prepare(self, question: str) -> Query:
+        text = normalize(question.strip())
+        accented = has_diacritics(text) or not re.search(r"[A-Za-z]", text)
+        dense_text = text if accented else self.restorer.restore(text)
+        return Query(text=text, dense_text=dense_text, accented=accented)
+
+    def dense(self, query: Query, k: int, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
+        vec = self.embedder.query(query.dense_text) if vector is None else vector
+        return faiss_search(self.index.faiss, vec, k)
+
+    def lexical(self, query: Query, k: int) -> list[list[tuple[int, float]]]:
+        lists = [self.bm25.search(index_terms(query.dense_text), k)]
+        if not query.accented:
+            lists.append(self.bm25_folded.search(index_terms(query.text, folded=True), k))
+        return lists
+
+    def search(self, question: str | Query, k: int = 5, vector: np.ndarray | None = None) -> list[ScoredChunk]:
+        query = question if isinstance(question, Query) else self.prepare(question)
+        n = max(self.candidates, k * 3)
+        dense = self.dense(query, n, vector) if self.mode in ("hybrid", "dense") else []
+        lexical = self.lexical(query, n) if self.mode in ("hybrid", "bm25") else []
+        rankings = [[i for i, _ in dense]] + [[i for i, _ in lst] for lst in lexical]
+        fused = rrf([r for r in rankings if r], self.rrf_k)
+        dense_rank = {i: r for r, (i, _) in enumerate(dense, start=1)}
+        bm25_rank: dict[int, int] = {}
+        for lst in lexical:
+            for r, (i, _) in enumerate(lst, start=1):
+                bm25_rank[i] = min(r, bm25_rank.get(i, r))
+        results: list[ScoredChunk] = []
+        kept: list[int] = []
+        for idx, score in sorted(fused.items(), key=lambda x: -x[1]):
+            if any(near_duplicate(self._shingles[idx], self._shingles[j]) for j in kept):
+                continue
+            kept.append(idx)
+            results.append(ScoredChunk(self.index.chunks[idx], score, dense_rank.get(idx), bm25_rank.get(idx)))
+            if len(results) == k:
+                break
+        return results

@@ -1,0 +1,193 @@
+"""Vietnamese text primitives: normalisation, diacritics, syllables, sentences, tokens.
+
+Everything that must treat "hòa", "hoà", "hoa\u0300" and "hoa" consistently lives here,
+so that the loader, the index and the question side can never disagree.
+
+Deliberately not here: word segmentation models (pyvi is imported lazily in
+:func:`segment`) and anything corpus-specific.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+# --- tone placement -------------------------------------------------------------------
+# Old ("hòa", "thủy") and new ("hoà", "thuỷ") conventions differ only for open syllables
+# ending in oa/oe/uy. We keep the old one, which the seed articles and most of the press use.
+def _build_tone_table() -> dict[str, str]:
+    table = {}
+    for first, second in (("o", "a"), ("o", "e"), ("u", "y")):
+        for tone in _TONES:
+            for f, s in ((first, second), (first.upper(), second.upper()), (first.upper(), second)):
+                new = f + unicodedata.normalize("NFC", s + tone)
+                old = unicodedata.normalize("NFC", f + tone) + s
+                table[new] = old
+    return table
+
+
+_TONE_TABLE = _build_tone_table()
+_TONE_RE = re.compile(
+    r"(?<![qQ\w])([a-zA-Z]{0,3}?)(" + "|".join(map(re.escape, _TONE_TABLE)) + r")(?![\w])"
+)
+
+
+def normalize_tones(text: str) -> str:
+    """'hoà' -> 'hòa', 'thuỷ' -> 'thủy'; leaves 'hoàng', 'quý', 'khuya' alone."""
+
+    def fix(m: re.Match) -> str:
+        onset = m.group(1)
+        # subtle: in "qu"+"y" the u belongs to the onset, so the tone stays on y.
+        if onset.lower().endswith("q"):
+            return m.group(0)
+        return onset + _TONE_TABLE[m.group(2)]
+
+    return _TONE_RE.sub(fix, text)
+
+
+def normalize(text: str) -> str:
+    """The one canonical form used for storage, hashing and matching: NFC + old tone style."""
+    # subtle: NFC before tone moves (the table is NFC), and again after (moves keep NFC).
+    return nfc(normalize_tones(nfc(text)))
+
+
+# --- diacritics -------------------------------------------------------------------------
+def fold(text: str) -> str:
+    """Strip diacritics: 'Hải Phòng' -> 'Hai Phong', 'Đà' -> 'Da'."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text
+
+
+# --- syllables --------------------------------------------------------------------------
+_ONSETS = "ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|b|c|d|đ|g|h|k|l|m|n|p|r|s|t|v|x"
+_NUCLEI = (
+    "uyê|oai|oay|oeo|uây|uôi|ươi|ươu|uya|uyu|yêu|iêu|"
+    "ai|ao|au|ay|âu|ây|eo|êu|ia|iê|iu|oa|oă|oe|oi|ôi|ơi|oo|ua|uâ|uê|ui|uô|uơ|uy|ưa|ưi|ươ|ưu|yê|"
+    "a|ă|â|e|ê|i|o|ô|ơ|u|ư|y"
+)
+_CODAS = "ch|ng|nh|c|m|n|p|t"
+_SYLLABLE_RE = re.compile(rf"^(?:{_ONSETS})?(?:{_NUCLEI})(?:{_CODAS})?$")
+
+
+def _strip_tone(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+
+
+def is_syllable(word: str) -> bool:
+    """True for a well-formed Vietnamese syllable ('trải', 'Sở', 'nghiêng')."""
+    return bool(word) and bool(_SYLLABLE_RE.match(_strip_tone(word)))
+
+
+@lru_cache(maxsize=1)
+def common_syllables() -> frozenset[str]:
+    """Frequent Vietnamese syllables (lower-case), shipped with the package."""
+    from importlib.resources import files
+
+    text = files("assistant").joinpath("data/syllables.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in (ln.strip() for ln in text.splitlines()) if w and w[0] != "#")
+
+
+# --- tokens -----------------------------------------------------------------------------
+_WORD_RE = re.compile(r"\w+(?:[./,-]\w+)*", re.UNICODE)
+
+# Function words and question words: they carry no topic and would only add BM25 noise.
+STOPWORDS = frozenset(
+    """
+    à ạ ai anh bao bị bởi các cái cần cho chỉ chưa có của cùng đã đang đâu để đến đều
+    điều do đó được gì hay hãy hoặc khi không là lại làm lên mà mấy một nào này nên nếu
+    những như nhiều nơi ở ra rằng rồi sao sẽ thì theo thế trên trong từ và vào về vì với
+    bao_nhiêu khi_nào thế_nào như_thế_nào là_gì là_ai tại_sao vì_sao ở_đâu nào_đó
+    hiện nay đến_nay hiện_nay
+    the a an of in on at to for and or is are was were what which who when how many much
+    does did do with by from as that this
+    """.split()
+)
+
+ENGLISH_WORDS = frozenset(
+    """the a an of in on at to for and or is are was were what which who whom whose when where
+    how many much does did do with by from as that this these those it its be been has have had
+    year years city province department director foreign affairs investment""".split()
+)
+
+
+def looks_english(text: str) -> bool:
+    toks = [w.lower() for w in _WORD_RE.findall(text)]
+    return not has_diacritics(text) and sum(t in ENGLISH_WORDS for t in toks) >= 2
+
+
+def words(text: str) -> list[str]:
+    """Surface word tokens (numbers and dates kept whole: '19/3/1983', '7,63')."""
+    return _WORD_RE.findall(text)
+
+
+def segment(text: str) -> str:
+    """Vietnamese word segmentation: 'thành lập Sở Ngoại vụ' -> 'thành_lập Sở Ngoại_vụ'."""
+    from pyvi import ViTokenizer  # lazy: ~0.5 s to import its model
+
+    return ViTokenizer.tokenize(text)
+
+
+def index_terms(text: str, *, folded: bool = False) -> list[str]:
+    """Lower-cased terms for BM25: every syllable plus every multi-syllable word.
+
+    Indexing both means a question segmented differently from the passage still matches
+    on syllables, while a matching compound ('ngoại_vụ') adds the stronger signal.
+    """
+    segmented = segment(normalize(text))
+    terms: list[str] = []
+    for token in segmented.split():
+        token = token.lower()
+        if folded:
+            token = fold(token)
+        parts = [p for p in token.split("_") if _WORD_RE.fullmatch(p)]
+        terms.extend(p for p in parts if p not in STOPWORDS)
+        if len(parts) > 1 and token not in STOPWORDS:
+            terms.append("_".join(parts))
+    return terms
+
+
+# --- sentences --------------------------------------------------------------------------
+_ABBREV = {"tp", "ts", "ths", "gs", "pgs", "bs", "ks", "st", "mr", "mrs", "dr", "v.v", "tr", "no"}
+_SENT_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+|$)|\n+")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (line breaks always end a sentence)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        end = m.end()
+        if m.group(0)[0] != "\n":
+            before = text[start : m.start()].split()
+            last = before[-1].lower().rstrip(".") if before else ""
+            nxt = text[end:].lstrip()[:1]
+            # subtle: "TP. Hồ Chí Minh" and "v.v. và" are not sentence ends; neither is a
+            # full stop followed by a lower-case word.
+            if last in _ABBREV or (nxt and nxt.islower()):
+                continue
+        _add_span(text, start, end, spans)
+        start = end
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start and any(c.isalnum() for c in text[start:end]):
+        spans.append((start, end))
