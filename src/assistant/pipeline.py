@@ -7,7 +7,9 @@ validated here, so every front end rejects an empty or over-long question the sa
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .answering import ExtractiveAnswerer
@@ -56,3 +58,14 @@ class Assistant:
     def ask(self, question: str, k: int | None = None) -> Answer:
         q = validate_question(question, self.settings.max_question_chars)
         return self.answerer.answer(q, k or self.settings.k)
+
+    def ask_stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
+        """Yield fragments of the answer text as they are ready, then the final Answer.
+
+        The extractive backend has its whole answer at once; it still streams sentence by
+        sentence so every front end can treat all backends alike.
+        """
+        answer = self.ask(question, k)
+        for piece in re.split(r"(?<=\]) ", answer.text):
+            yield piece + " "
+        yield answer

