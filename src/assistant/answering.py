@@ -35,14 +35,38 @@ REFUSAL = "Không tìm thấy thông tin này trong các bài viết."
 # Words that shape a question but say nothing about its topic.
 QUESTION_WORDS = frozenset(
     "bao nhiêu mấy nào gì ai đâu sao khi thế kể tên liệt kê hãy cho biết là những các được có "
-    "năm_nào ngày_nào khi_nào vị người gồm đã đang hiện bằng câu so_với hơn lớn_hơn".split()
+    "năm_nào ngày_nào khi_nào vị người gồm đã đang hiện bằng câu so_với hơn lớn_hơn "
+    # words about the articles themselves, not their topic
+    "bài viết nêu nhắc tới họ trong đề_cập".split()
 )
-_NUMBER_WORDS = r"(một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|trăm|nghìn|ngàn|triệu|tỷ|[IVX]{1,4})"
-_HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b")
+# A quantity: digits that are not just a date or a year, or an ordinal ("lần thứ III").
+_DATES_AND_YEARS = re.compile(r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\b\d{1,2}/\d{4}\b|\b(năm|tháng|ngày) \d{1,4}\b|\b(19|20)\d{2}\b")
+_QUANTITY = re.compile(r"\d|\bthứ (hai|ba|tư|năm|sáu|bảy|tám|chín|mười|[IVX]{1,4})\b")
+
+
+class _QuantityCheck:
+    """Matches a sentence that states a quantity once dates and years are set aside."""
+
+    @staticmethod
+    def search(text: str) -> bool:
+        return bool(_QUANTITY.search(_DATES_AND_YEARS.sub(" ", text)))
+
+
+_HAS_NUMBER = _QuantityCheck()
 _DAY_DATE = re.compile(r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\bngày \d{1,2} tháng \d{1,2}")
 _MONTH_DATE = re.compile(r"\b\d{1,2}/\d{4}\b|\btháng \d{1,2}|\b\d{1,2}/\d{1,2}/\d{4}\b")
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
-_NAME = re.compile(r"\b([A-ZĐÀ-Ỹ][a-zà-ỹđ]+)(\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){1,3}\b")
+_SURNAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đinh|Trịnh|Đoàn|Mai|Tô|"
+    "Lương|Cao|Thái|Lâm|Chu|Đào|Tạ|Trương|Quách|Vương|Tôn|Triệu|Kiều|Lưu|Hà"
+)
+_CAP = r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]+"
+# A person: a Vietnamese surname and two or more capitalised syllables, or an honorific
+# ("ông", "bà", "ngài") before capitalised words (foreign names: "ông Rémi Lambert").
+_NAME = re.compile(
+    rf"\b(?:{_SURNAMES})(?:\s+{_CAP}){{1,3}}\b|\b(?:[ôÔ]ng|[bB]à|[nN]gài|Mr\.?|Ms\.?)\s+{_CAP}(?:\s+{_CAP})*"
+)
+_ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
 _Q_NUMBERS = re.compile(r"\d+(?:[.,/]\d+)*")
 
 
@@ -81,6 +105,7 @@ class Analysis:
     expects: str | None  # "day", "month", "year", "date", "number", "person" or None
     listing: bool
     english: bool
+    unit: str = ""  # the noun a "bao nhiêu" question counts: "địa phương", "quốc gia"
 
     @property
     def comparison(self) -> bool:
@@ -112,11 +137,17 @@ def analyse(query: Query, retriever: Retriever) -> Analysis:
         expects = "person"
     listing = bool(re.search(r"những .*nào|kể tên|liệt kê|\bgồm\b|các .* nào|\bwhich\b|\blist\b", low))
     bm25 = retriever.bm25 if query.accented else retriever.bm25_folded
-    raw_terms = index_terms(text if query.accented else query.text, folded=not query.accented)
+    # subtle: segment the restored text even for an unaccented question (pyvi needs the
+    # diacritics to find compounds), then compare folded forms on both sides.
+    raw_terms = index_terms(text, folded=not query.accented)
     skip = {fold(w) for w in QUESTION_WORDS} | QUESTION_WORDS
-    terms = {t: bm25.idf(t) for t in raw_terms if "_" not in t and t not in skip}
+    terms = {t: bm25.idf(t) for t in raw_terms if t not in skip}
     numbers = [n for n in _Q_NUMBERS.findall(text) if len(n) >= 2 or "/" in n]
-    return Analysis(terms, found, numbers, expects, listing, looks_english(query.text))
+    unit = ""
+    m = re.search(r"(?:bao nhiêu|mấy|how many)\s+(\w+(?:\s+\w+)?)", low)
+    if m:
+        unit = m.group(1)
+    return Analysis(terms, found, numbers, expects, listing, looks_english(query.text), unit)
 
 
 @dataclass
@@ -141,12 +172,12 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, index: LoadedIndex, retriever: Retriever, embedder: VectorEmbeddings,
-                 max_sentences: int = 3, min_coverage: float = 0.6, min_dense: float = 0.9) -> None:
+                 max_sentences: int = 3, min_score: float = 0.6, min_dense: float = 0.86) -> None:
         self.index = index
         self.retriever = retriever
         self.embedder = embedder
         self.max_sentences = max_sentences
-        self.min_coverage = min_coverage
+        self.min_score = min_score
         self.min_dense = min_dense
         self._by_doc: dict[str, list[int]] = {}
         for i, s in enumerate(index.sentences):
@@ -166,10 +197,10 @@ class ExtractiveAnswerer:
                     out.append(Candidate(si, doc, s.start, s.end, doc.text[s.start : s.end], hit, rank))
         return out
 
-    def _window(self, cand: Candidate) -> str:
+    def _window(self, cand: Candidate, before: int = 1, after: int = 1) -> str:
         ids = self._by_doc[cand.doc.doc_id]
         pos = ids.index(cand.sent)
-        lo, hi = ids[max(0, pos - 1)], ids[min(len(ids) - 1, pos + 1)]
+        lo, hi = ids[max(0, pos - before)], ids[min(len(ids) - 1, pos + after)]
         s_lo, s_hi = self.index.sentences[lo], self.index.sentences[hi]
         return cand.doc.text[s_lo.start : s_hi.end]
 
@@ -183,8 +214,17 @@ class ExtractiveAnswerer:
     def _judge(self, cand: Candidate, a: Analysis, accented: bool, qvec: np.ndarray) -> None:
         window = self._window(cand)
         sent_f, win_f, about_f = fold(cand.text).lower(), fold(window).lower(), self._about(cand.doc)
-        # places
-        sat = [p for p in a.places if any(_contains(win_f, v) or _contains(about_f, v) for v in p.variants)]
+        prev_f = fold(self._window(cand, 1, 0)).lower()
+        # places: a Vietnamese locality may be the article's subject or a neighbour's; a
+        # foreign one must be named in the sentence or the one just before it
+        def satisfied(p: Place) -> bool:
+            if p.vietnamese:
+                return any(_contains(win_f, v) or _contains(about_f, v) for v in p.variants)
+            return any(_contains(prev_f, v) for v in p.variants)
+
+        sat = [p for p in a.places if satisfied(p)]
+        in_sentence = [p for p in sat if any(_contains(sent_f, v) or (p.vietnamese and _contains(about_f, v))
+                                             for v in p.variants)]
         vn = [p for p in a.places if p.vietnamese]
         if vn:
             ok_vn = any(p in sat for p in vn) if a.comparison else all(p in sat for p in vn)
@@ -195,7 +235,8 @@ class ExtractiveAnswerer:
             cand.why.append("place")
         # numbers
         present = [n for n in a.numbers if re.search(r"(?<![\d.,])" + re.escape(n) + r"(?![\d])", window)]
-        if a.numbers and (not present if a.comparison else len(present) < len(a.numbers)):
+        # every number of a one-number question ("FDI năm 2019"); half of several
+        if a.numbers and (not present if a.comparison else 2 * len(present) < len(a.numbers)):
             cand.why.append("number")
         # kind of answer
         checks = {
@@ -207,17 +248,24 @@ class ExtractiveAnswerer:
             cand.why.append(a.expects)
         # coverage: question terms found in the sentence; a satisfied place counts as found
         sent_terms = set(index_terms(cand.text, folded=not accented))
+        prev_terms = set(index_terms(self._window(cand, 1, 0), folded=not accented)) - sent_terms
         place_terms = set()
-        for p in sat:
-            place_terms.update(index_terms(p.name, folded=not accented))
+        for p in in_sentence:
+            for v in p.variants:
+                place_terms.update(fold(t) for t in index_terms(v, folded=True))
         total = sum(a.terms.values()) or 1.0
-        got = sum(w for t, w in a.terms.items() if t in sent_terms or t in place_terms or t in sent_f.split())
+        got = sum(w for t, w in a.terms.items() if t in sent_terms or fold(t) in place_terms)
+        # the sentence before often names what this one is about ("công ty Hà Lan ... Bên cạnh Damen")
+        got += 0.5 * sum(w for t, w in a.terms.items() if t in prev_terms and fold(t) not in place_terms)
         cand.coverage = got / total
         cand.dense = float(self.index.sentence_vectors[cand.sent] @ qvec)
         cand.score = cand.coverage + 2.0 * (cand.dense - 0.8) + 0.02 / cand.hit_rank
-        relevant = cand.dense >= self.min_dense or (not a.english and cand.coverage >= self.min_coverage)
+        if a.listing and len(_ENUMERATION.findall(cand.text)) >= 3:
+            cand.score += 0.15  # a "which ones" question is best answered by an enumeration
+        # relevance: lexical coverage and meaning together; an English question has only meaning
+        relevant = cand.score >= self.min_score
         if a.english:
-            relevant = cand.dense >= self.min_dense - 0.04
+            relevant = cand.dense >= self.min_dense
         if not relevant:
             cand.why.append("coverage")
         cand.passes = not cand.why
@@ -230,20 +278,58 @@ class ExtractiveAnswerer:
         best = ok[0]
         limit = self.max_sentences + (1 if a.listing or a.comparison else 0)
         chosen = [best]
+        if a.listing:  # "which ones": make sure the best enumeration is quoted
+            enum = [c for c in ok if len(_ENUMERATION.findall(c.text)) >= 3]
+            if enum and enum[0] is not best:
+                chosen.append(enum[0])
         for c in ok[1:]:
+            if c in chosen:
+                continue
             if len(chosen) >= limit:
                 break
             close = c.score >= best.score - 0.25
             new_doc = all(c.doc.doc_id != x.doc.doc_id for x in chosen)
             if close and (new_doc or a.listing or c.score >= best.score - 0.12):
                 chosen.append(c)
+        if a.comparison:  # each place compared deserves its own evidence
+            for place in (p for p in a.places if p.vietnamese):
+                if not any(self._names(c, place) for c in chosen):
+                    extra = next((c for c in ok if c not in chosen and self._names(c, place)), None)
+                    if extra is not None:
+                        chosen.append(extra)
+        chosen += self._other_figures(cands, chosen, a)
         return chosen
+
+    def _names(self, cand: Candidate, place: Place) -> bool:
+        text = fold(cand.text).lower() + " " + self._about(cand.doc)
+        return any(_contains(text, v) for v in place.variants)
+
+    def _other_figures(self, cands: list[Candidate], chosen: list[Candidate], a: Analysis) -> list[Candidate]:
+        """The same count in older or newer articles ("19 / 23 / 26 địa phương"): figures change
+        over time, so a count question shows each article's figure, not just the best match."""
+        if a.expects != "number" or not a.unit:
+            return []
+        unit = re.compile(r"\d[\d.,]*\s+" + re.escape(a.unit), re.IGNORECASE)
+        best = chosen[0]
+        if not unit.search(best.text):
+            return []
+        extra: list[Candidate] = []
+        for c in sorted(cands, key=lambda c: -c.score):
+            if c in chosen or set(c.why) - {"coverage"} or not unit.search(c.text):
+                continue
+            if any(c.doc.doc_id == x.doc.doc_id for x in chosen + extra):
+                continue
+            if c.score >= best.score - 0.45 and c.dense >= best.dense - 0.04:
+                extra.append(c)
+        return extra
 
     def answer(self, question: str, k: int = 5) -> Answer:
         t0 = time.perf_counter()
         query = self.retriever.prepare(question)
         qvec = self.embedder.query(query.dense_text)
-        hits = self.retriever.search(query, k, vector=qvec)
+        # subtle: read sentences from twice as many passages as will be shown; BM25 and dense
+        # disagree most on list-like questions, and the sentence scores settle it.
+        hits = self.retriever.search(query, 2 * k, vector=qvec)
         t1 = time.perf_counter()
         a = analyse(query, self.retriever)
         cands = self.candidates(hits)
