@@ -44,6 +44,8 @@ class Settings:
     answer_sentences: int = _f(3, "Most sentences quoted in an extractive answer.")
     backend: str = _f("extractive", 'Answer backend: "extractive" (no LLM), "openai" or "llamacpp".')
     debug: bool = _f(False, "Show full tracebacks on errors.")
+    host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
+    port: int = _f(7860, "Port the chat UI listens on.")
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         clean = {k: v for k, v in overrides.items() if v is not None}

@@ -1,0 +1,211 @@
+"""Follow-up questions -> standalone questions, by rule (no language model).
+
+In a chat the analyst asks "Sở Ngoại vụ Hải Phòng được thành lập khi nào?" and then just
+"Còn Hà Nội thì sao?". Retrieval needs the whole question, so the follow-up is rewritten
+from the previous (already standalone) question before anything is searched:
+
+* ellipsis -- "còn X thì sao?", "thế còn X?", "X thì sao?", "ở X thì thế nào?": X replaces
+  the place (or the year, or the subject) of the previous question;
+* a place pronoun -- "thành phố này", "tỉnh đó", "ở đó": the most recent place named in the
+  conversation is put in its stead.
+
+A question that matches neither is returned unchanged. Deliberately not here: rewriting
+with an LLM (``prompts/rewrite.txt`` is that template, for generative backends) and any
+guess about the answer text: only the user's own earlier questions are used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .answering import Place, places
+from .vietnamese import fold, has_diacritics, normalize
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    original: str
+    question: str  # what retrieval gets; equal to ``original`` for a standalone question
+    rule: str = ""  # "place", "year", "subject", "append" or "pronoun"; "" when unchanged
+
+    @property
+    def changed(self) -> bool:
+        return self.question != self.original
+
+
+@dataclass(frozen=True)
+class _Found:
+    place: Place
+    start: int
+    end: int
+
+
+class _Pattern:
+    """A regex written with diacritics that also matches text typed without them.
+
+    subtle: pattern and text are both folded, and folding keeps the length of NFC text, so a
+    span found in the folded text is the same span in the original.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.re = re.compile(fold(source), re.IGNORECASE)
+
+    def match(self, text: str) -> re.Match | None:
+        return self.re.match(fold(text))
+
+    def search(self, text: str) -> re.Match | None:
+        return self.re.search(fold(text))
+
+    def finditer(self, text: str) -> list[re.Match]:
+        return list(self.re.finditer(fold(text)))
+
+
+_TAIL = r"(?:\s+(?:ạ|nhỉ|vậy|thế|nhé))?\s*[?.!]*\s*$"
+_HOW = r"(?:sao|thế nào|như thế nào|ra sao|thì sao)"
+# "còn X thì sao?", "thế còn X?", "vậy còn ở X thì thế nào?"
+_CON_X = _Pattern(r"^(?:(?:thế|vậy|thế thì|vậy thì|và)\s+)?còn\s+(?P<x>.+?)(?:\s+thì)?(?:\s+" + _HOW + r")?" + _TAIL)
+# "X thì sao?", "ở X thì thế nào?", "vậy với X thì sao?"
+_X_THI = _Pattern(r"^(?:(?:thế|vậy)\s+)?(?P<x>.+?)\s+thì\s+" + _HOW + _TAIL)
+_PREP = _Pattern(r"^(?:ở|tại|với|đối với|của|về|trong)\s+")
+# Words that make X a question of its own rather than a new subject for the old one. Matched
+# with diacritics when X has them: folded, "mấy" would also reject "nhà máy".
+_ASKING_SOURCE = r"(?<!\w)(?:bao nhiêu|khi nào|bao giờ|gì|ai|nào|đâu|mấy|không|tại sao|vì sao)(?!\w)"
+_ASKING = re.compile(_ASKING_SOURCE, re.IGNORECASE)
+_ASKING_FOLDED = _Pattern(_ASKING_SOURCE)
+_MAX_X_WORDS = 6
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# Where the subject of a question ends: its first verb or question word.
+_PREDICATE = _Pattern(
+    r"\s(?:được|đã|đang|sẽ|có|là|thành lập|tổ chức|ký|đạt|thu hút|tiếp|đón|hợp tác|làm|gồm|"
+    r"bao nhiêu|khi nào|thế nào|như thế nào|ra sao|gì|nào)(?!\w)"
+)
+_PRONOUN = _Pattern(
+    r"(?<!\w)(?:(?P<noun>thành phố|tỉnh|địa phương|địa bàn)|(?P<prep>ở|tại|nơi))\s+(?:này|đó|ấy|đấy|nói trên)(?!\w)"
+)
+
+
+def find_places(text: str) -> list[_Found]:
+    """Places named in ``text``, in order, longest match first where they overlap.
+
+    subtle: foreign names must be capitalised ("Anh", "Ý"), or "anh" (you) and "ý kiến"
+    (opinion) would count; Vietnamese localities match in any case and without diacritics.
+    """
+    low = fold(text).lower()  # same length as text: NFC letters fold to one character each
+    found: list[_Found] = []
+    for place in places():
+        for variant in place.variants:
+            for m in re.finditer(r"(?<!\w)" + re.escape(variant) + r"(?!\w)", low):
+                if place.vietnamese or text[m.start()].isupper():
+                    found.append(_Found(place, m.start(), m.end()))
+    found.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    kept: list[_Found] = []
+    for f in found:
+        if not kept or f.start >= kept[-1].end:
+            kept.append(f)
+    return kept
+
+
+def _strip_q(text: str) -> str:
+    return text.rstrip(" ?.!")
+
+
+def _with_tail(prev: str, addition: str) -> str:
+    return f"{_strip_q(prev)} {addition}?"
+
+
+def _ellipsis_target(question: str) -> str | None:
+    """X in "còn X thì sao?" and its kin, or None when ``question`` is not such a question."""
+    m = _CON_X.match(question) or _X_THI.match(question)
+    if not m:
+        return None
+    x = question[m.start("x") : m.end("x")].strip(" ,")
+    prep = _PREP.match(x)
+    x = x[prep.end() :] if prep else x
+    asking = _ASKING.search(x) if has_diacritics(x) else _ASKING_FOLDED.search(x)
+    if not x or len(x.split()) > _MAX_X_WORDS or asking:
+        return None
+    return x
+
+
+def _name(place: Place, like: str) -> str:
+    # an unaccented question stays unaccented: retrieval reads a mix as accented text
+    return place.name if has_diacritics(like) else fold(place.name)
+
+
+def _replace_place(prev: str, new: Place) -> tuple[str, str]:
+    same_kind = [f for f in find_places(prev) if f.place.vietnamese == new.vietnamese]
+    name = _name(new, prev)
+    if not same_kind:
+        return _with_tail(prev, ("ở " if new.vietnamese else "với ") + name), "append"
+    old = same_kind[-1].place  # the one named last: "so sánh Hà Nội và Hải Phòng" -> Hải Phòng
+    out = prev
+    for f in reversed([f for f in same_kind if f.place is old]):
+        out = out[: f.start] + name + out[f.end :]
+    return out, "place"
+
+
+def _replace_subject(prev: str, x: str) -> tuple[str, str]:
+    m = _PREDICATE.search(prev)
+    subject = prev[: m.start()].strip() if m else ""
+    if not subject or len(subject.split()) > 8:
+        return _with_tail(prev, f"– {x}"), "append"
+    # keep the subject's place: "còn Phòng Ngoại vụ?" after a question on Hà Nội stays on Hà Nội
+    new_subject = " ".join([x, *(_name(f.place, subject) for f in find_places(subject))])
+    return new_subject[:1].upper() + new_subject[1:] + prev[m.start():], "subject"
+
+
+def _ellipsis(x: str, prev: str) -> tuple[str, str]:
+    x_places = find_places(x)
+    if x_places:
+        return _replace_place(prev, x_places[0].place)
+    x_years = _YEAR.findall(x)
+    if x_years:
+        if _YEAR.search(prev):
+            return _YEAR.sub(x_years[0], prev), "year"
+        return _with_tail(prev, x), "append"
+    return _replace_subject(prev, x)
+
+
+def _last_locality(history: Sequence[str]) -> Place | None:
+    for text in reversed(history):
+        local = [f.place for f in find_places(normalize(text)) if f.place.vietnamese]
+        if local:
+            return local[-1]
+    return None
+
+
+def _resolve_pronouns(question: str, place: Place) -> str:
+    out, pos = [], 0
+    for m in _PRONOUN.finditer(question):
+        out.append(question[pos : m.start()])
+        name = _name(place, question)
+        if m.group("prep"):
+            out.append(f"{question[m.start('prep') : m.end('prep')]} {name}")
+        else:
+            noun = question[m.start("noun") : m.end("noun")]
+            if fold(noun).lower() in {"dia phuong", "dia ban"} or fold(name).lower().startswith(fold(noun).lower()):
+                out.append(name)  # "Thành phố Hồ Chí Minh", not "thành phố Thành phố Hồ Chí Minh"
+            else:
+                out.append(f"{noun} {name}")
+        pos = m.end()
+    out.append(question[pos:])
+    return "".join(out)
+
+
+def rewrite(question: str, history: Sequence[str]) -> Rewrite:
+    """``question`` as a standalone question, given the earlier standalone questions."""
+    q = normalize(question).strip()
+    if not history:
+        return Rewrite(q, q)
+    prev = normalize(history[-1]).strip()
+    x = _ellipsis_target(q)
+    if x is not None:
+        new, rule = _ellipsis(x, prev)
+        return Rewrite(q, new, rule)
+    if _PRONOUN.search(q) and not any(f.place.vietnamese for f in find_places(q)):
+        place = _last_locality(history)
+        if place is not None:
+            return Rewrite(q, _resolve_pronouns(q, place), "pronoun")
+    return Rewrite(q, q)
