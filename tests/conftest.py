@@ -39,3 +39,18 @@ def seed_assistant(seed_settings, embedder):
     from assistant.pipeline import Assistant
 
     return Assistant.open(seed_settings, embedder)
+
+
+MINI = ROOT / "tests" / "data" / "mini"
+
+
+@pytest.fixture(scope="session")
+def mini_settings(tmp_path_factory, embedder):
+    """A three-article corpus (NFD text, new-style tones, a <script> tag) with its index."""
+    from assistant.index import build_index
+
+    base = tmp_path_factory.mktemp("mini")
+    shutil.copytree(MINI, base / "corpus")
+    settings = load_settings(cwd=ROOT, corpus_dir=base / "corpus", index_dir=base / "index")
+    build_index(settings, embedder)
+    return settings

@@ -82,7 +82,7 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None) -> None:
 
     settings = settings.with_overrides(faiss_index=faiss_index)
     click.echo(f"Đang lập chỉ mục {settings.corpus_dir} -> {settings.index_dir} ...", err=True)
-    report = build_index(settings, rebuild=rebuild, show_progress=sys.stderr.isatty() or True)
+    report = build_index(settings, rebuild=rebuild, show_progress=True)
     for s in report.skipped:
         click.echo(f"Warning: skipped {s.path}: {s.reason}", err=True)
     what = "Built" if report.rebuilt else "Updated"
@@ -212,6 +212,101 @@ def config_cmd(settings: Settings) -> None:
 
     for f in fields(settings):
         click.echo(f"{f.name} = {getattr(settings, f.name)!s}    # ASSISTANT_{f.name.upper()}: {HELP[f.name]}")
+
+
+@main.command()
+@common_options
+@click.option("--host", help=HELP["host"])
+@click.option("--port", type=click.IntRange(1, 65535), help=HELP["port"])
+@click.option("--share", is_flag=True, help="Also open a public gradio.live link (off by default: nothing leaves this machine).")
+@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+def chat(settings: Settings, host: str | None, port: int | None, share: bool, k: int | None) -> None:
+    """Open the chat in a browser: cited answers, follow-up questions, a sources panel.
+
+    Serves http://127.0.0.1:7860 until Ctrl+C. Build the index first ("assistant index").
+
+    \b
+    Example:
+      assistant chat
+      assistant chat --port 8080 --k 8
+    """
+    settings = settings.with_overrides(host=host, port=port, k=k)
+    assistant = _open(settings)  # a missing index fails here, in one line, before Gradio loads
+    from .ui import launch
+
+    click.echo(f"Trợ lý đang chạy tại http://{settings.host}:{settings.port} (Ctrl+C để dừng)", err=True)
+    launch(settings, assistant, share=share)
+
+
+@main.command("eval")
+@click.argument("fixtures", required=False, type=click.Path(path_type=Path))
+@common_options
+@click.option("--check", is_flag=True,
+              help="Only validate FIXTURES: malformed lines, unknown sources, quotes not in the corpus.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path),
+              help="Write report.md, report.json, accuracy_by_type.png and items/*.jsonl into this folder.")
+@click.option("--retrieval-bench", "benches", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Also run a retrieval-only benchmark folder (contexts.jsonl + questions.jsonl); repeatable.")
+@click.option("--baselines/--no-baselines", default=True, show_default=True,
+              help="Also run dense-only, BM25-only and plain-LangChain baselines, side by side.")
+@click.option("--gate", is_flag=True, help="Exit 1 when ours falls below the floors in --thresholds.")
+@click.option("--thresholds", type=click.Path(path_type=Path), help="Gate floors [default: eval/thresholds.toml].")
+@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True,
+              help="Retrieval mode of our pipeline.")
+@click.option("--ignore-diacritics", is_flag=True, help="Match accept strings without diacritics.")
+@click.option("--bench-limit", type=click.IntRange(1), help="Use only the first N benchmark questions.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
+              help="Cache for benchmark indexes and baseline vectors [default: a folder in the temp dir].")
+def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir: Path | None, benches: tuple[Path, ...],
+             baselines: bool, gate: bool, thresholds: Path | None, k: int | None, mode: str, ignore_diacritics: bool,
+             bench_limit: int | None, cache_dir: Path | None) -> None:
+    """Measure answers and citations against QA FIXTURES (JSONL or CSV), beside baselines.
+
+    Prints the tables (Markdown); --report DIR also writes JSON, a chart and every
+    question's passages, answer and citations. The fixture format is in the README.
+
+    \b
+    Examples:
+      assistant eval --check ../shared/eval/seed_qa_dev.jsonl
+      assistant eval ../shared/eval/seed_qa_dev.jsonl --report reports/eval
+      assistant eval ../shared/eval/seed_qa_dev.jsonl --retrieval-bench ../shared/bench/xquad_vi --report docs/eval
+      assistant eval ../shared/eval/seed_qa_dev.jsonl --gate --no-baselines   # the CI gate
+    """
+    from .evaluation import DEFAULT_THRESHOLDS, check_fixtures, evaluate, load_thresholds
+
+    if check:
+        if fixtures is None:
+            raise click.UsageError("--check needs a fixture file: assistant eval --check FILE")
+        items, problems = check_fixtures(fixtures, settings.corpus_dir)
+        for p in problems:
+            click.echo(f"{fixtures}:{p}", err=True)
+        click.echo(f"{len(items)} items, {len(problems)} problems in {fixtures}")
+        sys.exit(1 if problems else 0)
+    if fixtures is None and not benches:
+        raise click.UsageError("nothing to evaluate: give a fixture file and/or --retrieval-bench DIR")
+    if gate and fixtures is None:
+        raise click.UsageError("--gate needs a fixture file")
+    floors = load_thresholds(thresholds or DEFAULT_THRESHOLDS) if gate else None
+    result = evaluate(settings, fixtures, benches=benches, k=k, mode=mode,
+                      baselines=("dense", "bm25", "langchain") if baselines else (), thresholds=floors,
+                      ignore_diacritics=ignore_diacritics, cache_dir=cache_dir, bench_limit=bench_limit,
+                      progress=True)
+    if report_dir is not None:
+        from .evaluation.report import write_report
+
+        paths = write_report(result, report_dir)
+        click.echo(f"Wrote {', '.join(str(p) for p in paths[:3])} and {len(paths) - 3} artifact files.", err=True)
+    else:
+        from .evaluation.report import to_markdown
+
+        click.echo(to_markdown(result, chart=None))
+    if gate:
+        for c in result.gate:
+            click.echo(str(c), err=True)
+        if not result.gate_passed:
+            click.echo("Error: the regression gate failed", err=True)
+            sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

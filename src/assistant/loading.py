@@ -190,7 +190,9 @@ def _date_label(iso: str | None) -> str:
 
 
 def _infer_date(raw_head: str) -> str | None:
-    m = _DATE_DMY.search(raw_head)
+    """A dateline ("17/12/2021 11:40", "10:23 | 27/04/2025 GMT+7"), never a date in a sentence."""
+    lines = (ln for ln in raw_head.splitlines() if len(ln.strip()) <= 40)
+    m = next((m for m in map(_DATE_DMY.search, lines) if m), None)
     if not m:
         return None
     d, mo, y = (int(x) for x in m.groups())
@@ -214,11 +216,13 @@ def _infer_outlet(raw: str) -> tuple[str, str]:
 def make_document(path: Path, raw: str, meta: dict, raw_bytes: bytes) -> Document:
     if path.suffix.lower() in (".html", ".htm"):
         raw = html_to_lines(raw)
+    elif path.suffix.lower() == ".md":  # headings and emphasis markers are not text
+        raw = re.sub(r"(?m)^#{1,6}\s*", "", raw).replace("**", "")
     text = clean_text(raw)
     if not text.strip():
         raise ValueError("no article text left after cleaning")
     head = "\n".join(raw.splitlines()[:8])
-    date = meta.get("date") or _infer_date(head)
+    date = meta["date"] if "date" in meta else _infer_date(head)  # an explicit null means undated
     outlet, url = _infer_outlet(raw)
     title = meta.get("title") or text.splitlines()[0][:160]
     return Document(

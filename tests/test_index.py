@@ -1,0 +1,99 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from assistant import index as index_mod
+from assistant.config import load_settings
+from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.index import FaissStore, build_faiss, build_index, faiss_search, load_index
+from conftest import MINI, ROOT
+
+
+@pytest.fixture
+def mini(tmp_path):
+    shutil.copytree(MINI, tmp_path / "corpus")
+    return load_settings(cwd=ROOT, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+def test_build_then_load_describes_itself(mini, embedder):
+    report = build_index(mini, embedder)
+    assert report.documents == 3 and report.chunks >= 3 and report.reused == 0
+    idx = load_index(mini)
+    assert idx.manifest["embedder"]["model_id"] == embedder.model_id
+    assert idx.manifest["embedder"]["dim"] == 384 == idx.vectors.shape[1]
+    assert idx.manifest["chunker"]["size"] == mini.chunk_size
+    assert idx.faiss.ntotal == len(idx.chunks) == idx.vectors.shape[0]
+    # nothing pickled: JSON, .npy without pickle, FAISS's own format
+    files = sorted(p.name for p in idx.path.iterdir())
+    assert files == ["chunks.jsonl", "documents.jsonl", "faiss.index", "manifest.json", "sentences.jsonl",
+                     "sentences.npy", "vectors.npy"]
+    json.loads((idx.path / "manifest.json").read_text())
+
+
+def test_incremental_update_reembeds_only_what_changed(mini, embedder):
+    first = build_index(mini, embedder)
+    again = build_index(mini, embedder)
+    assert again.embedded == 0 and again.reused == first.embedded
+    doc = mini.corpus_dir / "a_danang.txt"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\nNăm 2023, Đà Nẵng đón thêm 15 đoàn khách.\n", encoding="utf-8")
+    (mini.corpus_dir / "c_quangninh.md").unlink()
+    shutil.copy(MINI / "c_quangninh.md", mini.corpus_dir / "d_new.md")
+    third = build_index(mini, embedder)
+    assert third.changed == ("a_danang",) and third.removed == ("c_quangninh",) and third.added == ("d_new",)
+    # b_cantho is untouched and d_new has the same text as the removed file: only new text is embedded
+    assert 0 < third.embedded < first.embedded
+    idx = load_index(mini)
+    assert {c.doc_id for c in idx.chunks} == {"a_danang", "b_cantho", "d_new"}
+    assert any("15 đoàn khách" in c.text for c in idx.chunks)
+
+
+def test_index_built_with_other_settings_is_refused(mini, embedder):
+    build_index(mini, embedder)
+    other = mini.with_overrides(chunk_size=300)
+    with pytest.raises(IndexMismatchError, match="chunker") as err:
+        load_index(other)
+    assert "rebuild" in err.value.hint
+    with pytest.raises(IndexMismatchError, match="embedder"):
+        load_index(mini.with_overrides(embedder="intfloat/multilingual-e5-base"))
+
+
+def test_missing_index_says_how_to_build_it(mini):
+    with pytest.raises(IndexMissingError) as err:
+        load_index(mini)
+    assert "assistant index" in err.value.hint
+
+
+def test_crash_mid_build_leaves_previous_index_usable(mini, embedder, monkeypatch):
+    build_index(mini, embedder)
+    before = load_index(mini)
+    (mini.corpus_dir / "a_danang.txt").write_text("Bài mới hoàn toàn về Huế.\n", encoding="utf-8")
+
+    # Ctrl-C after embedding, while the new build is being assembled
+    monkeypatch.setattr(index_mod, "build_faiss", lambda v, k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        build_index(mini, embedder)
+    after = load_index(mini)
+    assert after.path == before.path
+    assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
+    assert not [p for p in (mini.index_dir / "builds").iterdir() if p.name.startswith(".tmp")]
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_faiss_index_types_find_the_nearest_vector(kind):
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(500, 32)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    index = build_faiss(vecs, kind)
+    hits = faiss_search(index, vecs[123], 5)
+    assert hits[0][0] == 123
+
+
+def test_langchain_vectorstore_over_faiss(embedder):
+    store = FaissStore.from_texts(
+        ["Hà Nội thành lập Sở Ngoại vụ năm 1996.", "Đà Nẵng có bãi biển đẹp.", "Hải Phòng là thành phố cảng."],
+        embedder, metadatas=[{"i": 0}, {"i": 1}, {"i": 2}],
+    )
+    docs = store.as_retriever(search_kwargs={"k": 1}).invoke("Sở Ngoại vụ Hà Nội thành lập khi nào?")
+    assert docs[0].metadata == {"i": 0}
