@@ -105,7 +105,8 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
                 f"cannot load sentence-transformers model {name!r}: {exc}",
                 hint="give a local model folder, or run where the model hub is reachable",
             ) from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.model_id = f"sentence-transformers:{name}"
         e5 = "e5" in name.lower()
         self._prefix = ("query: ", "passage: ") if e5 else ("", "")
