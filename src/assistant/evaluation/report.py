@@ -1,0 +1,254 @@
+"""An EvalResult -> report.md, report.json, accuracy_by_type.png and per-question artifacts.
+
+Every table puts our pipeline beside the baselines measured in the same run, and every gain
+is a ratio (ours ÷ baseline) of those side-by-side figures. ``items/<system>.jsonl`` keeps,
+per question, the ranked passages, the answer, its citations and the timings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .runner import EvalResult, SystemRun
+from .scoring import METRICS, aggregate
+
+RATIO_METRICS = ("hit@1", "hit@5", "mrr", "evidence_recall", "answer_accuracy", "completeness",
+                 "refusal_precision", "refusal_recall", "citation_precision", "citation_recall")
+BENCH_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10")
+CHART = "accuracy_by_type.png"
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.2f}×"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    return out + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "") if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def environment() -> dict[str, Any]:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "load_average_1min": round(load, 2) if load is not None else None, "commit": _git_commit()}
+
+
+# --- JSON ---------------------------------------------------------------------------------
+def to_json(result: EvalResult) -> dict[str, Any]:
+    s = result.settings
+    out: dict[str, Any] = {
+        "created": result.created,
+        "seconds": round(result.seconds, 1),
+        "environment": environment(),
+        "settings": {"embedder": s.embedder, "chunk_size": s.chunk_size, "chunk_overlap": s.chunk_overlap,
+                     "k": result.k, "mode": result.mode, "candidates": s.candidates, "rrf_k": s.rrf_k,
+                     "faiss_index": s.faiss_index, "backend": s.backend},
+    }
+    if result.runs:
+        systems = {r.name: r.summary() for r in result.runs}
+        ours = systems.get("ours", {}).get("overall", {})
+        out["fixtures"] = {
+            "path": str(result.fixtures), "items": len(result.runs[0].runs), "systems": systems,
+            "ratios": {name: {m: (ours[m] / sm["overall"][m] if ours.get(m) is not None and sm["overall"].get(m) else None)
+                              for m in RATIO_METRICS}
+                       for name, sm in systems.items() if name != "ours"},
+        }
+    out["benchmarks"] = [{k: v for k, v in b.items() if not k.startswith("_")} for b in result.benches]
+    if result.gate:
+        out["gate"] = {"passed": result.gate_passed,
+                       "checks": [{"metric": c.metric, "value": c.value, "floor": c.floor, "passed": c.passed}
+                                  for c in result.gate]}
+    return out
+
+
+# --- Markdown -----------------------------------------------------------------------------
+def _fixture_sections(result: EvalResult, chart: str | None) -> list[str]:
+    runs = result.runs
+    overall = {r.name: aggregate(r.scores) for r in runs}
+    names = [r.name for r in runs]
+    lines = [f"## QA fixtures: `{result.fixtures}` ({len(runs[0].runs)} questions)", ""]
+    lines += ["### Overall", ""]
+    lines += _table(["metric"] + [r.label for r in runs],
+                    [[name] + [_fmt(overall[n][name]) for n in names] for name, _ in METRICS])
+    base = [r for r in runs if r.name != "ours"]
+    if "ours" in overall and base:
+        lines += ["", "### Gains: ours ÷ baseline (same questions, same machine, same run)", ""]
+        lines += _table(["metric"] + [f"÷ {r.label}" for r in base],
+                        [[m] + [_ratio(overall["ours"][m], overall[r.name][m]) for r in base] for m in RATIO_METRICS])
+    types = sorted({s.type for r in runs for s in r.scores})
+    per_type = {r.name: r.summary()["by_type"] for r in runs}
+    counts = {t: sum(s.type == t for s in runs[0].scores) for t in types}
+    lines += ["", "### Answer accuracy by question type", ""]
+    rows = [[f"{t} ({counts[t]})"] + [_fmt(per_type[n][t]["answer_accuracy"]) for n in names] for t in types]
+    rows.append([f"**all** ({len(runs[0].scores)})"] + [f"**{_fmt(overall[n]['answer_accuracy'])}**" for n in names])
+    lines += _table(["type (n)"] + [r.label for r in runs], rows)
+    if chart:
+        lines += ["", f"![Answer accuracy by question type]({chart})"]
+    lines += ["", "### Retrieval and citations by question type (ours)", ""]
+    if "ours" in per_type:
+        cols = ("hit@1", "hit@5", "mrr", "evidence_recall", "completeness", "citation_precision", "citation_recall")
+        lines += _table(["type"] + list(cols), [[t] + [_fmt(per_type["ours"][t][c]) for c in cols] for t in types])
+    lines += ["", "### Latency (ms; p50 / p95)", ""]
+    lat = {r.name: r.summary()["latency_ms"] for r in runs}
+    lines += _table(
+        ["system", "retrieval", "answering", "end to end"],
+        [[r.label] + [f"{_fmt(lat[r.name][st]['p50'])} / {_fmt(lat[r.name][st]['p95'])}"
+                      for st in ("retrieval", "answer", "end_to_end")] for r in runs],
+    )
+    ours = next((r for r in runs if r.name == "ours"), None)
+    if ours:
+        lines += _failures(ours)
+    return lines
+
+
+def _short(text: str, n: int = 110) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _failures(run: SystemRun) -> list[str]:
+    bad = [r for r in run.runs if not r.score.correct or (r.score.completeness is not None and r.score.completeness < 1)]
+    lines = ["", f"### Questions ours gets wrong or incomplete ({len(bad)})", ""]
+    if not bad:
+        return lines + ["None."]
+    lines += ["Full passages, answers and citations: `items/ours.jsonl`.", ""]
+    rows = [[r.item.id, r.item.type, _short(r.item.question, 70), _short(" / ".join(r.item.accept), 50),
+             _fmt(r.score.completeness), _short(r.answer.text)] for r in bad]
+    return lines + _table(["id", "type", "question", "accept", "complete", "answer (start)"], rows)
+
+
+def _bench_sections(bench: dict[str, Any]) -> list[str]:
+    systems = bench["systems"]
+    lines = [f"## Retrieval benchmark: `{bench['name']}`", "",
+             f"{bench['questions']} questions over {bench['contexts']} contexts indexed as their own corpus "
+             f"({bench['chunks']} chunks); a hit is a passage from the question's context.", ""]
+    lines += _table(["system"] + [m.replace("recall", "Recall").replace("mrr", "MRR") for m in BENCH_METRICS]
+                    + ["search p50 / p95 ms"],
+                    [[s["label"]] + [_fmt(s[m]) for m in BENCH_METRICS]
+                     + [f"{_fmt(s['latency_ms']['p50'])} / {_fmt(s['latency_ms']['p95'])}"] for s in systems.values()])
+    if "ours" in systems and len(systems) > 1:
+        lines += ["", "Gains, ours ÷ baseline:", ""]
+        base = [n for n in systems if n != "ours"]
+        lines += _table(["metric"] + [f"÷ {systems[n]['label']}" for n in base],
+                        [[m] + [_ratio(systems["ours"][m], systems[n][m]) for n in base] for m in BENCH_METRICS])
+    return lines
+
+
+def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
+    s, env = result.settings, environment()
+    lines = [
+        "# Evaluation report", "",
+        f"Generated {result.created} in {result.seconds:.0f} s by `assistant eval`"
+        + (f" at commit {env['commit']}" if env["commit"] else "") + ".",
+        f"Embedder `{s.embedder}`, chunks of {s.chunk_size} chars (overlap {s.chunk_overlap}), k = {result.k} "
+        f"passages to the answerer, retrieval mode of ours: {result.mode}. Machine: {env['cpus']} CPUs, "
+        f"Python {env['python']}, 1-min load average {env['load_average_1min']} (latencies depend on it).", "",
+        "Systems: **ours** is the pipeline as configured; **dense only** and **BM25 only** use the same index "
+        "and answerer with one retrieval list; **LangChain** splits the same cleaned texts with "
+        "RecursiveCharacterTextSplitter (1000 chars, overlap 100), embeds them with the same embedder into a "
+        "LangChain VectorStore and searches with its stock similarity retriever; the same extractive answerer "
+        "answers from its passages.", "",
+    ]
+    if result.runs:
+        lines += _fixture_sections(result, chart) + [""]
+    for bench in result.benches:
+        lines += _bench_sections(bench) + [""]
+    if result.gate:
+        lines += ["## Regression gate", "", f"**{'PASSED' if result.gate_passed else 'FAILED'}**", ""]
+        lines += [f"- {c}" for c in result.gate] + [""]
+    lines += ["## Metric definitions", ""] + [f"- **{name}**: {desc}" for name, desc in METRICS]
+    lines += ["- **Recall@k / MRR@10** (benchmarks): the question's context among the top k passages; mean 1/rank "
+              "within the top 10.",
+              "- Matching: NFC and one tone convention, case-insensitive; accept strings must stand on word "
+              "boundaries; evidence quotes are compared with all whitespace removed.", ""]
+    return "\n".join(lines)
+
+
+# --- chart --------------------------------------------------------------------------------
+def plot_accuracy(result: EvalResult, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = result.runs
+    types = sorted({s.type for s in runs[0].scores})
+    groups = types + ["all"]
+    width = 0.8 / len(runs)
+    fig, ax = plt.subplots(figsize=(12, 4.8), dpi=110)
+    for i, run in enumerate(runs):
+        per = run.summary()["by_type"]
+        vals = [per[t]["answer_accuracy"] or 0 for t in types] + [aggregate(run.scores)["answer_accuracy"] or 0]
+        xs = [g + (i - (len(runs) - 1) / 2) * width for g in range(len(groups))]
+        ax.bar(xs, vals, width, label=run.label)
+    counts = {t: sum(s.type == t for s in runs[0].scores) for t in types}
+    ax.set_xticks(range(len(groups)), [f"{t}\n(n={counts[t]})" for t in types] + [f"all\n(n={len(runs[0].scores)})"],
+                  fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("answer accuracy")
+    ax.set_title(f"Answer accuracy by question type — {Path(str(result.fixtures)).name}, k={result.k}")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+# --- everything ---------------------------------------------------------------------------
+def write_report(result: EvalResult, out_dir: Path) -> list[Path]:
+    """Write the report files into ``out_dir`` (created if needed); return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    chart = None
+    if result.runs:
+        written.append(plot_accuracy(result, out_dir / CHART))
+        chart = CHART
+        items = out_dir / "items"
+        items.mkdir(exist_ok=True)
+        for run in result.runs:
+            path = items / f"{run.name}.jsonl"
+            with path.open("w", encoding="utf-8") as fh:
+                for r in run.runs:
+                    fh.write(json.dumps(r.artifact(result.k), ensure_ascii=False) + "\n")
+            written.append(path)
+    for bench in result.benches:
+        path = out_dir / "items" / f"bench-{bench['name']}.jsonl"
+        path.parent.mkdir(exist_ok=True)
+        runs = bench["_runs"]
+        with path.open("w", encoding="utf-8") as fh:
+            for qid in runs[0].ranks:
+                row = {"id": qid, "rank": {r.name: r.ranks[qid] for r in runs}, "top10": {r.name: r.top[qid] for r in runs}}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        written.append(path)
+    md = out_dir / "report.md"
+    md.write_text(to_markdown(result, chart), encoding="utf-8")
+    js = out_dir / "report.json"
+    js.write_text(json.dumps(to_json(result), ensure_ascii=False, indent=2), encoding="utf-8")
+    return [md, js] + written
