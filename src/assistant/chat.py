@@ -1,0 +1,128 @@
+"""A chat over the pipeline: follow-up rewriting, polite refusals of bad input, streamed Turns.
+
+:class:`ChatEngine` is what the Gradio UI calls, and it knows nothing about Gradio: it turns
+one user message plus the earlier turns into a stream of :class:`~assistant.chatview.Turn`
+updates. Every message the user sees is Vietnamese; an unexpected exception is logged and
+shown as an apology, never as a traceback.
+
+Concurrency: Gradio serves several browser tabs from threads. The pipeline (embedder, FAISS,
+BM25) is shared and not promised to be thread-safe, so each step of an answer stream runs
+under one lock; streams from different tabs interleave between steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+
+from .chatview import Turn
+from .config import Settings
+from .documents import Answer
+from .errors import AssistantError, QuestionError
+from .followup import rewrite
+
+log = logging.getLogger(__name__)
+
+# Every answer backend the UI knows how to label; which are usable comes from the pipeline.
+BACKEND_LABELS = {
+    "extractive": "Trích nguyên văn (không dùng mô hình ngôn ngữ)",
+    "openai": "Mô hình ngôn ngữ qua API tương thích OpenAI",
+    "llamacpp": "Mô hình ngôn ngữ cục bộ (llama.cpp)",
+}
+
+EMPTY = "Bạn chưa nhập câu hỏi. Hãy gõ một câu hỏi, ví dụ: «Sở Ngoại vụ Hà Nội được thành lập khi nào?»"
+TOO_LONG = ("Câu hỏi dài {n} ký tự, vượt quá giới hạn {limit} ký tự. "
+            "Xin vui lòng đặt câu hỏi ngắn gọn hơn, mỗi lần một ý.")
+FAILED = "Xin lỗi, không trả lời được câu hỏi này: {error}"
+UNEXPECTED = ("Xin lỗi, đã xảy ra lỗi ngoài dự kiến khi trả lời. Vui lòng thử lại; "
+              "nếu lỗi lặp lại, hãy báo cho quản trị viên.")
+
+
+def available_backends(settings: Settings) -> list[str]:
+    """Answer backends the pipeline can open, the configured one first.
+
+    Read defensively: the pipeline may (later) expose ``available_backends(settings)``;
+    until it does, only the configured backend is offered.
+    """
+    names = [settings.backend]
+    try:
+        from . import pipeline
+
+        listed = getattr(pipeline, "available_backends", None)
+        if callable(listed):
+            names += [str(n) for n in listed(settings)]
+    except Exception:
+        log.warning("could not list answer backends", exc_info=True)
+    return list(dict.fromkeys(names))
+
+
+class ChatEngine:
+    def __init__(self, settings: Settings, assistant=None) -> None:
+        from .pipeline import Assistant
+
+        self.settings = settings
+        self.default = assistant or Assistant.open(settings)
+        self._assistants = {self.default.settings.backend: self.default}
+        self._lock = threading.Lock()
+
+    @property
+    def index(self):
+        return self.default.index
+
+    def assistant(self, backend: str | None):
+        """The Assistant answering with ``backend``, opened on first use (sharing the embedder)."""
+        backend = backend or self.default.settings.backend
+        with self._lock:
+            if backend not in self._assistants:
+                from .pipeline import Assistant
+
+                settings = self.default.settings.with_overrides(backend=backend)
+                self._assistants[backend] = Assistant.open(settings, embedder=self.default.embedder)
+            return self._assistants[backend]
+
+    def _locked(self, stream: Iterator) -> Iterator:
+        while True:
+            with self._lock:
+                try:
+                    item = next(stream)
+                except StopIteration:
+                    return
+            yield item
+
+    def stream(self, message: str | None, history: Sequence[Turn], k: int | None = None,
+               backend: str | None = None) -> Iterator[tuple[Turn, str | None]]:
+        """Yield ``(turn, text so far)`` while answering, then ``(final turn, None)``."""
+        turn_id = uuid.uuid4().hex[:10]
+        asked = (message or "").strip()
+        limit = self.settings.max_question_chars
+        if not asked:
+            yield Turn(turn_id, "", text=EMPTY, notice=True), None
+            return
+        if len(asked) > limit:
+            yield Turn(turn_id, asked, text=TOO_LONG.format(n=len(asked), limit=limit), notice=True), None
+            return
+        earlier = [t.question for t in history if not t.notice and t.question]
+        question = rewrite(asked, earlier).question
+        pending = Turn(turn_id, asked, question)
+        yield pending, ""
+        try:
+            answer, text = None, ""
+            for piece in self._locked(self.assistant(backend).ask_stream(question, k)):
+                if isinstance(piece, Answer):
+                    answer = piece
+                else:
+                    text += piece
+                    yield pending, text
+            if answer is None:
+                raise AssistantError("the answer stream ended without an answer")
+            yield Turn.from_answer(turn_id, asked, answer), None
+        except QuestionError as exc:
+            yield Turn(turn_id, asked, question, text=FAILED.format(error=exc), notice=True), None
+        except AssistantError as exc:
+            hint = f" ({exc.hint})" if exc.hint else ""
+            yield Turn(turn_id, asked, question, text=FAILED.format(error=f"{exc}{hint}"), notice=True), None
+        except Exception:
+            log.exception("answering %r failed", question)
+            yield Turn(turn_id, asked, question, text=UNEXPECTED, notice=True), None

@@ -1,0 +1,303 @@
+"""What the chat shows, as pure functions over plain data: no Gradio here (that is ``ui.py``).
+
+A :class:`Turn` is one question and its answer with the citations it carries. Turns are the
+unit of chat state: they are kept per browser tab, survive a page reload as JSON, and every
+view (chat bubbles, sources panel, the Markdown copied to a briefing) is rendered from them.
+
+subtle: every string that comes from the corpus or the user is escaped here, for both HTML
+and Markdown (the chat bubbles are Markdown that may contain HTML). An article containing
+``<script>`` or ``[link](javascript:...)`` is shown as those characters, never run.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from .documents import Answer, Citation, Document
+
+# Every ASCII punctuation mark as a numeric character reference: inert in HTML and in
+# Markdown alike (no emphasis, links, autolinks, lists, headings, tables or LaTeX).
+_INERT = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
+_MARKER = re.compile(r"\[(\d+)\]")
+_ID = re.compile(r"[0-9a-z]{1,32}")  # turn ids become HTML ids: nothing else may pass
+
+
+@dataclass(frozen=True)
+class Turn:
+    id: str  # unique per message: anchors in the page are "src-<id>-<n>"
+    asked: str  # what the user typed
+    question: str = ""  # the standalone question that was answered (after follow-up rewriting)
+    text: str = ""  # answer with [n] markers, or a notice for the user
+    refused: bool = False
+    citations: tuple[Citation, ...] = ()
+    notice: bool = False  # a message about the question (empty, too long, failed), not an answer
+    backend: str = ""
+
+    @property
+    def rewritten(self) -> bool:
+        return bool(self.question) and self.question != self.asked.strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["citations"] = [c.to_dict() for c in self.citations]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Turn:
+        """Raises TypeError, KeyError or ValueError on anything but a dict from :meth:`to_dict`."""
+        cites = tuple(_typed(Citation(**c)) for c in d.get("citations", ()))
+        turn = _typed(cls(**{**d, "citations": cites}))
+        if not _ID.fullmatch(turn.id):
+            raise ValueError(f"malformed turn id {turn.id!r}")
+        return turn
+
+    @classmethod
+    def from_answer(cls, turn_id: str, asked: str, answer: Answer) -> Turn:
+        return cls(turn_id, asked, answer.question, answer.text, answer.refused, tuple(answer.citations),
+                   backend=answer.backend)
+
+
+_SCALARS = {"str": str, "int": int, "bool": bool}
+
+
+def _typed(obj: Any) -> Any:
+    """``obj`` if each of its str/int/bool fields holds exactly that type (data from a browser)."""
+    for f in fields(obj):
+        kind = _SCALARS.get(str(f.type))
+        if kind is not None and type(getattr(obj, f.name)) is not kind:
+            raise ValueError(f"{type(obj).__name__}.{f.name} should be {kind.__name__}")
+    return obj
+
+
+def restore(data: Any) -> list[Turn]:
+    """Turns from JSON-decoded client storage; anything malformed is dropped, never trusted."""
+    turns = []
+    for d in data if isinstance(data, list) else ():
+        try:
+            turns.append(Turn.from_dict(d))
+        except (TypeError, KeyError, ValueError, AttributeError):
+            continue
+    return turns
+
+
+def inert(text: str) -> str:
+    """``text`` escaped for HTML and Markdown at once; line breaks kept."""
+    return text.translate(_INERT)
+
+
+def anchor(turn: Turn, n: int) -> str:
+    return f"src-{turn.id}-{n}"
+
+
+# --- chat bubbles ------------------------------------------------------------------------
+def _body(text: str, turn: Turn | None) -> str:
+    """Answer text with each [n] as a link to its source; escaped; "- " lines as a list."""
+    known = {c.n for c in turn.citations} if turn else set()
+
+    def line(raw: str) -> str:
+        out, pos = [], 0
+        for m in _MARKER.finditer(raw):
+            out.append(inert(raw[pos : m.start()]))
+            n = int(m.group(1))
+            if turn and n in known:
+                out.append(_cite_link(turn, n))
+            else:
+                out.append(inert(m.group(0)))
+            pos = m.end()
+        out.append(inert(raw[pos:]))
+        return "".join(out)
+
+    lines = []
+    for raw in text.strip().split("\n"):
+        bullet = raw.startswith("- ")
+        lines.append(("- " if bullet else "") + line(raw[2:] if bullet else raw))
+    return "\n".join(lines)
+
+
+def rewritten_note(question: str) -> str:
+    return f'<div class="rewritten">Câu hỏi được hiểu là: «{inert(question)}»</div>\n\n'
+
+
+def assistant_content(turn: Turn, partial: str | None = None) -> str:
+    """The assistant bubble: the standalone question if it was rewritten, then the answer.
+
+    ``partial`` is the text streamed so far; links appear once the citations are known.
+    """
+    head = rewritten_note(turn.question) if turn.rewritten else ""
+    if partial is not None:
+        return head + (_body(partial, None) if partial.strip() else "_Đang tìm trong các bài viết…_")
+    if turn.notice:
+        return f'<div class="notice">{inert(turn.text)}</div>'
+    body = _body(turn.text, turn)
+    if turn.refused:
+        return head + body + "\n\n" + inert("Gợi ý: hãy diễn đạt lại câu hỏi, nêu rõ địa phương hoặc thời gian.")
+    return head + body + "\n\n" + source_line(turn)
+
+
+def _cite_link(turn: Turn, n: int) -> str:
+    a = anchor(turn, n)
+    return f'<a class="cite" href="#{a}" title="Xem nguồn [{n}]">[{n}]</a>'
+
+
+def source_line(turn: Turn) -> str:
+    """"Nguồn: [1][2] <title> (<date>); [3] …": the articles behind the answer, one entry each."""
+    by_doc: dict[str, list[Citation]] = {}
+    for c in turn.citations:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    entries = [
+        "".join(_cite_link(turn, c.n) for c in cites) + f" {inert(cites[0].title)} ({inert(cites[0].date)})"
+        for cites in by_doc.values()
+    ]
+    return '<div class="source-line">Nguồn: ' + "; ".join(entries) + "</div>"
+
+
+def chat_messages(turns: Sequence[Turn], pending: Turn | None = None, partial: str = "") -> list[dict[str, str]]:
+    """Chat bubbles for ``turns``, plus the answer being streamed for ``pending``."""
+    messages = []
+    for t in [*turns, *([pending] if pending else [])]:
+        if t.asked.strip():
+            messages.append({"role": "user", "content": inert(_preview(t.asked))})
+        content = assistant_content(t, partial) if t is pending else assistant_content(t)
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+def _preview(text: str, limit: int = 600) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit].rstrip() + " …"
+
+
+# --- sources panel -----------------------------------------------------------------------
+def _clip(text: str, limit: int, *, keep_end: bool) -> str:
+    """At most ``limit`` characters of ``text``, cut at a space, from its end or its start."""
+    if len(text) <= limit:
+        return text
+    if keep_end:
+        cut = text[-limit:]
+        return "…" + cut[cut.find(" ") + 1 :] if " " in cut else "…" + cut
+    cut = text[:limit]
+    return (cut[: cut.rfind(" ")] if " " in cut else cut) + "…"
+
+
+def passage_html(c: Citation, context: int = 320) -> str:
+    """The quoted sentence highlighted inside its passage (up to ``context`` characters each side)."""
+    i = c.passage.find(c.quote) if c.quote else -1
+    if i < 0:  # defensive: the answerer guarantees quote ⊂ passage
+        return f"<mark>{inert(c.quote)}</mark>"
+    before = _clip(c.passage[:i], context, keep_end=True)
+    after = _clip(c.passage[i + len(c.quote) :], context, keep_end=False)
+    return f"{inert(before)}<mark>{inert(c.quote)}</mark>{inert(after)}".replace("\n", "<br>")
+
+
+def _link(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return inert(url)  # shown, not linked: "javascript:" and friends stay text
+    return f'<a href="{inert(url)}" target="_blank" rel="noopener noreferrer">{inert(parsed.netloc)}</a>'
+
+
+def citation_html(turn: Turn, c: Citation) -> str:
+    meta = [inert(c.date)] + [inert(c.outlet)] * bool(c.outlet) + [_link(c.url)] * bool(c.url)
+    return (
+        f'<article class="src-card" id="{anchor(turn, c.n)}">'
+        f'<header><span class="src-n">{c.n}</span><span class="src-title">{inert(c.title)}</span></header>'
+        f'<div class="src-meta">{" · ".join(meta)}</div>'
+        f'<p class="src-passage">{passage_html(c)}</p>'
+        "</article>"
+    )
+
+
+def sources_html(turns: Sequence[Turn]) -> str:
+    """Every cited passage of the conversation, newest answer first."""
+    groups = []
+    for t in reversed(turns):
+        if not t.citations:
+            continue
+        cards = "".join(citation_html(t, c) for c in t.citations)
+        groups.append(
+            f'<section class="src-turn" id="turn-{t.id}">'
+            f'<div class="src-q">{inert(t.question or t.asked)}</div>{cards}</section>'
+        )
+    if not groups:
+        return (
+            '<div class="src-empty">Các đoạn văn được trích dẫn sẽ hiện ở đây. '
+            "Bấm vào số <b>[n]</b> trong câu trả lời để xem câu gốc trong bài viết.</div>"
+        )
+    return "".join(groups)
+
+
+# --- copying ------------------------------------------------------------------------------
+def to_markdown(turn: Turn) -> str:
+    """The answer with its numbered sources, ready to paste into a briefing."""
+    lines = [f"**Câu hỏi:** {turn.question or turn.asked}", "", turn.text.strip()]
+    if turn.citations:
+        lines += ["", "**Nguồn:**", ""]
+        for c in turn.citations:
+            where = " — ".join(x for x in (c.date, c.outlet, f"<{c.url}>" if c.url else "") if x)
+            lines.append(f"{c.n}. {c.title} — {where}")
+            lines.append(f"   > {c.quote}")
+    return "\n".join(lines) + "\n"
+
+
+def last_answer_markdown(turns: Iterable[Turn]) -> str:
+    answers = [t for t in turns if not t.notice]
+    return to_markdown(answers[-1]) if answers else ""
+
+
+# --- corpus coverage -----------------------------------------------------------------------
+def _date(sort_key: str) -> str:
+    parts = sort_key.split("-")
+    return "/".join(reversed(parts))  # "2025-04-27" -> "27/04/2025", "2016-07" -> "07/2016"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    articles: int
+    chunks: int
+    first: str = ""
+    last: str = ""
+    built_at: str = ""
+    localities: tuple[str, ...] = field(default_factory=tuple)
+
+    def text(self) -> str:
+        parts = [f"{self.articles} bài viết"]
+        if self.first:
+            parts.append(f"từ {self.first} đến {self.last}" if self.first != self.last else f"năm {self.first}")
+        if self.localities:
+            parts.append(", ".join(self.localities[:6]) + (" …" if len(self.localities) > 6 else ""))
+        if self.built_at:
+            parts.append(f"chỉ mục lập lúc {self.built_at}")
+        return " · ".join(parts)
+
+
+def coverage(documents: dict[str, Document], manifest: dict[str, Any]) -> Coverage:
+    dated = sorted((d.date_sort or d.date or "", d) for d in documents.values() if d.date_sort or d.date)
+    first = last = ""
+    if dated:
+        first, last = (_label(key, doc) for key, doc in (dated[0], dated[-1]))
+    counts: dict[str, int] = {}
+    for d in documents.values():
+        for place in d.localities:
+            counts[place] = counts.get(place, 0) + 1
+    localities = tuple(sorted(counts, key=lambda p: (-counts[p], p)))
+    return Coverage(len(documents), int(manifest.get("chunks", 0)), first, last,
+                    _built(str(manifest.get("built_at", ""))), localities)
+
+
+def _label(key: str, doc: Document) -> str:
+    # the article's own label when it is a plain date ("2016", "27/04/2025"); else the sort key
+    return doc.date_label if re.fullmatch(r"[\d/]+", doc.date_label) else _date(key)
+
+
+def _built(stamp: str) -> str:
+    try:
+        when = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return stamp
+    return when.strftime("%H:%M %d/%m/%Y") + (" UTC" if when.utcoffset() is not None and not when.utcoffset() else "")

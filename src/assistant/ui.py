@@ -1,0 +1,228 @@
+"""The Gradio chat: an adapter over :class:`~assistant.chat.ChatEngine` and ``chatview``.
+
+``create_app(settings)`` builds the app without serving it; ``launch(...)`` serves it. This
+is the only module that imports Gradio. Everything the user reads is Vietnamese.
+
+How citations stay put: each answer is a Turn holding its own citations. The chat bubbles and
+the sources panel are re-rendered from the turns, with anchors unique per turn
+("src-<turn>-<n>"), so [1] of an earlier answer still opens that answer's source. The turns
+are kept per tab in ``sessionStorage`` (as JSON, re-escaped on the way back in), so a page
+reload shows the same conversation while another tab keeps its own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .chat import BACKEND_LABELS, ChatEngine, available_backends
+from .chatview import Turn, chat_messages, coverage, last_answer_markdown, restore, sources_html
+from .config import Settings
+from .errors import BackendError, ConfigError
+
+try:
+    import gradio as gr
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise BackendError("the chat UI needs Gradio", hint='pip install -e ".[ui]"') from exc
+
+TITLE = "Trợ lý tra cứu đối ngoại địa phương"
+EXAMPLES = [
+    "Sở Ngoại vụ Hải Phòng được thành lập khi nào?",
+    "Hà Nội có quan hệ hợp tác với bao nhiêu thành phố nước ngoài?",
+    "Hải Phòng có quan hệ hữu nghị với những địa phương nào?",
+    "Hải Phòng có bao nhiêu kiều bào?",
+]
+STORAGE_KEY = "assistant-chat-v1"
+
+# subtle: no web fonts. The default theme asks Google Fonts for Inter, which never arrives on
+# an offline machine; these local fonts all carry Vietnamese diacritics.
+FONTS = ["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Liberation Sans", "DejaVu Sans", "sans-serif"]
+MONO = ["Consolas", "Liberation Mono", "DejaVu Sans Mono", "monospace"]
+
+CSS = """
+#header h1 { font-size: 1.5rem; margin: 0 0 .15rem 0; color: var(--body-text-color); }
+#header p { margin: 0; color: var(--body-text-color-subdued); font-size: .92rem; }
+#header .coverage { margin-top: .35rem; display: inline-block; padding: .2rem .6rem; border-radius: 999px;
+  background: var(--color-accent-soft); color: var(--body-text-color); font-size: .85rem; }
+#chat .rewritten { font-size: .85rem; color: var(--body-text-color-subdued); border-left: 3px solid var(--color-accent);
+  padding-left: .5rem; margin-bottom: .4rem; }
+#chat .notice { color: var(--body-text-color); font-style: italic; }
+#chat a.cite { text-decoration: none; font-weight: 600; font-size: .8em; vertical-align: super; padding: 0 .15em;
+  border-radius: 4px; color: var(--color-accent); cursor: pointer; }
+#chat a.cite:hover { background: var(--color-accent-soft); }
+#chat .source-line { font-size: .8rem; color: var(--body-text-color-subdued); border-top: 1px solid var(--border-color-primary);
+  padding-top: .35rem; margin-top: .2rem; }
+#chat .source-line a.cite { vertical-align: baseline; font-size: .8rem; padding: 0 .05em; }
+#sources-title h3 { margin: .1rem 0 .4rem 0; }
+#sources .src-empty { color: var(--body-text-color-subdued); padding: 1rem; border: 1px dashed var(--border-color-primary);
+  border-radius: 8px; }
+#sources .src-turn { margin-bottom: 1rem; }
+#sources .src-q { font-weight: 600; font-size: .9rem; margin: 0 0 .4rem 0; color: var(--body-text-color-subdued); }
+#sources .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6rem .75rem;
+  margin-bottom: .5rem; background: var(--block-background-fill); transition: box-shadow .3s, border-color .3s; }
+#sources .src-card.active { border-color: var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); }
+#sources .src-card header { display: flex; gap: .5rem; align-items: baseline; }
+#sources .src-n { flex: none; min-width: 1.5rem; text-align: center; font-weight: 700; font-size: .8rem; color: white;
+  background: var(--color-accent); border-radius: 999px; padding: 0 .35rem; }
+#sources .src-title { font-weight: 600; }
+#sources .src-meta { font-size: .8rem; color: var(--body-text-color-subdued); margin: .15rem 0 .35rem 2rem; }
+#sources .src-passage { font-size: .88rem; line-height: 1.5; margin: 0 0 0 2rem; }
+#sources mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
+footer { display: none !important; }
+"""
+
+# One delegated listener for the whole page: the chat bubbles are re-rendered on every turn.
+NAVIGATE_JS = """
+if (!window.__assistantCites) {
+  window.__assistantCites = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest ? event.target.closest('a.cite') : null;
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const id = (link.getAttribute('href') || '').replace(/^#/, '');  // the sanitizer drops data-*
+    const card = document.getElementById(id);
+    if (!card) return;
+    document.querySelectorAll('.src-card.active').forEach((el) => el.classList.remove('active'));
+    card.classList.add('active');
+    card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  }, true);
+}
+"""
+
+COPY_JS = """
+async (markdown) => {
+  const button = document.querySelector('#copy');
+  const say = (text) => {
+    if (!button) return;
+    button.dataset.label = button.dataset.label || button.textContent;
+    button.textContent = text;
+    setTimeout(() => { button.textContent = button.dataset.label; }, 1800);
+  };
+  if (!markdown) { say('Chưa có câu trả lời để sao chép'); return []; }
+  try {
+    await navigator.clipboard.writeText(markdown);
+  } catch (err) {  // http on another host is no secure context: fall back to a selection
+    const area = document.createElement('textarea');
+    area.value = markdown;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+  say('Đã sao chép ✓');
+  return [];
+}
+"""
+
+LOAD_JS = f"() => [sessionStorage.getItem('{STORAGE_KEY}') || '[]']"
+SAVE_JS = f"(saved) => {{ try {{ sessionStorage.setItem('{STORAGE_KEY}', saved || '[]'); }} catch (e) {{}} return []; }}"
+
+
+def theme() -> Any:
+    return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=FONTS, font_mono=MONO)
+
+
+def _header(engine: ChatEngine) -> str:
+    import html
+
+    cov = coverage(engine.index.documents, engine.index.manifest)
+    return (
+        f'<div id="header"><h1>{html.escape(TITLE)}</h1>'
+        "<p>Hỏi đáp về công tác đối ngoại của các tỉnh, thành phố. Mỗi câu trả lời trích nguyên văn "
+        "từ bài viết; bấm vào số [n] để xem đoạn nguồn.</p>"
+        f'<span class="coverage" id="coverage">Kho dữ liệu: {html.escape(cov.text())}</span></div>'
+    )
+
+
+def _outputs(turns: list[Turn]) -> tuple:
+    """chatbot, sources, turns, copy text, saved JSON: every view of the conversation."""
+    saved = json.dumps([t.to_dict() for t in turns], ensure_ascii=False)
+    return chat_messages(turns), sources_html(turns), turns, last_answer_markdown(turns), saved
+
+
+def create_app(settings: Settings, assistant=None) -> gr.Blocks:
+    """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served."""
+    engine = ChatEngine(settings, assistant)
+    backends = available_backends(settings)
+
+    def respond(message: str, turns: list[Turn], k: float, backend: str):
+        history = list(turns or [])
+        first = True
+        for turn, partial in engine.stream(message, history, int(k), backend):
+            box = "" if first else gr.skip()
+            first = False
+            if partial is not None:
+                yield chat_messages(history, pending=turn, partial=partial), gr.skip(), gr.skip(), gr.skip(), \
+                    gr.skip(), box
+            else:
+                history.append(turn)
+                yield *_outputs(history), box
+
+    def reload(saved: str):
+        try:
+            data = json.loads(saved or "[]")
+        except (TypeError, ValueError):
+            data = []
+        return _outputs(restore(data))
+
+    with gr.Blocks(title=TITLE, fill_width=False) as app:
+        turns = gr.State([])
+        saved = gr.Textbox(visible="hidden", elem_id="chat-store")
+        copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
+        gr.HTML(_header(engine), head=f"<style>{CSS}</style>")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420):
+                chatbot = gr.Chatbot(
+                    elem_id="chat", label="Hội thoại", height=600, buttons=[], latex_delimiters=[],
+                    feedback_options=None, layout="bubble",
+                    placeholder="**Đặt câu hỏi về công tác đối ngoại của các địa phương.**<br>"
+                                "Câu trả lời trích nguyên văn từ bài viết, kèm nguồn.",
+                )
+                with gr.Row(equal_height=True):
+                    box = gr.Textbox(
+                        elem_id="question", show_label=False, scale=6, lines=1, max_lines=6, autofocus=True,
+                        placeholder="Nhập câu hỏi, ví dụ: Sở Ngoại vụ Hà Nội được thành lập khi nào?",
+                    )
+                    send = gr.Button("Gửi", variant="primary", scale=1, min_width=90, elem_id="send")
+                with gr.Row():
+                    copy = gr.Button("Sao chép kèm trích dẫn", size="sm", elem_id="copy")
+                    clear = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="clear")
+                gr.Examples([[q] for q in EXAMPLES], inputs=[box], label="Câu hỏi mẫu")
+                with gr.Accordion("Cài đặt", open=False):
+                    k = gr.Slider(1, 20, value=settings.k, step=1, label="Số đoạn văn tham khảo (k)",
+                                  info="Số đoạn văn tìm được đưa vào để soạn câu trả lời.")
+                    backend = gr.Dropdown(
+                        [(BACKEND_LABELS.get(b, b), b) for b in backends], value=backends[0],
+                        label="Cách soạn câu trả lời", visible=len(backends) > 1, elem_id="backend",
+                    )
+            with gr.Column(scale=2, min_width=320):
+                gr.Markdown("### Nguồn trích dẫn", elem_id="sources-title")
+                sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=NAVIGATE_JS, max_height=660)
+
+        views = [chatbot, sources, turns, copy_text, saved]
+        ask = {"fn": respond, "inputs": [box, turns, k, backend], "outputs": [*views, box],
+                   "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
+        box.submit(**ask)
+        send.click(**ask)
+        copy.click(None, inputs=[copy_text], outputs=None, js=COPY_JS)
+        clear.click(lambda: _outputs([]), outputs=views)
+        chatbot.clear(lambda: _outputs([]), outputs=views)
+        saved.change(None, inputs=[saved], outputs=None, js=SAVE_JS)
+        app.load(reload, inputs=[saved], outputs=views, js=LOAD_JS)
+    return app
+
+
+def launch(settings: Settings, assistant=None, *, host: str | None = None, port: int | None = None,
+           share: bool = False, block: bool = True, quiet: bool = False) -> gr.Blocks:
+    """Serve the chat on ``host:port`` (127.0.0.1:7860 by default); no public link unless ``share``."""
+    app = create_app(settings, assistant)
+    host, port = host or settings.host, port or settings.port
+    app.queue(default_concurrency_limit=4)
+    try:
+        app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=quiet,
+                   theme=theme(), show_error=False, footer_links=[], inbrowser=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve the chat on {host}:{port}: {exc}",
+                          hint="is it already running? choose another port with --port") from exc
+    return app
