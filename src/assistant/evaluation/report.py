@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from ..errors import BackendError
 from .runner import EvalResult, SystemRun
 from .scoring import METRICS, aggregate
 
@@ -191,7 +192,10 @@ def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
 
 # --- chart --------------------------------------------------------------------------------
 def plot_accuracy(result: EvalResult, path: Path) -> Path:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise BackendError("the chart needs matplotlib", hint='pip install "assistant[eval]"') from exc
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
