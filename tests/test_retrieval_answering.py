@@ -91,3 +91,18 @@ def test_near_duplicate_articles_are_returned_once(tmp_path, embedder):
     hits, _ = Assistant.open(settings, embedder).search("Sở Ngoại vụ Hà Nội thành lập khi nào?", 4)
     texts = [h.chunk.text for h in hits]
     assert len(texts) == len(set(texts))
+
+
+def test_english_question_is_answered_in_vietnamese_from_a_glossary(seed_assistant):
+    answer = seed_assistant.ask("Who signed the memorandum of understanding with Niigata?")
+    assert not answer.refused and "Lê Văn Thành" in answer.text
+
+
+def test_a_question_can_pick_the_article_by_its_date(seed_assistant):
+    answer = seed_assistant.ask("Hải Phòng có bao nhiêu kiều bào theo bài năm 2016?")
+    assert "30.000 kiều bào" in answer.text
+    assert {c.doc_id[:3] for c in answer.citations} == {"001"}
+
+
+def test_a_place_is_not_mistaken_for_a_person(seed_assistant):
+    assert seed_assistant.ask("Ai là Giám đốc Sở Ngoại vụ Hà Nội?").refused

@@ -12,13 +12,14 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from .documents import ScoredChunk
 from .embedding import VectorEmbeddings
 from .index import LoadedIndex, faiss_search
-from .vietnamese import ENGLISH_WORDS, fold, has_diacritics, index_terms, normalize, words
+from .vietnamese import ENGLISH_WORDS, fold, has_diacritics, index_terms, looks_english, normalize, words
 
 
 # --- diacritic restoration -----------------------------------------------------------------
@@ -148,7 +149,37 @@ def near_duplicate(a: set, b: set, threshold: float = 0.8) -> bool:
 class Query:
     text: str  # as asked, normalised
     dense_text: str  # with diacritics restored when the user typed none
-    accented: bool  # did the user type diacritics?
+    accented: bool  # did the user type diacritics? (an English question counts as accented)
+    lexical_text: str = ""  # what BM25 and term coverage read: Vietnamese keywords for English
+
+    @property
+    def lexical(self) -> str:
+        return self.lexical_text or self.dense_text
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> list[tuple[re.Pattern, str]]:
+    from importlib.resources import files
+
+    rows = []
+    text = files("assistant").joinpath("data/glossary_en_vi.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#") and "\t" in line:
+            en, vi = line.split("\t", 1)
+            rows.append((en.strip(), vi.strip()))
+    rows.sort(key=lambda r: -len(r[0]))
+    return [(re.compile(r"(?<!\w)" + re.escape(en) + r"(?!\w)", re.IGNORECASE), vi) for en, vi in rows]
+
+
+def translate_keywords(question: str) -> str:
+    """English question -> Vietnamese keywords from the glossary, plus the untranslated names."""
+    found, rest = [], question
+    for pattern, vi in _glossary():
+        if pattern.search(rest):
+            found.append(vi)
+            rest = pattern.sub(" ", rest)
+    names = [w for w in words(rest) if w[:1].isupper() and w.lower() not in ENGLISH_WORDS] + re.findall(r"\d[\d/.,]*", rest)
+    return " ".join(found + names)
 
 
 class Retriever:
@@ -168,6 +199,8 @@ class Retriever:
 
     def prepare(self, question: str) -> Query:
         text = normalize(question.strip())
+        if looks_english(text):  # e5 is multilingual; BM25 needs Vietnamese words
+            return Query(text=text, dense_text=text, accented=True, lexical_text=translate_keywords(text))
         accented = has_diacritics(text) or not re.search(r"[A-Za-z]", text)
         dense_text = text if accented else self.restorer.restore(text)
         return Query(text=text, dense_text=dense_text, accented=accented)
@@ -177,7 +210,7 @@ class Retriever:
         return faiss_search(self.index.faiss, vec, k)
 
     def lexical(self, query: Query, k: int) -> list[list[tuple[int, float]]]:
-        lists = [self.bm25.search(index_terms(query.dense_text), k)]
+        lists = [self.bm25.search(index_terms(query.lexical), k)]
         if not query.accented:
             lists.append(self.bm25_folded.search(index_terms(query.text, folded=True), k))
         return lists
