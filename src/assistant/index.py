@@ -332,6 +332,9 @@ def build_index(
 def _write_build(index_dir: Path, manifest, docs, chunks, terms, fterms, vectors, sentences, sent_vectors, index) -> Path:
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
+    for stale in builds.glob(".tmp-*"):  # left by a build that was killed outright (kill -9)
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
     name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.time_ns() % 10**6:06d}"
     tmp = builds / f".tmp-{name}"
     tmp.mkdir()
