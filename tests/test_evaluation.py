@@ -69,8 +69,8 @@ def test_check_reports_every_broken_line_precisely(tmp_path, tiny_corpus):
     items, problems = check_fixtures(fixtures, tiny_corpus)
     assert [str(p) for p in problems] == [
         "line 2: not valid JSON: Expecting value (column 27)",
-        "line 3: unknown type 'trivia'; known: factoid, numeric, date, list, paraphrase, multi_doc, "
-        "temporal_conflict, unanswerable, boilerplate_trap",
+        ("line 3: unknown type 'trivia'; known: factoid, numeric, date, list, paraphrase, multi_doc, "
+        "temporal_conflict, unanswerable, boilerplate_trap"),
         f"line 4: unknown source 'zzz.txt': no such file in {tiny_corpus}",
         f"line 5: unknown source 'a': no such file in {tiny_corpus} (did you mean 'a.txt'?)",
         "line 6: evidence 1 «thành lập ngày 18/12/1996» does not occur in the corpus",
@@ -194,8 +194,8 @@ def test_aggregate_refusal_precision_and_recall():
 # --- real pipeline: baselines, benchmark, gate ---------------------------------------------
 @pytest.mark.slow
 def test_langchain_baseline_answers_from_fixed_size_chunks(seed_settings, embedder):
-    from assistant.index import load_index
     from assistant.evaluation.systems import langchain_baseline
+    from assistant.index import load_index
 
     index = load_index(seed_settings)
     lc = langchain_baseline(seed_settings, index, embedder)

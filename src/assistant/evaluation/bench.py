@@ -68,7 +68,8 @@ def _read_jsonl(path: Path) -> list[dict]:
 def load_bench(folder: Path) -> tuple[list[dict], list[BenchQuestion]]:
     contexts = _read_jsonl(folder / "contexts.jsonl")
     try:
-        questions = [BenchQuestion(q["id"], q["question"], q["context_id"]) for q in _read_jsonl(folder / "questions.jsonl")]
+        rows = _read_jsonl(folder / "questions.jsonl")
+        questions = [BenchQuestion(q["id"], q["question"], q["context_id"]) for q in rows]
         known = {c["context_id"] for c in contexts if c["text"].strip()}
     except (KeyError, TypeError, AttributeError) as exc:
         raise BenchError(f"{folder}: a line lacks a field: {exc}") from exc
@@ -119,17 +120,22 @@ def run_bench(
     index = load_index(bsettings)
     build_s = time.perf_counter() - t0
 
-    searchers: list[tuple[str, str, Any]] = [("ours", LABELS["ours"] + f" ({mode})", Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=mode))]
+    def ours(retrieval_mode: str) -> Retriever:
+        return Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=retrieval_mode)
+
+    searchers: list[tuple[str, str, Any]] = [("ours", LABELS["ours"] + f" ({mode})", ours(mode))]
     for name in baselines:
         if name == "langchain":
             searchers.append((name, LABELS[name], langchain_baseline(settings, index, cached).retriever))
         else:
-            searchers.append((name, LABELS[name], Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=name)))
+            searchers.append((name, LABELS[name], ours(name)))
 
     runs = []
     for name, label, retriever in searchers:
         run = BenchRun(name, label)
-        for q in tqdm(questions, desc=f"{folder.name} {name}", unit="câu", file=sys.stderr, disable=not progress, leave=False):
+        bar = tqdm(questions, desc=f"{folder.name} {name}", unit="câu", file=sys.stderr, disable=not progress,
+                   leave=False)
+        for q in bar:
             t = time.perf_counter()
             hits = retriever.search(q.question, 10)
             run.latency_ms.append((time.perf_counter() - t) * 1000)

@@ -201,8 +201,8 @@ def check_fixtures(path: Path, corpus_dir: Path) -> tuple[list[QAItem], list[Pro
             if not where:
                 problems.append(Problem(item.line, f"evidence {i} «{_short(quote)}» does not occur in the corpus"))
             elif all(s in files for s in item.sources) and not set(where) & set(item.sources):
-                problems.append(
-                    Problem(item.line, f"evidence {i} «{_short(quote)}» occurs in {', '.join(where)}, not in its sources")
-                )
+                found_in = ", ".join(where)
+                msg = f"evidence {i} «{_short(quote)}» occurs in {found_in}, not in its sources"
+                problems.append(Problem(item.line, msg))
     problems.sort(key=lambda p: p.line)
     return items, problems

@@ -32,22 +32,27 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _ratio_value(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
+
+
 def _ratio(a: float | None, b: float | None) -> str:
-    if a is None or b is None or b == 0:
-        return "—"
-    return f"{a / b:.2f}×"
+    r = _ratio_value(a, b)
+    return "—" if r is None else f"{r:.2f}×"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    rule = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"
+    out = ["| " + " | ".join(header) + " |", rule]
     return out + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, timeout=5).stdout.strip()
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True,
+                             timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], check=False,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
         return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "") if out.returncode == 0 else ""
     except (OSError, subprocess.SubprocessError):
         return ""
@@ -75,8 +80,7 @@ def to_json(result: EvalResult) -> dict[str, Any]:
         ours = systems.get("ours", {}).get("overall", {})
         out["fixtures"] = {
             "path": str(result.fixtures), "items": len(result.runs[0].runs), "systems": systems,
-            "ratios": {name: {m: (ours[m] / sm["overall"][m] if ours.get(m) is not None and sm["overall"].get(m) else None)
-                              for m in RATIO_METRICS}
+            "ratios": {name: {m: _ratio_value(ours.get(m), sm["overall"].get(m)) for m in RATIO_METRICS}
                        for name, sm in systems.items() if name != "ours"},
         }
     out["benchmarks"] = [{k: v for k, v in b.items() if not k.startswith("_")} for b in result.benches]
@@ -133,7 +137,8 @@ def _short(text: str, n: int = 110) -> str:
 
 
 def _failures(run: SystemRun) -> list[str]:
-    bad = [r for r in run.runs if not r.score.correct or (r.score.completeness is not None and r.score.completeness < 1)]
+    bad = [r for r in run.runs if not r.score.correct or (r.score.completeness is not None
+                                                          and r.score.completeness < 1)]
     lines = ["", f"### Questions ours gets wrong or incomplete ({len(bad)})", ""]
     if not bad:
         return lines + ["None."]
@@ -146,8 +151,8 @@ def _failures(run: SystemRun) -> list[str]:
 def _bench_sections(bench: dict[str, Any]) -> list[str]:
     systems = bench["systems"]
     lines = [f"## Retrieval benchmark: `{bench['name']}`", "",
-             f"{bench['questions']} questions over {bench['contexts']} contexts indexed as their own corpus "
-             f"({bench['chunks']} chunks); a hit is a passage from the question's context.", ""]
+             (f"{bench['questions']} questions over {bench['contexts']} contexts indexed as their own corpus "
+             f"({bench['chunks']} chunks); a hit is a passage from the question's context."), ""]
     lines += _table(["system"] + [m.replace("recall", "Recall").replace("mrr", "MRR") for m in BENCH_METRICS]
                     + ["search p50 / p95 ms"],
                     [[s["label"]] + [_fmt(s[m]) for m in BENCH_METRICS]
@@ -166,14 +171,14 @@ def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
         "# Evaluation report", "",
         f"Generated {result.created} in {result.seconds:.0f} s by `assistant eval`"
         + (f" at commit {env['commit']}" if env["commit"] else "") + ".",
-        f"Embedder `{s.embedder}`, chunks of {s.chunk_size} chars (overlap {s.chunk_overlap}), k = {result.k} "
+        (f"Embedder `{s.embedder}`, chunks of {s.chunk_size} chars (overlap {s.chunk_overlap}), k = {result.k} "
         f"passages to the answerer, retrieval mode of ours: {result.mode}. Machine: {env['cpus']} CPUs, "
-        f"Python {env['python']}, 1-min load average {env['load_average_1min']} (latencies depend on it).", "",
-        "Systems: **ours** is the pipeline as configured; **dense only** and **BM25 only** use the same index "
+        f"Python {env['python']}, 1-min load average {env['load_average_1min']} (latencies depend on it)."), "",
+        ("Systems: **ours** is the pipeline as configured; **dense only** and **BM25 only** use the same index "
         "and answerer with one retrieval list; **LangChain** splits the same cleaned texts with "
         "RecursiveCharacterTextSplitter (1000 chars, overlap 100), embeds them with the same embedder into a "
         "LangChain VectorStore and searches with its stock similarity retriever; the same extractive answerer "
-        "answers from its passages.", "",
+        "answers from its passages."), "",
     ]
     if result.runs:
         lines += _fixture_sections(result, chart) + [""]
@@ -183,10 +188,10 @@ def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
         lines += ["## Regression gate", "", f"**{'PASSED' if result.gate_passed else 'FAILED'}**", ""]
         lines += [f"- {c}" for c in result.gate] + [""]
     lines += ["## Metric definitions", ""] + [f"- **{name}**: {desc}" for name, desc in METRICS]
-    lines += ["- **Recall@k / MRR@10** (benchmarks): the question's context among the top k passages; mean 1/rank "
-              "within the top 10.",
-              "- Matching: NFC and one tone convention, case-insensitive; accept strings must stand on word "
-              "boundaries; evidence quotes are compared with all whitespace removed.", ""]
+    lines += [("- **Recall@k / MRR@10** (benchmarks): the question's context among the top k passages; mean 1/rank "
+              "within the top 10."),
+              ("- Matching: NFC and one tone convention, case-insensitive; accept strings must stand on word "
+              "boundaries; evidence quotes are compared with all whitespace removed."), ""]
     return "\n".join(lines)
 
 
@@ -248,7 +253,8 @@ def write_report(result: EvalResult, out_dir: Path) -> list[Path]:
         runs = bench["_runs"]
         with path.open("w", encoding="utf-8") as fh:
             for qid in runs[0].ranks:
-                row = {"id": qid, "rank": {r.name: r.ranks[qid] for r in runs}, "top10": {r.name: r.top[qid] for r in runs}}
+                row = {"id": qid, "rank": {r.name: r.ranks[qid] for r in runs},
+                       "top10": {r.name: r.top[qid] for r in runs}}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         written.append(path)
     md = out_dir / "report.md"

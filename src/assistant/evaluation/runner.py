@@ -79,7 +79,8 @@ def run_system(system: System, items: list[QAItem], k: int, ignore_diacritics: b
 
     out = SystemRun(system.name, system.label)
     documents = system.assistant.index.documents
-    for item in tqdm(items, desc=f"eval {system.name}", unit="câu", file=sys.stderr, disable=not progress, leave=False):
+    bar = tqdm(items, desc=f"eval {system.name}", unit="câu", file=sys.stderr, disable=not progress, leave=False)
+    for item in bar:
         error = ""
         try:
             ranked, _ = system.assistant.search(item.question, max(RANKED, k))

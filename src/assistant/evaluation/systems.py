@@ -146,7 +146,8 @@ def langchain_baseline(
     chunks = fixed_size_chunks(index, size, overlap)
     cached = embedder if isinstance(embedder, CachingEmbeddings) else CachingEmbeddings(embedder)
     texts = [c.text for c in chunks]
-    store = FaissStore.from_texts(texts, cached, metadatas=[{"chunk": i, "doc_id": c.doc_id} for i, c in enumerate(chunks)])
+    metadatas = [{"chunk": i, "doc_id": c.doc_id} for i, c in enumerate(chunks)]
+    store = FaissStore.from_texts(texts, cached, metadatas=metadatas)
     vectors = cached.passages(texts)  # cached: the store just embedded them
     lc_index = replace(
         index,
@@ -174,7 +175,8 @@ def open_systems(
     """Our pipeline (retrieval ``mode``) first, then the named baselines, over one index."""
 
     def over_index(retrieval_mode: str) -> Assistant:
-        retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=retrieval_mode)
+        retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
+                              mode=retrieval_mode)
         answerer = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
         return Assistant(settings, embedder, index, retriever, answerer)
 
