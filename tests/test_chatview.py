@@ -151,3 +151,9 @@ def test_coverage_counts_articles_dates_and_build_time():
     cov = coverage(docs, {"built_at": "2025-11-22T21:47:09+0000", "chunks": 59})
     assert (cov.articles, cov.first, cov.last) == (3, "2016", "27/04/2025")
     assert cov.text() == "3 bài viết · từ 2016 đến 27/04/2025 · Hải Phòng, Hà Nội · chỉ mục lập lúc 21:47 22/11/2025 UTC"
+
+
+def test_passage_is_clipped_between_sentences_when_it_can_be():
+    c = _cite(passage="Câu một dài. " * 40 + "Sở được thành lập ngày 17/12/1996." + " Câu hai dài." * 40)
+    out = passage_html(c, context=60)
+    assert out.startswith("… Câu một dài") and out.endswith("Câu hai dài&#46; …")

@@ -136,7 +136,8 @@ def assistant_content(turn: Turn, partial: str | None = None) -> str:
         return f'<div class="notice">{inert(turn.text)}</div>'
     body = _body(turn.text, turn)
     if turn.refused:
-        return head + body + "\n\n" + inert("Gợi ý: hãy diễn đạt lại câu hỏi, nêu rõ địa phương hoặc thời gian.")
+        hint = inert("Gợi ý: hãy diễn đạt lại câu hỏi, nêu rõ địa phương hoặc thời gian.")
+        return head + f'<div class="refused">{body}<br><small>{hint}</small></div>'
     return head + body + "\n\n" + source_line(turn)
 
 
@@ -174,14 +175,24 @@ def _preview(text: str, limit: int = 600) -> str:
 
 
 # --- sources panel -----------------------------------------------------------------------
+_SENTENCE_GAP = re.compile(r"(?<=[.!?…])\s+|\n")
+
+
 def _clip(text: str, limit: int, *, keep_end: bool) -> str:
-    """At most ``limit`` characters of ``text``, cut at a space, from its end or its start."""
+    """At most ``limit`` characters of the end (or start) of ``text``, cut between sentences if
+    one ends in there, else between words."""
     if len(text) <= limit:
         return text
     if keep_end:
         cut = text[-limit:]
+        gaps = list(_SENTENCE_GAP.finditer(cut))
+        if gaps:
+            return "… " + cut[gaps[0].end() :]
         return "…" + cut[cut.find(" ") + 1 :] if " " in cut else "…" + cut
     cut = text[:limit]
+    gaps = list(_SENTENCE_GAP.finditer(cut))
+    if gaps and gaps[-1].start() > 0:
+        return cut[: gaps[-1].start()] + " …"
     return (cut[: cut.rfind(" ")] if " " in cut else cut) + "…"
 
 

@@ -166,7 +166,7 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
             data = []
         return _outputs(restore(data))
 
-    with gr.Blocks(title=TITLE, fill_width=False) as app:
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         turns = gr.State([])
         saved = gr.Textbox(visible="hidden", elem_id="chat-store")
         copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")

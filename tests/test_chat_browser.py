@@ -1,0 +1,244 @@
+"""End to end: the real chat app on a loopback port, driven by headless Chromium via Playwright.
+
+Screenshots go to the session's temporary folder; with UPDATE_DOCS_SCREENSHOT=1 the first test
+also refreshes docs/chat.png (the picture in the README).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
+HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
+TIMEOUT = 90_000  # ms; answers take a few seconds, more on a loaded CI machine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(settings, assistant):
+    from assistant import ui
+
+    port = _free_port()
+    app = ui.launch(settings, assistant, host="127.0.0.1", port=port, block=False, quiet=True)
+    return app, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def chat_url(seed_settings, seed_assistant):
+    app, url = _serve(seed_settings, seed_assistant)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no {CHROMIUM}: run `make browser`")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
+    ctx.set_default_timeout(TIMEOUT)
+    yield ctx
+    ctx.close()
+
+
+def _open(context, url):
+    page = context.new_page()
+    # subtle: wait for elements, not for network idle: Gradio keeps a connection open
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function("document.querySelector('#coverage') !== null")
+    return page
+
+
+def _ask(page, question: str, answers_before: int | None = None):
+    """Type ``question``, send it, wait until its answer (not the streaming draft) is shown."""
+    done = page.locator("#chat .source-line, #chat .notice, #chat .refused")
+    before = done.count() if answers_before is None else answers_before
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .source-line, #chat .notice, #chat .refused').length > n", arg=before
+    )
+
+
+def _bot_messages(page) -> list[str]:
+    return page.locator('#chat [data-testid="bot"]').all_inner_texts()
+
+
+def _cite_in_view(page, link):
+    """Click a citation link; return the source card it points to, once it is highlighted."""
+    target = link.get_attribute("href").lstrip("#")
+    link.click()
+    card = page.locator(f"#{target}")
+    card.wait_for(state="visible")
+    page.wait_for_function("id => document.getElementById(id).classList.contains('active')", arg=target)
+    return card
+
+
+def test_answer_with_a_clickable_citation(context, chat_url, tmp_path_factory):
+    page = _open(context, chat_url)
+    assert "5 bài viết" in page.inner_text("#coverage") and "chỉ mục lập lúc" in page.inner_text("#coverage")
+
+    _ask(page, HAI_PHONG)
+    answer = _bot_messages(page)[-1]
+    assert "26/11/2004" in answer and "Nguồn:" in answer
+    links = page.locator("#chat a.cite")
+    assert links.count() >= 2
+
+    card = _cite_in_view(page, links.nth(1))  # [2]: lower in the panel, so it must be scrolled to
+    sync_api.expect(card).to_be_in_viewport()
+    quote = card.locator("mark").inner_text()
+    assert quote and quote in answer  # the highlighted sentence is the one the answer quotes
+    assert "Sở Ngoại vụ Hải Phòng" in card.locator(".src-title").inner_text()
+
+    # a follow-up, to show the rewritten question in the picture as well
+    _ask(page, "Còn Hà Nội thì sao?")
+    card = _cite_in_view(page, page.locator("#chat a.cite").last)
+    sync_api.expect(card).to_be_in_viewport(ratio=1)  # the smooth scroll has ended
+    page.mouse.move(0, 0)
+    shot = tmp_path_factory.mktemp("screens") / "chat.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT"):
+        shutil.copy(shot, ROOT / "docs" / "chat.png")
+
+
+def test_follow_up_is_rewritten_and_citations_survive_later_turns_and_reload(context, chat_url):
+    page = _open(context, chat_url)
+    _ask(page, HAI_PHONG)
+    _ask(page, "Còn Hà Nội thì sao?")
+    assert f"Câu hỏi được hiểu là: «{HA_NOI}»" in page.inner_text("#chat")
+    assert "17/12/1996" in _bot_messages(page)[-1]
+
+    first_turn_link = page.locator('#chat [data-testid="bot"]').first.locator("a.cite").first
+    card = _cite_in_view(page, first_turn_link)
+    assert "26/11/2004" in card.inner_text() or "1955" in card.inner_text()  # still the Hải Phòng source
+
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector("#chat a.cite")
+    assert len(_bot_messages(page)) == 2
+    assert f"Câu hỏi được hiểu là: «{HA_NOI}»" in page.inner_text("#chat")
+    card = _cite_in_view(page, page.locator("#chat a.cite").last)
+    assert "17/12/1996" in card.inner_text()
+
+
+def test_copy_with_citations_puts_markdown_on_the_clipboard(context, chat_url):
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=chat_url.rstrip("/"))
+    page = _open(context, chat_url)
+    _ask(page, HA_NOI)
+    page.click("#copy")
+    page.wait_for_function("document.querySelector('#copy').textContent.includes('Đã sao chép')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"**Câu hỏi:** {HA_NOI}\n")
+    assert "ngày 17/12/1996 về việc thành lập Sở Ngoại vụ Hà Nội. [1]\n" in copied
+    assert "**Nguồn:**" in copied and "\n1. [Sở Ngoại vụ Hà Nội: 25 năm xây dựng và phát triển]" in copied
+    assert "kinhtedothi.vn" in copied
+
+
+def test_empty_and_huge_messages_get_polite_notices(context, chat_url):
+    page = _open(context, chat_url)
+    page.click("#send")
+    page.wait_for_selector("#chat .notice")
+    assert "Bạn chưa nhập câu hỏi" in page.inner_text("#chat")
+    _ask(page, "Hải Phòng " * 400)
+    assert "vượt quá giới hạn" in page.inner_text("#chat .notice >> nth=-1")
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "Error" not in body
+
+
+def test_two_tabs_asking_at_once_each_get_their_own_answer(context, chat_url):
+    one, two = _open(context, chat_url), _open(context, chat_url)
+    one.fill("#question textarea", HAI_PHONG)
+    two.fill("#question textarea", HA_NOI)
+    one.click("#send")
+    two.click("#send")
+    for page in (one, two):
+        page.wait_for_selector("#chat .source-line")
+    assert "26/11/2004" in _bot_messages(one)[-1] and "17/12/1996" not in _bot_messages(one)[-1]
+    assert "17/12/1996" in _bot_messages(two)[-1] and "26/11/2004" not in _bot_messages(two)[-1]
+    # and each tab keeps its own conversation across a reload
+    two.reload(wait_until="domcontentloaded")
+    two.wait_for_selector("#chat a.cite")
+    assert HA_NOI in two.inner_text("#chat") and HAI_PHONG not in two.inner_text("#chat")
+
+
+HOSTILE = (
+    '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> '
+    "[bấm vào đây](javascript:window.__pwned=3) ${window.__pwned=4} {{constructor}} **chữ đậm**"
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory, embedder):
+    """A two-article corpus whose text and metadata try to inject HTML, Markdown and templates."""
+    from assistant.config import load_settings
+    from assistant.index import build_index
+    from assistant.pipeline import Assistant
+
+    base = tmp_path_factory.mktemp("hostile")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "lao_cai.txt").write_text(
+        "Sở Ngoại vụ Lào Cai và những chặng đường\n"
+        f"Sở Ngoại vụ tỉnh Lào Cai được thành lập ngày 01/10/2004 {HOSTILE}.\n"
+        "Năm 2019, tỉnh Lào Cai đón 120 đoàn khách quốc tế đến thăm và làm việc.\n",
+        encoding="utf-8",
+    )
+    (corpus / "yen_bai.txt").write_text(
+        "Công tác đối ngoại Yên Bái\nSở Ngoại vụ Yên Bái được thành lập năm 2008.\n", encoding="utf-8"
+    )
+    meta = {"articles": {
+        "lao_cai": {"title": 'Lào Cai <img src=x onerror="window.__pwned=5"> [link](javascript:window.__pwned=6)',
+                    "date": "2020-05-01", "outlet": "<i>báo</i> ${window.__pwned=8}",
+                    "url": "javascript:window.__pwned=7", "localities": ["Lào Cai"]},
+        "yen_bai": {"title": "Yên Bái", "date": "2019-12-01", "localities": ["Yên Bái"]},
+    }}
+    (corpus / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    settings = load_settings(cwd=ROOT, corpus_dir=corpus, index_dir=base / "index")
+    build_index(settings, embedder)
+    app, url = _serve(settings, Assistant.open(settings, embedder))
+    yield url
+    app.close()
+
+
+def test_corpus_text_cannot_inject_anything(context, hostile_url):
+    page = _open(context, hostile_url)
+    _ask(page, "Sở Ngoại vụ Lào Cai được thành lập khi nào?")
+    card = _cite_in_view(page, page.locator("#chat a.cite").first)
+
+    answer = _bot_messages(page)[-1]
+    assert "<script>window.__pwned=1</script>" in answer  # shown as text, verbatim
+    assert "[bấm vào đây](javascript:window.__pwned=3)" in answer and "**chữ đậm**" in answer
+    assert "<script>window.__pwned=1</script>" in card.locator("mark").inner_text()
+    assert '<img src=x onerror="window.__pwned=5">' in card.inner_text()  # the title, as text
+    assert "${window.__pwned=8}" in card.inner_text()  # the outlet, not evaluated as a template
+
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src='x'], #chat script, #sources script, #chat strong, #chat b").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
