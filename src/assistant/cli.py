@@ -234,8 +234,9 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
     assistant = _open(settings)  # a missing index fails here, in one line, before Gradio loads
     from .ui import launch
 
+    app = launch(settings, assistant, share=share, block=False, quiet=not share)
     click.echo(f"Trợ lý đang chạy tại http://{settings.host}:{settings.port} (Ctrl+C để dừng)", err=True)
-    launch(settings, assistant, share=share)
+    app.block_thread()
 
 
 @main.command("eval")

@@ -222,7 +222,7 @@ def launch(settings: Settings, assistant=None, *, host: str | None = None, port:
     try:
         app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=quiet,
                    theme=theme(), show_error=False, footer_links=[], inbrowser=False)
-    except OSError as exc:
-        raise ConfigError(f"cannot serve the chat on {host}:{port}: {exc}",
+    except OSError as exc:  # Gradio's own message names its environment variables, not our flags
+        raise ConfigError(f"cannot serve the chat on {host}:{port}: the port is taken or the address is not local",
                           hint="is it already running? choose another port with --port") from exc
     return app
