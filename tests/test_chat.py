@@ -40,6 +40,14 @@ def test_follow_up_is_answered_as_a_standalone_question(engine):
     assert second.id != first.id
 
 
+def test_a_question_in_other_unicode_forms_is_not_shown_as_rewritten(engine):
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Sở Ngoại vụ Hải Phòng được thành lập khi nào?")
+    turn, _ = _final(engine.stream(nfd, []))
+    assert not turn.rewritten and "26/11/2004" in turn.text
+
+
 @pytest.mark.parametrize(
     ("message", "expected"),
     [("", EMPTY), ("   \n ", EMPTY), ("Hải Phòng? " * 500, "vượt quá giới hạn 1000 ký tự")],

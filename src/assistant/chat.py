@@ -104,7 +104,10 @@ class ChatEngine:
             yield Turn(turn_id, asked, text=TOO_LONG.format(n=len(asked), limit=limit), notice=True), None
             return
         earlier = [t.question for t in history if not t.notice and t.question]
-        question = rewrite(asked, earlier).question
+        rewritten = rewrite(asked, earlier)
+        # subtle: only a real rewrite replaces what was typed; rewrite() also NFC/tone-normalises,
+        # which the pipeline does anyway and which must not show as "Câu hỏi được hiểu là …"
+        question = rewritten.question if rewritten.changed else asked
         pending = Turn(turn_id, asked, question)
         yield pending, ""
         try:
