@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from .chat import BACKEND_LABELS, ChatEngine, available_backends
-from .chatview import Turn, chat_messages, coverage, last_answer_markdown, restore, sources_html
+from .chatview import Turn, chat_messages, coverage, inert, last_answer_markdown, restore, sources_html
 from .config import Settings
 from .errors import BackendError, ConfigError
 
@@ -124,14 +124,12 @@ def theme() -> Any:
 
 
 def _header(engine: ChatEngine) -> str:
-    import html
-
     cov = coverage(engine.index.documents, engine.index.manifest)
     return (
-        f'<div id="header"><h1>{html.escape(TITLE)}</h1>'
+        f'<div id="header"><h1>{TITLE}</h1>'
         "<p>Hỏi đáp về công tác đối ngoại của các tỉnh, thành phố. Mỗi câu trả lời trích nguyên văn "
         "từ bài viết; bấm vào số [n] để xem đoạn nguồn.</p>"
-        f'<span class="coverage" id="coverage">Kho dữ liệu: {html.escape(cov.text())}</span></div>'
+        f'<span class="coverage" id="coverage">Kho dữ liệu: {inert(cov.text())}</span></div>'
     )
 
 
@@ -142,7 +140,11 @@ def _outputs(turns: list[Turn]) -> tuple:
 
 
 def create_app(settings: Settings, assistant=None) -> gr.Blocks:
-    """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served."""
+    """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served.
+
+    Raises what ``Assistant.open`` raises (e.g. IndexMissingError) before any Gradio object exists.
+    The theme is applied by :func:`launch`; mounted elsewhere, the app keeps Gradio's default.
+    """
     engine = ChatEngine(settings, assistant)
     backends = available_backends(settings)
 
@@ -201,8 +203,10 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
                 sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=NAVIGATE_JS, max_height=660)
 
         views = [chatbot, sources, turns, copy_text, saved]
+        # subtle: one shared concurrency group, so several tabs are answered at once (ChatEngine
+        # serialises the pipeline steps); Gradio's default would queue each tab behind the others.
         ask = {"fn": respond, "inputs": [box, turns, k, backend], "outputs": [*views, box],
-                   "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
+               "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
         box.submit(**ask)
         send.click(**ask)
         copy.click(None, inputs=[copy_text], outputs=None, js=COPY_JS)
