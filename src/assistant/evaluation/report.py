@@ -41,8 +41,13 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "—" if r is None else f"{r:.2f}×"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    rule = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"
+def _ms(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def _table(header: list[str], rows: list[list[str]], text_cols: int = 1) -> list[str]:
+    """A Markdown table; the first ``text_cols`` columns left-aligned, the figures right-aligned."""
+    rule = "|" + "|".join("---" if i < text_cols else "---:" for i in range(len(header))) + "|"
     out = ["| " + " | ".join(header) + " |", rule]
     return out + ["| " + " | ".join(r) + " |" for r in rows]
 
@@ -116,13 +121,15 @@ def _fixture_sections(result: EvalResult, chart: str | None) -> list[str]:
         lines += ["", f"![Answer accuracy by question type]({chart})"]
     lines += ["", "### Retrieval and citations by question type (ours)", ""]
     if "ours" in per_type:
-        cols = ("hit@1", "hit@5", "mrr", "evidence_recall", "completeness", "citation_precision", "citation_recall")
+        cols = ("hit@1", "hit@5", "mrr", "evidence_recall", "completeness", "refusal_recall", "citation_precision",
+                "citation_recall")
         lines += _table(["type"] + list(cols), [[t] + [_fmt(per_type["ours"][t][c]) for c in cols] for t in types])
-    lines += ["", "### Latency (ms; p50 / p95)", ""]
+    lines += ["", "### Latency (ms; p50 / p95)", "",
+              "Wall-clock on this machine during the run; other processes sharing the CPUs inflate the p95s.", ""]
     lat = {r.name: r.summary()["latency_ms"] for r in runs}
     lines += _table(
         ["system", "retrieval", "answering", "end to end"],
-        [[r.label] + [f"{_fmt(lat[r.name][st]['p50'])} / {_fmt(lat[r.name][st]['p95'])}"
+        [[r.label] + [f"{_ms(lat[r.name][st]['p50'])} / {_ms(lat[r.name][st]['p95'])}"
                       for st in ("retrieval", "answer", "end_to_end")] for r in runs],
     )
     ours = next((r for r in runs if r.name == "ours"), None)
@@ -142,10 +149,10 @@ def _failures(run: SystemRun) -> list[str]:
     lines = ["", f"### Questions ours gets wrong or incomplete ({len(bad)})", ""]
     if not bad:
         return lines + ["None."]
-    lines += ["Full passages, answers and citations: `items/ours.jsonl`.", ""]
+    lines += ["Their passages, answers and citations are in `items/ours.jsonl` of the report folder.", ""]
     rows = [[r.item.id, r.item.type, _short(r.item.question, 70), _short(" / ".join(r.item.accept), 50),
              _fmt(r.score.completeness), _short(r.answer.text)] for r in bad]
-    return lines + _table(["id", "type", "question", "accept", "complete", "answer (start)"], rows)
+    return lines + _table(["id", "type", "question", "accept", "complete", "answer (start)"], rows, text_cols=6)
 
 
 def _bench_sections(bench: dict[str, Any]) -> list[str]:
@@ -156,7 +163,7 @@ def _bench_sections(bench: dict[str, Any]) -> list[str]:
     lines += _table(["system"] + [m.replace("recall", "Recall").replace("mrr", "MRR") for m in BENCH_METRICS]
                     + ["search p50 / p95 ms"],
                     [[s["label"]] + [_fmt(s[m]) for m in BENCH_METRICS]
-                     + [f"{_fmt(s['latency_ms']['p50'])} / {_fmt(s['latency_ms']['p95'])}"] for s in systems.values()])
+                     + [f"{_ms(s['latency_ms']['p50'])} / {_ms(s['latency_ms']['p95'])}"] for s in systems.values()])
     if "ours" in systems and len(systems) > 1:
         lines += ["", "Gains, ours ÷ baseline:", ""]
         base = [n for n in systems if n != "ours"]
@@ -214,7 +221,8 @@ def plot_accuracy(result: EvalResult, path: Path) -> Path:
         per = run.summary()["by_type"]
         vals = [per[t]["answer_accuracy"] or 0 for t in types] + [aggregate(run.scores)["answer_accuracy"] or 0]
         xs = [g + (i - (len(runs) - 1) / 2) * width for g in range(len(groups))]
-        ax.bar(xs, vals, width, label=run.label)
+        bars = ax.bar(xs, vals, width, label=run.label)
+        ax.bar_label(bars, labels=[""] * len(types) + [f"{vals[-1]:.2f}"], fontsize=7, padding=2)
     counts = {t: sum(s.type == t for s in runs[0].scores) for t in types}
     ax.set_xticks(range(len(groups)), [f"{t}\n(n={counts[t]})" for t in types] + [f"all\n(n={len(runs[0].scores)})"],
                   fontsize=8)
@@ -222,7 +230,7 @@ def plot_accuracy(result: EvalResult, path: Path) -> Path:
     ax.set_ylabel("answer accuracy")
     ax.set_title(f"Answer accuracy by question type — {Path(str(result.fixtures)).name}, k={result.k}")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(runs), frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
