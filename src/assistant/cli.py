@@ -255,13 +255,15 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
 @click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True,
               help="Retrieval mode of our pipeline.")
+@click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]),
+              help=HELP["backend"] + " Ours only; the baselines always answer extractively.")
 @click.option("--ignore-diacritics", is_flag=True, help="Match accept strings without diacritics.")
 @click.option("--bench-limit", type=click.IntRange(1), help="Use only the first N benchmark questions.")
 @click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
               help="Cache for benchmark indexes and baseline vectors [default: a folder in the temp dir].")
 def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir: Path | None, benches: tuple[Path, ...],
-             baselines: bool, gate: bool, thresholds: Path | None, k: int | None, mode: str, ignore_diacritics: bool,
-             bench_limit: int | None, cache_dir: Path | None) -> None:
+             baselines: bool, gate: bool, thresholds: Path | None, k: int | None, mode: str, backend: str | None,
+             ignore_diacritics: bool, bench_limit: int | None, cache_dir: Path | None) -> None:
     """Measure answers and citations against QA FIXTURES (JSONL or CSV), beside baselines.
 
     Prints the tables (Markdown); --report DIR also writes JSON, a chart and every
@@ -288,6 +290,7 @@ def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir:
         raise click.UsageError("nothing to evaluate: give a fixture file and/or --retrieval-bench DIR")
     if gate and fixtures is None:
         raise click.UsageError("--gate needs a fixture file")
+    settings = settings.with_overrides(backend=backend)
     floors = load_thresholds(thresholds or DEFAULT_THRESHOLDS) if gate else None
     result = evaluate(settings, fixtures, benches=benches, k=k, mode=mode,
                       baselines=("dense", "bm25", "langchain") if baselines else (), thresholds=floors,

@@ -18,7 +18,6 @@ from ..config import Settings
 from ..documents import Answer, ScoredChunk
 from ..embedding import VectorEmbeddings, make_embedder
 from ..errors import AssistantError
-from ..index import load_index
 from .fixtures import QAItem, load_fixtures
 from .scoring import ItemScore, aggregate, by_type, latency, score_item, supports
 from .systems import BASELINES, System, open_systems
@@ -113,10 +112,9 @@ def run_fixtures(
 ) -> list[SystemRun]:
     """Our pipeline (retrieval ``mode``, ``k`` passages) and ``baselines`` over the fixtures."""
     items = load_fixtures(fixtures) if isinstance(fixtures, Path) else fixtures
-    index = load_index(settings)
     embedder = embedder or make_embedder(settings.embedder)
     k = k or settings.k
-    systems = open_systems(settings, index, embedder, mode=mode, baselines=baselines, cache_dir=cache_dir)
+    systems = open_systems(settings, embedder, mode=mode, baselines=baselines, cache_dir=cache_dir)
     return [run_system(s, items, k, ignore_diacritics, progress) for s in systems]
 
 

@@ -165,14 +165,16 @@ def langchain_baseline(
 
 def open_systems(
     settings: Settings,
-    index: LoadedIndex,
     embedder: VectorEmbeddings,
     *,
     mode: str = "hybrid",
     baselines: Sequence[str] = BASELINES,
     cache_dir: Path | None = None,
 ) -> list[System]:
-    """Our pipeline (retrieval ``mode``) first, then the named baselines, over one index."""
+    """Our pipeline exactly as ``Assistant.open`` builds it (retrieval ``mode``, the configured
+    answer backend), then the named baselines over the same index, answered extractively."""
+    ours = Assistant.open(settings, embedder, mode=mode)
+    index = ours.index
 
     def over_index(retrieval_mode: str) -> Assistant:
         retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
@@ -180,8 +182,8 @@ def open_systems(
         answerer = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
         return Assistant(settings, embedder, index, retriever, answerer)
 
-    label = LABELS["ours"] + (f" ({mode})" if mode != "hybrid" else " (hybrid)")
-    systems = [System("ours", label, over_index(mode))]
+    backend = "" if settings.backend == "extractive" else f", {settings.backend}"
+    systems = [System("ours", f"{LABELS['ours']} ({mode}{backend})", ours)]
     for name in baselines:
         if name == "langchain":
             cached = CachingEmbeddings(embedder, cache_dir)
