@@ -264,3 +264,24 @@ def test_weakened_retriever_fails_the_gate(seed_settings, embedder):
     assert not weak.gate_passed
     failed = {c.metric for c in weak.gate if not c.passed}
     assert {"answer_accuracy", "evidence_recall"} <= failed
+
+
+def test_caching_embeddings_embed_each_passage_once_across_runs(tmp_path):
+    import numpy as np
+
+    from assistant.embedding import VectorEmbeddings
+    from assistant.evaluation.systems import CachingEmbeddings
+
+    class Counting(VectorEmbeddings):  # a fake at the embedder seam: counts what it encodes
+        dim, model_id = 2, "counting"
+        seen: list[str] = []
+
+        def _encode(self, texts, is_query):
+            self.seen.extend(texts)
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    inner = Counting()
+    first = CachingEmbeddings(inner, tmp_path).passages(["một", "hai ba"])
+    again = CachingEmbeddings(inner, tmp_path).passages(["hai ba", "bốn"])  # a new process: from disk
+    assert inner.seen == ["một", "hai ba", "bốn"]
+    assert again[0].tolist() == first[1].tolist() == [6.0, 1.0]

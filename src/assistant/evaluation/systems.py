@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,8 +87,13 @@ class CachingEmbeddings(VectorEmbeddings):
             return
         self._file.parent.mkdir(parents=True, exist_ok=True)
         names = list(self._vectors)
-        np.save(self._file.with_suffix(".npy"), np.stack([self._vectors[n] for n in names]), allow_pickle=False)
-        self._file.with_suffix(".json").write_text(json.dumps(names), encoding="utf-8")
+        tmp = self._file.with_name(f".{self._file.name}.{os.getpid()}")
+        with tmp.with_suffix(".npy").open("wb") as fh:
+            np.save(fh, np.stack([self._vectors[n] for n in names]), allow_pickle=False)
+        tmp.with_suffix(".json").write_text(json.dumps(names), encoding="utf-8")
+        # a reader sees old or new files; a mismatched pair (two runs racing) fails the length check
+        os.replace(tmp.with_suffix(".npy"), self._file.with_suffix(".npy"))
+        os.replace(tmp.with_suffix(".json"), self._file.with_suffix(".json"))
 
     def passages(self, texts: Sequence[str], progress: Progress | None = None, batch: int = 16) -> np.ndarray:
         keys = [self._key(t) for t in texts]
