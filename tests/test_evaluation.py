@@ -274,7 +274,9 @@ def test_caching_embeddings_embed_each_passage_once_across_runs(tmp_path):
 
     class Counting(VectorEmbeddings):  # a fake at the embedder seam: counts what it encodes
         dim, model_id = 2, "counting"
-        seen: list[str] = []
+
+        def __init__(self):
+            self.seen: list[str] = []
 
         def _encode(self, texts, is_query):
             self.seen.extend(texts)
