@@ -157,8 +157,11 @@ def search(settings: Settings, question: str | None, k: int | None, as_json: boo
             click.echo("    " + r["text"].replace("\n", "\n    ") + "\n")
 
 
-def print_answer(answer: Any) -> None:
-    click.echo(answer.text)
+def print_answer(answer: Any, text: bool = True) -> None:
+    if text:
+        click.echo(answer.text)
+    for notice in answer.notices:
+        click.echo(f"⚠ {notice}")
     if answer.citations:
         click.echo("\nNguồn:")
         for c in answer.citations:
@@ -174,30 +177,42 @@ def print_answer(answer: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: answer, refused, citations, timings_ms.")
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path),
               help="File with one question per line; prints one JSON object per line.")
-def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None) -> None:
+@click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]), help=HELP["backend"])
+def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None,
+        backend: str | None) -> None:
     """Answer QUESTION in Vietnamese, citing the exact sentences it comes from.
 
-    When the articles do not hold the answer it says so instead of guessing.
+    When the articles do not hold the answer it says so instead of guessing. With a
+    generative backend the answer streams sentence by sentence, each checked against the
+    passage it cites first (see "Generative backends" in README.md).
 
     \b
     Example:
       assistant ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
       assistant ask --questions questions.txt > answers.jsonl
+      assistant ask --backend llamacpp "Hải Phòng ký bản ghi nhớ với tỉnh Niigata khi nào?"
     """
+    settings = settings.with_overrides(backend=backend)
     qs = _questions(question, questions_file)
     assistant = _open(settings)
     for q in qs:
         try:
-            answer = assistant.ask(q, k)
+            if as_json or questions_file is not None:
+                _emit_jsonl(assistant.ask(q, k).to_dict())
+                continue
+            answer = None
+            for part in assistant.ask_stream(q, k):
+                if isinstance(part, str):
+                    click.echo(part, nl=False)
+                    sys.stdout.flush()
+                else:
+                    answer = part
+            click.echo()
+            print_answer(answer, text=False)
         except QuestionError as exc:
             if questions_file is None:
                 raise
             _emit_jsonl({"question": q, "error": str(exc)})
-            continue
-        if as_json or questions_file is not None:
-            _emit_jsonl(answer.to_dict())
-        else:
-            print_answer(answer)
 
 
 @main.command("config")

@@ -43,6 +43,34 @@ class Settings:
     max_question_chars: int = _f(1000, "Longest question accepted.")
     answer_sentences: int = _f(3, "Most sentences quoted in an extractive answer.")
     backend: str = _f("extractive", 'Answer backend: "extractive" (no LLM), "openai" or "llamacpp".')
+    # -- generative backends (generation.py, chat_models.py, verification.py) --------------
+    language: str = _f("tiếng Việt", "Language of generated answers, whatever the question's language.")
+    openai_base_url: str = _f(
+        "http://127.0.0.1:8000/v1",
+        "OpenAI-compatible endpoint of the openai backend: llama.cpp server or vLLM "
+        "http://HOST:8000/v1, Ollama http://127.0.0.1:11434/v1.",
+    )
+    openai_model: str = _f("", 'Model name the openai backend asks for, e.g. "qwen2.5:3b" (Ollama).')
+    openai_api_key_env: str = _f(
+        "OPENAI_API_KEY",
+        "Environment variable holding the API key (ASSISTANT_OPENAI_API_KEY wins); local servers need none.",
+    )
+    gguf_path: str = _f(
+        "", "GGUF file of the llamacpp backend; empty = the bundled Gemma 3 270M, written to the user cache."
+    )
+    context_tokens: int = _f(4096, "Context window of the model in tokens; passages are packed to fit it.")
+    max_answer_tokens: int = _f(384, "Most tokens the model may generate for one answer.")
+    temperature: float = _f(0.0, "Sampling temperature of generative backends (0 = deterministic).")
+    llm_timeout: float = _f(60.0, "Seconds to wait for the model before falling back to the extractive answer.")
+    llm_threads: int = _f(0, "CPU threads of the llamacpp backend; 0 = every core.")
+    system_prompt_as_user: bool = _f(
+        False, "Send the system prompt inside the user message, for chat templates without a system role (Gemma)."
+    )
+    verify_min_lexical: float = _f(0.6, "Share of a cited sentence's words its passage must contain.")
+    verify_min_similarity: float = _f(0.8, "Least e5 cosine between a cited sentence and a sentence of its passage.")
+    verify_unsupported: str = _f(
+        "remove", 'What to do with a cited sentence its passages do not support: "remove" or "flag".'
+    )
     debug: bool = _f(False, "Show full tracebacks on errors.")
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
@@ -70,6 +98,8 @@ def _coerce(name: str, value: Any) -> Any:
             return bool(value)
         if isinstance(default, int):
             return int(value)
+        if isinstance(default, float):
+            return float(value)
         if isinstance(default, Path):
             return Path(value)
     except (TypeError, ValueError) as exc:
@@ -97,6 +127,11 @@ def _file_values(cwd: Path) -> dict[str, Any]:
             raise ConfigError(f"cannot parse {pyproject}: {exc}") from exc
         return data.get("tool", {}).get("assistant", {})
     return {}
+
+
+def api_key(settings: Settings) -> str | None:
+    """The openai backend's API key: ASSISTANT_OPENAI_API_KEY, else the variable it names."""
+    return os.environ.get("ASSISTANT_OPENAI_API_KEY") or os.environ.get(settings.openai_api_key_env) or None
 
 
 def load_settings(cwd: Path | None = None, **overrides: Any) -> Settings:

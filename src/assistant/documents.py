@@ -80,6 +80,24 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """The verifier's verdict on one sentence a language model generated."""
+
+    sentence: str  # as generated, citation markers included
+    verdict: str  # "kept", "flagged" or "removed"
+    reasons: tuple[str, ...] = ()  # e.g. "invented_citation:[7]", "citation_corrected:[2]->[3]"
+    citations: tuple[int, ...] = ()  # passage numbers the shown sentence carries
+    lexical: float = 0.0  # support by its best passage: share of words found there
+    similarity: float = 0.0  # and the e5 cosine with that passage's closest sentence
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["reasons"], d["citations"] = list(self.reasons), list(self.citations)
+        d["lexical"], d["similarity"] = round(self.lexical, 3), round(self.similarity, 3)
+        return d
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -88,9 +106,12 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notices: tuple[str, ...] = ()
     backend: str = "extractive"
+    # generative backends only (None / "" for extractive answers, and then left out of to_dict)
+    verification: tuple[SentenceCheck, ...] | None = None
+    prompt: str = ""  # the messages sent to the model, for evaluation artifacts
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "question": self.question,
             "answer": self.text,
             "refused": self.refused,
@@ -99,3 +120,11 @@ class Answer:
             "notices": list(self.notices),
             "backend": self.backend,
         }
+        if self.verification is not None:
+            d["verification"] = {
+                verdict: [c.to_dict() for c in self.verification if c.verdict == verdict]
+                for verdict in ("kept", "flagged", "removed")
+            }
+        if self.prompt:
+            d["prompt"] = self.prompt
+        return d

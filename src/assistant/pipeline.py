@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .answering import ExtractiveAnswerer
 from .config import Settings
@@ -19,6 +20,9 @@ from .embedding import VectorEmbeddings, make_embedder
 from .errors import QuestionError
 from .index import LoadedIndex, load_index
 from .retrieval import Retriever
+
+if TYPE_CHECKING:
+    from .generation import GenerativeAnswerer
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -39,7 +43,7 @@ class Assistant:
     embedder: VectorEmbeddings
     index: LoadedIndex
     retriever: Retriever
-    answerer: ExtractiveAnswerer
+    answerer: ExtractiveAnswerer | GenerativeAnswerer
 
     @classmethod
     def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None, mode: str = "hybrid") -> "Assistant":
@@ -47,6 +51,10 @@ class Assistant:
         embedder = embedder or make_embedder(settings.embedder)
         retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=mode)
         answerer = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
+        if settings.backend != "extractive":  # an LLM writes, the extractive answerer is its fallback
+            from .generation import make_generative_answerer
+
+            answerer = make_generative_answerer(settings, answerer)
         return cls(settings, embedder, index, retriever, answerer)
 
     def search(self, question: str, k: int | None = None) -> tuple[list[ScoredChunk], dict[str, float]]:
@@ -63,9 +71,21 @@ class Assistant:
         """Yield fragments of the answer text as they are ready, then the final Answer.
 
         The extractive backend has its whole answer at once; it still streams sentence by
-        sentence so every front end can treat all backends alike.
+        sentence so every front end can treat all backends alike. Generative backends yield
+        each sentence of the model's answer once it is finished and verified.
         """
+        if hasattr(self.answerer, "stream"):
+            q = validate_question(question, self.settings.max_question_chars)
+            yield from self.answerer.stream(q, k or self.settings.k)
+            return
         answer = self.ask(question, k)
         for piece in re.split(r"(?<=\]) ", answer.text):
             yield piece + " "
         yield answer
+
+
+def available_backends(settings: Settings) -> list[str]:
+    """Answer backends whose packages are installed (the chat UI offers these)."""
+    from .chat_models import available_backends as listed
+
+    return listed(settings)

@@ -1,0 +1,259 @@
+"""Generative answers: retrieve, pack passages into the context, stream, verify, fall back.
+
+:class:`GenerativeAnswerer` has the extractive answerer's ``answer(question, k)`` plus
+``stream(question, k)``, which yields text fragments and then the final Answer.
+
+What the user sees is grounded whatever the model writes. The model's tokens are cut into
+sentences as they arrive; each finished sentence goes through the verifier (verification.py)
+and only then is yielded, with its citations as checked. Streaming is therefore per verified
+sentence, not per raw token: an invented ``[7]`` or an unsupported claim is never shown,
+not even for a moment. A flagged sentence waits until a kept one has been shown, so an
+answer is never only flagged text.
+
+Falling back: when the model is unreachable, too slow (``llm_timeout``, per request and in
+total), fails, or writes nothing the passages support (including a refusal), the answer is
+the extractive one -- itself a refusal when no sentence passes its checks -- with a short
+Vietnamese notice. The extractive answerer is strict about refusing, so a model that says
+"not found" cannot hide an answer the articles do hold, nor invent one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from .answering import REFUSAL, ExtractiveAnswerer
+from .config import Settings
+from .documents import Answer, ScoredChunk
+from .prompts import render
+from .verification import AnswerVerifier, Passage, claim_spans
+from .vietnamese import sentence_spans
+
+log = logging.getLogger(__name__)
+
+NOTICES = {
+    "unreachable": "Không kết nối được mô hình ngôn ngữ; dưới đây là câu trả lời trích nguyên văn từ các bài viết.",
+    "timeout": "Mô hình ngôn ngữ không trả lời kịp ({seconds:g} giây); dưới đây là câu trả lời trích nguyên văn "
+               "từ các bài viết.",
+    "error": "Mô hình ngôn ngữ gặp lỗi; dưới đây là câu trả lời trích nguyên văn từ các bài viết.",
+    "unverified": "Câu trả lời do mô hình ngôn ngữ viết không có câu nào được các đoạn trích xác nhận; dưới đây là "
+                  "câu trả lời trích nguyên văn từ các bài viết.",
+    "no_room": "Ngữ cảnh của mô hình ngôn ngữ quá nhỏ cho các đoạn trích; dưới đây là câu trả lời trích nguyên văn "
+               "từ các bài viết.",
+}
+CUT_SHORT = "Mô hình ngôn ngữ bị ngắt giữa chừng; câu trả lời có thể chưa đầy đủ."
+FLAGGED = "Các câu đánh dấu ⚠ không được các đoạn trích xác nhận; hãy đối chiếu với nguồn."
+REMOVED = "Đã lược bỏ {n} câu mà các đoạn trích không xác nhận."
+CHAT_TEMPLATE_TOKENS = 16  # role markers a chat template adds around the messages
+_ENDS_SENTENCE = re.compile(r"[.!?…\]\"”')]\s*$")
+
+
+class _Timeout(Exception):
+    pass
+
+
+# --- packing --------------------------------------------------------------------------------
+def render_passage(p: Passage) -> str:
+    return render("passage", n=p.n, title=p.title, date=p.date, text=p.text)
+
+
+def pack(hits: list[ScoredChunk], budget: int, count: Callable[[str], int]) -> list[Passage]:
+    """Passages for the prompt, best ranked first, within ``budget`` tokens.
+
+    A passage that does not fit whole keeps its leading sentences that do; a sentence is
+    never cut. Later (smaller) passages may still fit after one that did not.
+    """
+    out: list[Passage] = []
+    left = budget
+    for hit in hits:
+        c = hit.chunk
+        p = Passage(len(out) + 1, c.doc_id, c.title, c.date_label, c.chunk_id, c.start, c.end, c.text)
+        cost = count(render_passage(p)) + 1
+        if cost > left:
+            p, cost = _trim(p, left, count)
+            if p is None:
+                continue
+        out.append(p)
+        left -= cost
+    return out
+
+
+def _trim(p: Passage, left: int, count: Callable[[str], int]) -> tuple[Passage | None, int]:
+    best: tuple[Passage | None, int] = (None, 0)
+    for _, end in sentence_spans(p.text):
+        shorter = replace(p, end=p.start + end, text=p.text[:end])
+        cost = count(render_passage(shorter)) + 1
+        if cost > left:
+            break
+        best = (shorter, cost)
+    return best
+
+
+# --- prompt ---------------------------------------------------------------------------------
+def build_messages(question: str, passages: list[Passage], settings: Settings) -> list[BaseMessage]:
+    system = render("system", language=settings.language, n_passages=len(passages), refusal=REFUSAL)
+    user = render("answer", passages="\n".join(render_passage(p) for p in passages), question=question).rstrip()
+    if settings.system_prompt_as_user:
+        return [HumanMessage(system + "\n\n" + user)]
+    return [SystemMessage(system), HumanMessage(user)]
+
+
+def prompt_text(messages: list[BaseMessage]) -> str:
+    return "\n\n".join(f"<{m.type}>\n{m.text}" for m in messages)
+
+
+def failure_kind(exc: BaseException) -> str:
+    """"timeout", "unreachable" or "error", from the exception and its causes."""
+    seen: BaseException | None = exc
+    names = []
+    while seen is not None and len(names) < 10:
+        names.append(type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, (_Timeout, TimeoutError)) or any("Timeout" in n for n in names):
+        return "timeout"
+    if any("Connect" in n for n in names) or isinstance(exc, ConnectionError):
+        return "unreachable"
+    return "error"
+
+
+# --- the answerer ---------------------------------------------------------------------------
+@dataclass
+class _Run:
+    """The state of one streamed answer."""
+
+    verifier: AnswerVerifier
+    shown: list[str]
+    pending: list[str]  # flagged sentences waiting for a kept one
+    kept: int = 0
+
+
+class GenerativeAnswerer:
+    def __init__(self, model: BaseChatModel, fallback: ExtractiveAnswerer, settings: Settings,
+                 count_tokens: Callable[[str], int]) -> None:
+        self.model = model
+        self.fallback = fallback
+        self.settings = settings
+        self.count_tokens = count_tokens
+        self.name = settings.backend
+
+    def answer(self, question: str, k: int = 5) -> Answer:
+        final = None
+        for part in self.stream(question, k):
+            if isinstance(part, Answer):
+                final = part
+        assert final is not None
+        return final
+
+    def passages(self, question: str, hits: list[ScoredChunk]) -> list[Passage]:
+        s = self.settings
+        frame = build_messages(question, [], s)
+        overhead = sum(self.count_tokens(m.text) for m in frame) + CHAT_TEMPLATE_TOKENS
+        return pack(hits, s.context_tokens - s.max_answer_tokens - overhead, self.count_tokens)
+
+    def stream(self, question: str, k: int = 5) -> Iterator[str | Answer]:
+        s = self.settings
+        t0 = time.perf_counter()
+        retriever = self.fallback.retriever
+        hits = retriever.search(retriever.prepare(question), k)
+        timings = {"retrieval": (time.perf_counter() - t0) * 1000}
+        passages = self.passages(question, hits)
+        if not passages:
+            yield from self._fall_back(question, k, "no_room", [], "", timings, t0)
+            return
+        messages = build_messages(question, passages, s)
+        verifier = AnswerVerifier(passages, self.fallback.index, self.fallback.embedder, question,
+                                  s.verify_min_lexical, s.verify_min_similarity, s.verify_unsupported)
+        run = _Run(verifier, [], [])
+        failure, buffer, tokens, first = None, "", 0, None
+        t_gen = time.perf_counter()
+        stream = self.model.stream(messages)
+        try:
+            while tokens < s.max_answer_tokens:  # some servers ignore max_completion_tokens
+                try:
+                    chunk = next(stream)
+                    if time.perf_counter() - t_gen > s.llm_timeout:
+                        raise _Timeout
+                except StopIteration:
+                    break
+                except Exception as exc:  # any model failure becomes the extractive answer, never a traceback
+                    failure = failure_kind(exc)
+                    log.warning("%s backend failed (%s): %r", self.name, failure, exc, exc_info=s.debug)
+                    break
+                if not chunk.text:
+                    continue
+                first = first or time.perf_counter()
+                tokens += 1
+                buffer += chunk.text
+                spans = claim_spans(buffer)
+                if len(spans) > 1:  # every sentence but the last is finished
+                    for (a, _), (b, _) in itertools.pairwise(spans):
+                        yield from self._emit(run, buffer[a:b])
+                    buffer = buffer[spans[-1][0]:]
+        finally:
+            stream.close()
+        timings["first_token"] = ((first or time.perf_counter()) - t0) * 1000
+        timings["generation"] = (time.perf_counter() - t_gen) * 1000
+        if failure is None:
+            for a, b in claim_spans(buffer):
+                last = buffer[a:b]
+                if tokens >= s.max_answer_tokens and b == len(buffer.rstrip()) and not _ENDS_SENTENCE.search(last):
+                    run.verifier.record(last, "removed", ["truncated"])
+                else:
+                    yield from self._emit(run, last + " ")
+        checks = list(run.verifier.checks)
+        if not run.kept:
+            yield from self._fall_back(question, k, failure or "unverified", checks, prompt_text(messages), timings, t0)
+            return
+        notices = []
+        if failure:
+            notices.append(CUT_SHORT)
+        if any(c.verdict == "flagged" for c in checks):
+            notices.append(FLAGGED)
+        removed = sum(c.verdict == "removed" and "duplicate" not in c.reasons for c in checks)
+        if removed:
+            notices.append(REMOVED.format(n=removed))
+        text = "".join(run.shown).strip()
+        cited = {c for check in checks if check.verdict != "removed" for c in check.citations}
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        yield Answer(question=question, text=text, refused=False, citations=tuple(run.verifier.citations(cited)),
+                     timings_ms=timings, notices=tuple(notices), backend=self.name, verification=tuple(checks),
+                     prompt=prompt_text(messages))
+
+    def _emit(self, run: _Run, raw: str) -> Iterator[str]:
+        check, shown = run.verifier.check(raw)
+        if not shown:
+            return
+        sep = "\n" if "\n" in raw[len(raw.rstrip()):] else " "
+        shown += sep
+        if check.verdict == "kept":
+            run.kept += 1
+            shown, run.pending = "".join(run.pending) + shown, []
+        elif not run.kept:
+            run.pending.append(shown)
+            return
+        run.shown.append(shown)
+        yield shown
+
+    def _fall_back(self, question: str, k: int, why: str, checks: list, prompt: str, timings: dict[str, float],
+                   t0: float) -> Iterator[str | Answer]:
+        answer = self.fallback.answer(question, k)
+        notice = NOTICES[why].format(seconds=self.settings.llm_timeout)
+        timings = {**timings, "extractive": answer.timings_ms.get("total", 0.0),
+                   "total": (time.perf_counter() - t0) * 1000}
+        yield answer.text
+        yield replace(answer, notices=(*answer.notices, notice), timings_ms=timings,
+                      verification=tuple(checks) if prompt else None, prompt=prompt)
+
+
+def make_generative_answerer(settings: Settings, fallback: ExtractiveAnswerer) -> GenerativeAnswerer:
+    from .chat_models import make_chat_model, token_counter
+
+    model = make_chat_model(settings)
+    return GenerativeAnswerer(model, fallback, settings, token_counter(model))
