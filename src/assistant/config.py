@@ -66,8 +66,11 @@ class Settings:
     system_prompt_as_user: bool = _f(
         False, "Send the system prompt inside the user message, for chat templates without a system role (Gemma)."
     )
-    verify_min_lexical: float = _f(0.6, "Share of a cited sentence's words its passage must contain.")
-    verify_min_similarity: float = _f(0.8, "Least e5 cosine between a cited sentence and a sentence of its passage.")
+    verify_min_lexical: float = _f(0.7, "Share of a generated sentence's words its cited sentences must contain.")
+    verify_min_similarity: float = _f(0.85, "Least e5 cosine between a generated sentence and its cited sentence.")
+    verify_min_relevance: float = _f(
+        0.85, "Least e5 cosine between the question and some kept sentence, or the extractive answer is given."
+    )
     verify_unsupported: str = _f(
         "remove", 'What to do with a cited sentence its passages do not support: "remove" or "flag".'
     )

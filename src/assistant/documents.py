@@ -89,11 +89,13 @@ class SentenceCheck:
     citations: tuple[int, ...] = ()  # passage numbers the shown sentence carries
     lexical: float = 0.0  # support by its best passage: share of words found there
     similarity: float = 0.0  # and the e5 cosine with that passage's closest sentence
+    relevance: float = 0.0  # e5 cosine of a kept sentence with the question
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["reasons"], d["citations"] = list(self.reasons), list(self.citations)
-        d["lexical"], d["similarity"] = round(self.lexical, 3), round(self.similarity, 3)
+        for key in ("lexical", "similarity", "relevance"):
+            d[key] = round(d[key], 3)
         return d
 
 

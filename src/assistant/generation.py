@@ -24,7 +24,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -45,6 +45,8 @@ NOTICES = {
     "error": "Mô hình ngôn ngữ gặp lỗi; dưới đây là câu trả lời trích nguyên văn từ các bài viết.",
     "unverified": "Câu trả lời do mô hình ngôn ngữ viết không có câu nào được các đoạn trích xác nhận; dưới đây là "
                   "câu trả lời trích nguyên văn từ các bài viết.",
+    "off_topic": "Câu trả lời do mô hình ngôn ngữ viết không bám sát câu hỏi; dưới đây là câu trả lời trích nguyên văn "
+                 "từ các bài viết.",
     "no_room": "Ngữ cảnh của mô hình ngôn ngữ quá nhỏ cho các đoạn trích; dưới đây là câu trả lời trích nguyên văn "
                "từ các bài viết.",
 }
@@ -129,9 +131,11 @@ class _Run:
     """The state of one streamed answer."""
 
     verifier: AnswerVerifier
-    shown: list[str]
-    pending: list[str]  # flagged sentences waiting for a kept one
+    min_relevance: float
+    shown: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # sentences waiting for a kept, relevant one
     kept: int = 0
+    anchored: bool = False  # has a kept sentence close to the question been shown?
 
 
 class GenerativeAnswerer:
@@ -170,7 +174,7 @@ class GenerativeAnswerer:
         messages = build_messages(question, passages, s)
         verifier = AnswerVerifier(passages, self.fallback.index, self.fallback.embedder, question,
                                   s.verify_min_lexical, s.verify_min_similarity, s.verify_unsupported)
-        run = _Run(verifier, [], [])
+        run = _Run(verifier, s.verify_min_relevance)
         failure, buffer, tokens, first = None, "", 0, None
         t_gen = time.perf_counter()
         stream = self.model.stream(messages)
@@ -208,8 +212,12 @@ class GenerativeAnswerer:
                 else:
                     yield from self._emit(run, last + " ")
         checks = list(run.verifier.checks)
-        if not run.kept:
-            yield from self._fall_back(question, k, failure or "unverified", checks, prompt_text(messages), timings, t0)
+        if not run.anchored:
+            why = failure or ("off_topic" if run.kept else "unverified")
+            # nothing the model wrote is shown: say so in the verdicts too
+            checks = [replace(c, verdict="removed", reasons=(*c.reasons, "off_topic")) if c.verdict != "removed"
+                      else c for c in checks]
+            yield from self._fall_back(question, k, why, checks, prompt_text(messages), timings, t0)
             return
         notices = []
         if failure:
@@ -234,10 +242,11 @@ class GenerativeAnswerer:
         shown += sep
         if check.verdict == "kept":
             run.kept += 1
-            shown, run.pending = "".join(run.pending) + shown, []
-        elif not run.kept:
+            run.anchored = run.anchored or check.relevance >= run.min_relevance
+        if not run.anchored:
             run.pending.append(shown)
             return
+        shown, run.pending = "".join(run.pending) + shown, []
         run.shown.append(shown)
         yield shown
 
