@@ -33,8 +33,7 @@ FIXTURES = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"
 
 
 def accepted(item: dict, text: str) -> bool:
-    if item.get("answer") == "UNANSWERABLE":
-        return False
+    """Contains an accepted string (for unanswerable items these are refusal phrases)."""
     low = fold(text.lower())
     return any(fold(a.lower()) in low for a in item.get("accept", []))
 
@@ -77,6 +76,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             "accepted": accepted(item, answer.text), "answer": answer.text, "notices": list(answer.notices),
             "checks": [c.to_dict() for c in answer.verification or ()],
         }
+        row["extractive_accepted"] = accepted(item, assistant.answerer.fallback.answer(item["question"], args.k).text)
         rows.append(row)
         print(f"{row['id']}: ttft {row['ttft_s']:.1f}s total {row['total_s']:.1f}s kept {row['kept']} "
               f"flagged {row['flagged']} removed {row['removed']}{' (extractive fallback)' if row['fell_back'] else ''}",
@@ -103,13 +103,14 @@ def summary(rows: list[dict], args: argparse.Namespace) -> str:
         f"k={args.k}, max_answer_tokens={args.max_tokens}, context_tokens={args.context}",
         "",
         f"- time to first token: {stats('ttft_s')}",
-        f"- time to first verified text shown: {stats('first_shown_s')}",
+        f"- time to first text shown (a verified sentence, or the fallback answer): {stats('first_shown_s')}",
         f"- total time per answer: {stats('total_s')}",
         f"- generated sentences: {kept + flagged + removed}; kept {kept}, flagged {flagged}, removed {removed}",
         f"- verifier reasons: {', '.join(f'{k} {v}' for k, v in reasons.most_common())}",
         f"- answers shown from the model: {len(generated)}/{n}; extractive fallback: {n - len(generated)}/{n}",
         (f"- answers containing an accepted string: {sum(r['accepted'] for r in rows)}/{n} "
-         f"(of the model's own answers: {sum(r['accepted'] for r in generated)}/{len(generated)})"),
+         f"(of the model's own answers: {sum(r['accepted'] for r in generated)}/{len(generated)}); "
+         f"extractive backend alone: {sum(r['extractive_accepted'] for r in rows)}/{n}"),
     ]
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ import itertools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -31,7 +31,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from .answering import REFUSAL, ExtractiveAnswerer
 from .config import Settings
-from .documents import Answer, ScoredChunk
+from .documents import Answer, ScoredChunk, SentenceCheck
 from .prompts import render
 from .verification import AnswerVerifier, Passage, claim_spans
 from .vietnamese import sentence_spans
@@ -139,6 +139,11 @@ class _Run:
 
 
 class GenerativeAnswerer:
+    """Answers with a LangChain chat model, verified; the extractive answerer is its fallback.
+
+    ``model`` is the seam: any ``BaseChatModel`` that streams (tests pass LangChain's fake).
+    """
+
     def __init__(self, model: BaseChatModel, fallback: ExtractiveAnswerer, settings: Settings,
                  count_tokens: Callable[[str], int]) -> None:
         self.model = model
@@ -162,6 +167,7 @@ class GenerativeAnswerer:
         return pack(hits, s.context_tokens - s.max_answer_tokens - overhead, self.count_tokens)
 
     def stream(self, question: str, k: int = 5) -> Iterator[str | Answer]:
+        """Yield each verified sentence (with its separator) as it is ready, then the Answer."""
         s = self.settings
         t0 = time.perf_counter()
         retriever = self.fallback.retriever
@@ -169,12 +175,36 @@ class GenerativeAnswerer:
         timings = {"retrieval": (time.perf_counter() - t0) * 1000}
         passages = self.passages(question, hits)
         if not passages:
-            yield from self._fall_back(question, k, "no_room", [], "", timings, t0)
+            yield from self._fall_back(question, k, "no_room", None, "", timings, t0)
             return
         messages = build_messages(question, passages, s)
         verifier = AnswerVerifier(passages, self.fallback.index, self.fallback.embedder, question,
                                   s.verify_min_lexical, s.verify_min_similarity, s.verify_unsupported)
         run = _Run(verifier, s.verify_min_relevance)
+        failure = yield from self._generate(run, messages, timings, t0)
+        checks = list(verifier.checks)
+        if not run.anchored:  # nothing the model wrote is shown: the verdicts say so too
+            checks = [c if c.verdict == "removed" else replace(c, verdict="removed", reasons=(*c.reasons, "off_topic"))
+                      for c in checks]
+            why = failure or ("off_topic" if run.kept else "unverified")
+            yield from self._fall_back(question, k, why, checks, prompt_text(messages), timings, t0)
+            return
+        notices = [CUT_SHORT] if failure else []
+        if any(c.verdict == "flagged" for c in checks):
+            notices.append(FLAGGED)
+        removed = sum(c.verdict == "removed" and "duplicate" not in c.reasons for c in checks)
+        if removed:
+            notices.append(REMOVED.format(n=removed))
+        cited = {n for c in checks if c.verdict != "removed" for n in c.citations}
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        yield Answer(question=question, text="".join(run.shown).strip(), refused=False,
+                     citations=tuple(verifier.citations(cited)), timings_ms=timings, notices=tuple(notices),
+                     backend=self.name, verification=tuple(checks), prompt=prompt_text(messages))
+
+    def _generate(self, run: _Run, messages: list[BaseMessage], timings: dict[str, float],
+                  t0: float) -> Generator[str, None, str | None]:
+        """Stream the model into verified sentences; return why it failed, or None."""
+        s = self.settings
         failure, buffer, tokens, first = None, "", 0, None
         t_gen = time.perf_counter()
         stream = self.model.stream(messages)
@@ -204,35 +234,14 @@ class GenerativeAnswerer:
             stream.close()
         timings["first_token"] = ((first or time.perf_counter()) - t0) * 1000
         timings["generation"] = (time.perf_counter() - t_gen) * 1000
-        if failure is None:
+        if failure is None:  # the last sentence, unless the token limit cut it off
             for a, b in claim_spans(buffer):
                 last = buffer[a:b]
                 if tokens >= s.max_answer_tokens and b == len(buffer.rstrip()) and not _ENDS_SENTENCE.search(last):
                     run.verifier.record(last, "removed", ["truncated"])
                 else:
                     yield from self._emit(run, last + " ")
-        checks = list(run.verifier.checks)
-        if not run.anchored:
-            why = failure or ("off_topic" if run.kept else "unverified")
-            # nothing the model wrote is shown: say so in the verdicts too
-            checks = [replace(c, verdict="removed", reasons=(*c.reasons, "off_topic")) if c.verdict != "removed"
-                      else c for c in checks]
-            yield from self._fall_back(question, k, why, checks, prompt_text(messages), timings, t0)
-            return
-        notices = []
-        if failure:
-            notices.append(CUT_SHORT)
-        if any(c.verdict == "flagged" for c in checks):
-            notices.append(FLAGGED)
-        removed = sum(c.verdict == "removed" and "duplicate" not in c.reasons for c in checks)
-        if removed:
-            notices.append(REMOVED.format(n=removed))
-        text = "".join(run.shown).strip()
-        cited = {c for check in checks if check.verdict != "removed" for c in check.citations}
-        timings["total"] = (time.perf_counter() - t0) * 1000
-        yield Answer(question=question, text=text, refused=False, citations=tuple(run.verifier.citations(cited)),
-                     timings_ms=timings, notices=tuple(notices), backend=self.name, verification=tuple(checks),
-                     prompt=prompt_text(messages))
+        return failure
 
     def _emit(self, run: _Run, raw: str) -> Iterator[str]:
         check, shown = run.verifier.check(raw)
@@ -250,15 +259,15 @@ class GenerativeAnswerer:
         run.shown.append(shown)
         yield shown
 
-    def _fall_back(self, question: str, k: int, why: str, checks: list, prompt: str, timings: dict[str, float],
-                   t0: float) -> Iterator[str | Answer]:
+    def _fall_back(self, question: str, k: int, why: str, checks: list[SentenceCheck] | None, prompt: str,
+                   timings: dict[str, float], t0: float) -> Iterator[str | Answer]:
         answer = self.fallback.answer(question, k)
         notice = NOTICES[why].format(seconds=self.settings.llm_timeout)
         timings = {**timings, "extractive": answer.timings_ms.get("total", 0.0),
                    "total": (time.perf_counter() - t0) * 1000}
         yield answer.text
         yield replace(answer, notices=(*answer.notices, notice), timings_ms=timings,
-                      verification=tuple(checks) if prompt else None, prompt=prompt)
+                      verification=None if checks is None else tuple(checks), prompt=prompt)
 
 
 def make_generative_answerer(settings: Settings, fallback: ExtractiveAnswerer) -> GenerativeAnswerer:
