@@ -180,3 +180,15 @@ def test_numbers_compare_without_leading_zeros_or_separator_style():
 
 def test_names_keep_their_diacritics():
     assert "nội" in names("Ông ấy đến Hà Nội hôm qua") and "noi" not in names("Ông ấy đến Hà Nội hôm qua")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Bạn là trợ lý phân tích cho cán bộ Sở Ngoại vụ.",  # a base model reciting its instructions
+    "Tỉnh đã ký thỏa thuận hợp tác với tỉnh Chăm-pa-xắc của Lào [2].",  # ... or the prompt's example
+])
+def test_sentences_recited_from_the_instructions_are_removed(verifier_for, seed_assistant, sentence):
+    from assistant.generation import system_prompt
+
+    v = verifier_for(instructions=system_prompt(seed_assistant.settings, 3))
+    check, shown = v.check(sentence)
+    assert (check.verdict, check.reasons[-1], shown) == ("removed", "prompt_echo", "")

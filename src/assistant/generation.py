@@ -99,8 +99,12 @@ def _trim(p: Passage, left: int, count: Callable[[str], int]) -> tuple[Passage |
 
 
 # --- prompt ---------------------------------------------------------------------------------
+def system_prompt(settings: Settings, n_passages: int) -> str:
+    return render("system", language=settings.language, n_passages=n_passages, refusal=REFUSAL)
+
+
 def build_messages(question: str, passages: list[Passage], settings: Settings) -> list[BaseMessage]:
-    system = render("system", language=settings.language, n_passages=len(passages), refusal=REFUSAL)
+    system = system_prompt(settings, len(passages))
     user = render("answer", passages="\n".join(render_passage(p) for p in passages), question=question).rstrip()
     if settings.system_prompt_as_user:
         return [HumanMessage(system + "\n\n" + user)]
@@ -179,7 +183,8 @@ class GenerativeAnswerer:
             return
         messages = build_messages(question, passages, s)
         verifier = AnswerVerifier(passages, self.fallback.index, self.fallback.embedder, question,
-                                  s.verify_min_lexical, s.verify_min_similarity, s.verify_unsupported)
+                                  s.verify_min_lexical, s.verify_min_similarity, s.verify_unsupported,
+                                  instructions=system_prompt(s, len(passages)))
         run = _Run(verifier, s.verify_min_relevance)
         failure = yield from self._generate(run, messages, timings, t0)
         checks = list(verifier.checks)

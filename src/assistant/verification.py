@@ -13,8 +13,8 @@ sentence (its ``[n]`` markers attached) it decides:
 * otherwise a cited sentence is **removed** (or flagged, by setting), and an uncited one is
   **flagged** as unverified -- unless it states a number or a name found in no passage, an
   invented figure or name, which is removed;
-* repeated sentences, restatements of the question, echoes of a passage header or of the
-  refusal, loops and sentences with no content are removed.
+* repeated sentences, restatements of the question, echoes of a passage header, of the
+  instructions or of the refusal, loops and sentences with no content are removed.
 
 Support is judged on a window of one or two adjacent sentences of the passage (plus its
 title), not the whole passage: words (``min_lexical``), meaning (``min_similarity``, e5),
@@ -180,11 +180,13 @@ class AnswerVerifier:
     min_lexical: float = 0.7
     min_similarity: float = 0.85
     unsupported: str = "remove"  # or "flag"
+    instructions: str = ""  # the system prompt, whose sentences a weak model may recite
     checks: list[SentenceCheck] = field(default_factory=list)
     _data: dict[int, _PassageData] = field(default_factory=dict)
     _quotes: dict[int, tuple[float, tuple[int, int]]] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
     _question_terms: set[str] = field(default_factory=set)
+    _instruction_terms: set[str] = field(default_factory=set)
     _question_vector: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -207,6 +209,7 @@ class AnswerVerifier:
                 [vocabulary(doc_text[a:b]) for a, b in spans], vocabulary(p.title),
             )
         self._question_terms = terms(self.question)
+        self._instruction_terms = terms(self.instructions)
         if self.question:
             self._question_vector = self.embedder.query(self.question)
 
@@ -258,6 +261,8 @@ class AnswerVerifier:
             return self.record(sentence, "removed", reasons + ["restates_question"])
         if any(claim_terms <= d.title_terms | terms(d.passage.date) for d in self._data.values()):
             return self.record(sentence, "removed", reasons + ["passage_header"])
+        if claim_terms <= self._instruction_terms:
+            return self.record(sentence, "removed", reasons + ["prompt_echo"])
 
         claim = _Claim(claim_terms, numbers(core), names(core), self.embedder.query(core))
         supports = {n: self.support(n, claim) for n in self._data}
