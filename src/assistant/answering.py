@@ -20,154 +20,17 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from .documents import Answer, Citation, Document, ScoredChunk
 from .embedding import VectorEmbeddings
 from .index import LoadedIndex
-from .retrieval import Query, Retriever
-from .vietnamese import fold, index_terms, looks_english, normalize
+from .questions import ANSWER_KINDS, ENUMERATION, Analysis, Place, analyse, contains
+from .retrieval import Retriever
+from .vietnamese import fold, index_terms
 
 REFUSAL = "Không tìm thấy thông tin này trong các bài viết."
-
-# Words that shape a question but say nothing about its topic.
-QUESTION_WORDS = frozenset(
-    "bao nhiêu mấy nào gì ai đâu sao khi thế kể tên liệt kê hãy cho biết là những các được có "
-    "năm_nào ngày_nào khi_nào vị người gồm đã đang hiện bằng câu so_với hơn lớn_hơn "
-    # words about the articles themselves, not their topic
-    "bài viết nêu nhắc tới họ trong đề_cập".split()
-)
-# A quantity: digits that are not just a date or a year, or an ordinal ("lần thứ III").
-_DATES_AND_YEARS = re.compile(r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\b\d{1,2}/\d{4}\b|\b(năm|tháng|ngày) \d{1,4}\b|\b(19|20)\d{2}\b")
-_QUANTITY = re.compile(r"\d|\bthứ (hai|ba|tư|năm|sáu|bảy|tám|chín|mười|[IVX]{1,4})\b")
-
-
-class _QuantityCheck:
-    """Matches a sentence that states a quantity once dates and years are set aside."""
-
-    @staticmethod
-    def search(text: str) -> bool:
-        return bool(_QUANTITY.search(_DATES_AND_YEARS.sub(" ", text)))
-
-
-_HAS_NUMBER = _QuantityCheck()
-_DAY_DATE = re.compile(r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\bngày \d{1,2} tháng \d{1,2}")
-_MONTH_DATE = re.compile(r"\b\d{1,2}/\d{4}\b|\btháng \d{1,2}|\b\d{1,2}/\d{1,2}/\d{4}\b")
-_YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
-_SURNAMES = (
-    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đinh|Trịnh|Đoàn|Mai|Tô|"
-    "Lương|Cao|Thái|Lâm|Chu|Đào|Tạ|Trương|Quách|Vương|Tôn|Triệu|Kiều|Lưu|Hà"
-)
-_CAP = r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]+"
-# A person: a Vietnamese surname and two or more capitalised syllables, or an honorific
-# ("ông", "bà", "ngài") before capitalised words (foreign names: "ông Rémi Lambert").
-_NAME = re.compile(
-    rf"\b(?:{_SURNAMES})(?:\s+{_CAP}){{1,3}}\b|\b(?:[ôÔ]ng|[bB]à|[nN]gài|Mr\.?|Ms\.?)\s+{_CAP}(?:\s+{_CAP})*"
-)
-class _PersonCheck:
-    """A person's name that is not a place ("Hà Nội" looks like surname Hà + a name)."""
-
-    @staticmethod
-    def search(text: str) -> bool:
-        known = {v for p in places() for v in p.variants}
-        for m in _NAME.finditer(text):
-            name = fold(m.group(0)).lower()
-            if not any(name == v or name.startswith(v + " ") or name.endswith(" " + v) for v in known):
-                return True
-        return False
-
-
-_ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
-_Q_NUMBERS = re.compile(r"\d+(?:[.,/]\d+)*")
-
-
-@dataclass(frozen=True)
-class Place:
-    name: str
-    variants: tuple[str, ...]  # folded, lower-case
-    vietnamese: bool
-
-
-@lru_cache(maxsize=1)
-def places() -> tuple[Place, ...]:
-    from importlib.resources import files
-
-    text = files("assistant").joinpath("data/places.txt").read_text(encoding="utf-8")
-    out, vietnamese = [], True
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        names = [normalize(n.strip()) for n in line.split("=")]
-        if names[0] == "Việt Nam":
-            vietnamese = False  # the file lists Vietnamese localities first, then the world
-        out.append(Place(names[0], tuple(fold(n).lower() for n in names), vietnamese))
-    return tuple(out)
-
-
-def _contains(haystack_folded: str, needle_folded: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(needle_folded) + r"(?!\w)", haystack_folded) is not None
-
-
-@dataclass
-class Analysis:
-    terms: dict[str, float]  # question term -> IDF weight
-    places: list[Place]
-    numbers: list[str]
-    expects: str | None  # "day", "month", "year", "date", "number", "person" or None
-    listing: bool
-    english: bool
-    unit: str = ""  # the noun a "bao nhiêu" question counts: "địa phương", "quốc gia"
-    article_date: str = ""  # "2016" in "theo bài năm 2016"
-
-    @property
-    def comparison(self) -> bool:
-        return sum(p.vietnamese for p in self.places) >= 2
-
-
-def analyse(query: Query, retriever: Retriever) -> Analysis:
-    text = query.lexical
-    low = query.dense_text.lower()
-    folded = fold(low)
-    found: list[Place] = []
-    for place in places():
-        if any(_contains(folded, v) for v in place.variants):
-            # "Hà Nội" inside "Thành phố Hồ Chí Minh"-like overlaps: keep the longer match
-            found.append(place)
-    found = [p for p in found if not any(p is not q and p.variants[0] in q.variants[0] for q in found)]
-    expects = None
-    if re.search(r"ngày nào|ngày bao nhiêu|ngày tháng|what date|which day", low):
-        expects = "day"
-    elif re.search(r"tháng nào|tháng mấy", low):
-        expects = "month"
-    elif re.search(r"năm nào|năm bao nhiêu|what year|which year", low):
-        expects = "year"
-    elif re.search(r"khi nào|bao giờ|lúc nào|thời điểm nào|từ khi|\bwhen\b", low):
-        expects = "date"
-    elif re.search(r"bao nhiêu|\bmấy\b|how many|how much|tỷ lệ|phần trăm", low):
-        expects = "number"
-    elif re.search(r"^ai\b|\bai\b|người nào|vị .*nào|\bwho\b", low):
-        expects = "person"
-    listing = bool(re.search(r"những .*nào|kể tên|liệt kê|\bgồm\b|các .* nào|\bwhich\b|\blist\b", low))
-    bm25 = retriever.bm25 if query.accented else retriever.bm25_folded
-    # subtle: segment the restored text even for an unaccented question (pyvi needs the
-    # diacritics to find compounds), then compare folded forms on both sides.
-    raw_terms = index_terms(text, folded=not query.accented)
-    skip = {fold(w) for w in QUESTION_WORDS} | QUESTION_WORDS
-    terms = {t: bm25.idf(t) for t in raw_terms if t not in skip}
-    # "theo bài năm 2016": a date that picks the article, not a fact to find in the sentence
-    article_date = ""
-    m = re.search(r"\bbài(?: viết| báo)?(?: (?:năm|ngày|tháng))? ((?:\d{1,2}/)*\d{4})\b", low)
-    if m:
-        article_date = m.group(1)
-        text = text.replace(article_date, " ")
-    numbers = [n for n in _Q_NUMBERS.findall(text) if len(n) >= 2 or "/" in n]
-    unit = ""
-    m = re.search(r"(?:bao nhiêu|mấy|how many)\s+(\w+(?:\s+\w+)?)", low)
-    if m:
-        unit = m.group(1)
-    return Analysis(terms, found, numbers, expects, listing, looks_english(query.text), unit, article_date)
 
 
 @dataclass
@@ -249,11 +112,11 @@ class ExtractiveAnswerer:
         # foreign one must be named in the sentence or the one just before it
         def satisfied(p: Place) -> bool:
             if p.vietnamese:
-                return any(_contains(win_f, v) or _contains(about_f, v) for v in p.variants)
-            return any(_contains(prev_f, v) for v in p.variants)
+                return any(contains(win_f, v) or contains(about_f, v) for v in p.variants)
+            return any(contains(prev_f, v) for v in p.variants)
 
         sat = [p for p in a.places if satisfied(p)]
-        in_sentence = [p for p in sat if any(_contains(sent_f, v) or (p.vietnamese and _contains(about_f, v))
+        in_sentence = [p for p in sat if any(contains(sent_f, v) or (p.vietnamese and contains(about_f, v))
                                              for v in p.variants)]
         vn = [p for p in a.places if p.vietnamese]
         if vn:
@@ -275,12 +138,7 @@ class ExtractiveAnswerer:
             if a.article_date not in stamps and year not in stamps:
                 cand.why.append("article date")
         # kind of answer
-        checks = {
-            "day": _DAY_DATE, "month": _MONTH_DATE, "year": _YEAR,
-            "date": re.compile(f"{_DAY_DATE.pattern}|{_MONTH_DATE.pattern}|{_YEAR.pattern}"),
-            "number": _HAS_NUMBER, "person": _PersonCheck,
-        }
-        if a.expects and not checks[a.expects].search(cand.text):
+        if a.expects and not ANSWER_KINDS[a.expects].search(cand.text):
             cand.why.append(a.expects)
         # coverage: question terms found in the sentence; a satisfied place counts as found
         sent_terms = self._terms(cand.sent, not accented)
@@ -298,7 +156,7 @@ class ExtractiveAnswerer:
         cand.coverage = got / total
         cand.dense = float(self.index.sentence_vectors[cand.sent] @ qvec)
         cand.score = cand.coverage + 2.0 * (cand.dense - 0.8) + 0.02 / cand.hit_rank
-        if a.listing and len(_ENUMERATION.findall(cand.text)) >= 3:
+        if a.listing and len(ENUMERATION.findall(cand.text)) >= 3:
             cand.score += 0.15  # a "which ones" question is best answered by an enumeration
         # relevance: lexical coverage and meaning together; an English question has only meaning
         relevant = cand.score >= self.min_score
@@ -317,7 +175,7 @@ class ExtractiveAnswerer:
         limit = self.max_sentences + (1 if a.listing or a.comparison else 0)
         chosen = [best]
         if a.listing:  # "which ones": make sure the best enumeration is quoted
-            enum = [c for c in ok if len(_ENUMERATION.findall(c.text)) >= 3]
+            enum = [c for c in ok if len(ENUMERATION.findall(c.text)) >= 3]
             if enum and enum[0] is not best:
                 chosen.append(enum[0])
         for c in ok[1:]:
@@ -340,7 +198,7 @@ class ExtractiveAnswerer:
 
     def _names(self, cand: Candidate, place: Place) -> bool:
         text = fold(cand.text).lower() + " " + self._about(cand.doc)
-        return any(_contains(text, v) for v in place.variants)
+        return any(contains(text, v) for v in place.variants)
 
     def _other_figures(self, cands: list[Candidate], chosen: list[Candidate], a: Analysis) -> list[Candidate]:
         """The same count in older or newer articles ("19 / 23 / 26 địa phương"): figures change

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .answering import Place, places
+from .questions import Place, places
 from .vietnamese import fold, has_diacritics, normalize
 
 
