@@ -1,3 +1,4 @@
+from itertools import pairwise
 from pathlib import Path
 
 from assistant.chunking import ChunkerSettings, chunk_document
@@ -19,7 +20,7 @@ def test_chunks_point_into_the_cleaned_text_and_never_cut_a_sentence():
             assert c.start in starts and c.end in ends
             assert c.doc_id == doc.doc_id and c.title == doc.title
         # consecutive chunks overlap (or touch) and cover the whole text
-        for a, b in zip(chunks, chunks[1:]):
+        for a, b in pairwise(chunks):
             assert b.start > a.start and (b.start <= a.end or not doc.text[a.end : b.start].strip())
         assert chunks[0].start == min(starts) and chunks[-1].end == max(ends)
 

@@ -3,7 +3,13 @@ import unicodedata
 import pytest
 
 from assistant.vietnamese import (
-    fold, has_diacritics, index_terms, is_syllable, normalize, sentence_spans, words,
+    fold,
+    has_diacritics,
+    index_terms,
+    is_syllable,
+    normalize,
+    sentence_spans,
+    words,
 )
 
 

@@ -15,9 +15,9 @@ import os as _os
 # Must be set before the OpenMP runtime loads, hence here; a user's own setting wins.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .config import Settings, load_settings  # noqa: E402
-from .documents import Answer  # noqa: E402, Chunk, Citation, Document, ScoredChunk
-from .errors import AssistantError  # noqa: E402
+from .config import Settings, load_settings
+from .documents import Answer, Chunk, Citation, Document, ScoredChunk
+from .errors import AssistantError
 
 __version__ = "0.1.0"
 
@@ -35,6 +35,15 @@ def __getattr__(name: str):  # lazy: keep `import assistant` light (no FAISS, no
 
 
 __all__ = [
-    "Answer", "Assistant", "AssistantError", "Chunk", "Citation", "Document", "ScoredChunk", "Settings",
-    "build_index", "load_settings", "__version__",
+    "Answer",
+    "Assistant",
+    "AssistantError",
+    "Chunk",
+    "Citation",
+    "Document",
+    "ScoredChunk",
+    "Settings",
+    "__version__",
+    "build_index",
+    "load_settings",
 ]

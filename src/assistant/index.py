@@ -111,7 +111,7 @@ class FaissStore(VectorStore):
         return [d for d, _ in self.similarity_search_with_score(query, k)]
 
     @classmethod
-    def from_texts(cls, texts: list[str], embedding: Any, metadatas: list[dict] | None = None, **kwargs: Any) -> "FaissStore":
+    def from_texts(cls, texts: list[str], embedding: Any, metadatas: list[dict] | None = None, **kwargs: Any) -> FaissStore:
         store = cls(embedding, kwargs.get("kind", "flat"))
         store.add_texts(texts, metadatas)
         return store

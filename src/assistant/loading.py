@@ -185,8 +185,7 @@ def load_metadata(corpus_dir: Path) -> dict[str, dict]:
 def _date_label(iso: str | None) -> str:
     if not iso:
         return "không ghi ngày"
-    parts = iso.split("-")
-    return "/".join(reversed(parts)) if len(parts) == 3 else "/".join(reversed(parts))
+    return "/".join(reversed(iso.split("-")))  # "2025-04-27" -> "27/04/2025", "2016" -> "2016"
 
 
 def _infer_date(raw_head: str) -> str | None:

@@ -46,7 +46,7 @@ class Assistant:
     answerer: ExtractiveAnswerer | GenerativeAnswerer
 
     @classmethod
-    def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None, mode: str = "hybrid") -> "Assistant":
+    def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None, mode: str = "hybrid") -> Assistant:
         index = load_index(settings)  # cheap checks first: no model load for a missing index
         embedder = embedder or make_embedder(settings.embedder)
         retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=mode)

@@ -8,7 +8,7 @@ renaming a variable on one side fails loudly (one test renders every template).
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .errors import PromptError
@@ -22,7 +22,7 @@ def prompts_dir() -> Path:
     return repo if repo.is_dir() else PROMPTS_DIR
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_template(name: str) -> str:
     path = prompts_dir() / f"{name}.txt"
     try:

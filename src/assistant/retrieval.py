@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class DiacriticRestorer:
             for line in text.splitlines():
                 toks = [w.lower() for w in words(line)]
                 self.unigrams.update(toks)
-                self.bigrams.update(zip(toks, toks[1:]))
+                self.bigrams.update(pairwise(toks))
                 for t in toks:
                     self.forms[fold(t)].add(t)
         self._add_seeds()
@@ -48,7 +49,7 @@ class DiacriticRestorer:
             if line and not line.startswith("#"):
                 toks = [w.lower() for w in words(line)]
                 self.unigrams.update({t: 20 for t in toks})
-                self.bigrams.update({b: 20 for b in zip(toks, toks[1:])})
+                self.bigrams.update({b: 20 for b in pairwise(toks)})
                 for t in toks:
                     self.forms[fold(t)].add(t)
         for line in data.joinpath("bigrams.tsv").read_text(encoding="utf-8").splitlines():

@@ -105,21 +105,11 @@ _WORD_RE = re.compile(r"\w+(?:[./,-]\w+)*", re.UNICODE)
 
 # Function words and question words: they carry no topic and would only add BM25 noise.
 STOPWORDS = frozenset(
-    """
-    à ạ ai anh bao bị bởi các cái cần cho chỉ chưa có của cùng đã đang đâu để đến đều
-    điều do đó được gì hay hãy hoặc khi không là lại làm lên mà mấy một nào này nên nếu
-    những như nhiều nơi ở ra rằng rồi sao sẽ thì theo thế trên trong từ và vào về vì với
-    bao_nhiêu khi_nào thế_nào như_thế_nào là_gì là_ai tại_sao vì_sao ở_đâu nào_đó
-    hiện nay đến_nay hiện_nay
-    the a an of in on at to for and or is are was were what which who when how many much
-    does did do with by from as that this
-    """.split()
+    ["à", "ạ", "ai", "anh", "bao", "bị", "bởi", "các", "cái", "cần", "cho", "chỉ", "chưa", "có", "của", "cùng", "đã", "đang", "đâu", "để", "đến", "đều", "điều", "do", "đó", "được", "gì", "hay", "hãy", "hoặc", "khi", "không", "là", "lại", "làm", "lên", "mà", "mấy", "một", "nào", "này", "nên", "nếu", "những", "như", "nhiều", "nơi", "ở", "ra", "rằng", "rồi", "sao", "sẽ", "thì", "theo", "thế", "trên", "trong", "từ", "và", "vào", "về", "vì", "với", "bao_nhiêu", "khi_nào", "thế_nào", "như_thế_nào", "là_gì", "là_ai", "tại_sao", "vì_sao", "ở_đâu", "nào_đó", "hiện", "nay", "đến_nay", "hiện_nay", "the", "a", "an", "of", "in", "on", "at", "to", "for", "and", "or", "is", "are", "was", "were", "what", "which", "who", "when", "how", "many", "much", "does", "did", "do", "with", "by", "from", "as", "that", "this"]
 )
 
 ENGLISH_WORDS = frozenset(
-    """the a an of in on at to for and or is are was were what which who whom whose when where
-    how many much does did do with by from as that this these those it its be been has have had
-    year years city province department director foreign affairs investment""".split()
+    ["the", "a", "an", "of", "in", "on", "at", "to", "for", "and", "or", "is", "are", "was", "were", "what", "which", "who", "whom", "whose", "when", "where", "how", "many", "much", "does", "did", "do", "with", "by", "from", "as", "that", "this", "these", "those", "it", "its", "be", "been", "has", "have", "had", "year", "years", "city", "province", "department", "director", "foreign", "affairs", "investment"]
 )
 
 
