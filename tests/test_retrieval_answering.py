@@ -106,3 +106,8 @@ def test_a_question_can_pick_the_article_by_its_date(seed_assistant):
 
 def test_a_place_is_not_mistaken_for_a_person(seed_assistant):
     assert seed_assistant.ask("Ai là Giám đốc Sở Ngoại vụ Hà Nội?").refused
+
+
+def test_english_question_finds_the_vietnamese_sentence(seed_assistant):
+    answer = seed_assistant.ask("When was the Hanoi Department of Foreign Affairs founded?")
+    assert "17/12/1996" in answer.text and answer.citations[0].doc_id == HANOI

@@ -161,7 +161,7 @@ class ExtractiveAnswerer:
         # relevance: lexical coverage and meaning together; an English question has only meaning
         relevant = cand.score >= self.min_score
         if a.english:  # cross-lingual similarity runs lower; glossary coverage must agree
-            relevant = cand.dense >= self.min_dense and cand.coverage >= 0.5
+            relevant = cand.coverage >= 0.8 or (cand.dense >= self.min_dense and cand.coverage >= 0.5)
         if not relevant:
             cand.why.append("coverage")
         cand.passes = not cand.why

@@ -114,7 +114,7 @@ class Analysis:
 def analyse(query: Query, retriever: Retriever) -> Analysis:
     text = query.lexical
     low = query.dense_text.lower()
-    folded = fold(low)
+    folded = fold(low + " " + text.lower())  # English: the glossary's Vietnamese names count too
     found: list[Place] = []
     for place in places():
         if any(contains(folded, v) for v in place.variants):
