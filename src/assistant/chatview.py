@@ -59,7 +59,9 @@ class Turn:
 
     @classmethod
     def from_answer(cls, turn_id: str, asked: str, answer: Answer) -> Turn:
-        return cls(turn_id, asked, answer.question, answer.text, answer.refused, tuple(answer.citations),
+        # a backend's notice ("the LLM did not answer in time; extractive answer shown") leads the text
+        text = "".join(f"⚠ {n}\n\n" for n in answer.notices) + answer.text
+        return cls(turn_id, asked, answer.question, text, answer.refused, tuple(answer.citations),
                    backend=answer.backend)
 
 
