@@ -56,7 +56,7 @@ class _PersonCheck:
 
     @staticmethod
     def search(text: str) -> bool:
-        known = {v for p in places() for v in p.variants}
+        known = _place_variants()
         for m in _NAME.finditer(text):
             name = fold(m.group(0)).lower()
             if not any(name == v or name.startswith(v + " ") or name.endswith(" " + v) for v in known):
@@ -91,6 +91,11 @@ def places() -> tuple[Place, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _place_variants() -> frozenset[str]:
+    return frozenset(v for p in places() for v in p.variants)
+
+
 def contains(haystack_folded: str, needle_folded: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(needle_folded) + r"(?!\w)", haystack_folded) is not None
 
@@ -111,6 +116,17 @@ class Analysis:
         return sum(p.vietnamese for p in self.places) >= 2
 
 
+# The kind of answer a question asks for, first match wins (so "ngày nào" beats "khi nào").
+_EXPECTS = (
+    ("day", r"ngày nào|ngày bao nhiêu|ngày tháng|what date|which day"),
+    ("month", r"tháng nào|tháng mấy"),
+    ("year", r"năm nào|năm bao nhiêu|what year|which year"),
+    ("date", r"khi nào|bao giờ|lúc nào|thời điểm nào|từ khi|\bwhen\b"),
+    ("number", r"bao nhiêu|\bmấy\b|how many|how much|tỷ lệ|phần trăm"),
+    ("person", r"^ai\b|\bai\b|người nào|vị .*nào|\bwho\b"),
+)
+
+
 def analyse(query: Query, retriever: Retriever) -> Analysis:
     text = query.lexical
     low = query.dense_text.lower()
@@ -118,22 +134,10 @@ def analyse(query: Query, retriever: Retriever) -> Analysis:
     found: list[Place] = []
     for place in places():
         if any(contains(folded, v) for v in place.variants):
-            # "Hà Nội" inside "Thành phố Hồ Chí Minh"-like overlaps: keep the longer match
             found.append(place)
+    # a name inside a longer one ("Hà Lan" in "Vương quốc Hà Lan"): keep the longer match
     found = [p for p in found if not any(p is not q and p.variants[0] in q.variants[0] for q in found)]
-    expects = None
-    if re.search(r"ngày nào|ngày bao nhiêu|ngày tháng|what date|which day", low):
-        expects = "day"
-    elif re.search(r"tháng nào|tháng mấy", low):
-        expects = "month"
-    elif re.search(r"năm nào|năm bao nhiêu|what year|which year", low):
-        expects = "year"
-    elif re.search(r"khi nào|bao giờ|lúc nào|thời điểm nào|từ khi|\bwhen\b", low):
-        expects = "date"
-    elif re.search(r"bao nhiêu|\bmấy\b|how many|how much|tỷ lệ|phần trăm", low):
-        expects = "number"
-    elif re.search(r"^ai\b|\bai\b|người nào|vị .*nào|\bwho\b", low):
-        expects = "person"
+    expects = next((kind for kind, pattern in _EXPECTS if re.search(pattern, low)), None)
     listing = bool(re.search(r"những .*nào|kể tên|liệt kê|\bgồm\b|các .* nào|\bwhich\b|\blist\b", low))
     bm25 = retriever.bm25 if query.accented else retriever.bm25_folded
     # subtle: segment the restored text even for an unaccented question (pyvi needs the
