@@ -15,11 +15,11 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
 from .documents import Answer, Citation, Document
+from .index import built_label
 
 # Every ASCII punctuation mark as a numeric character reference: inert in HTML and in
 # Markdown alike (no emphasis, links, autolinks, lists, headings, tables or LaTeX).
@@ -300,17 +300,9 @@ def coverage(documents: dict[str, Document], manifest: dict[str, Any]) -> Covera
             counts[place] = counts.get(place, 0) + 1
     localities = tuple(sorted(counts, key=lambda p: (-counts[p], p)))
     return Coverage(len(documents), int(manifest.get("chunks", 0)), first, last,
-                    _built(str(manifest.get("built_at", ""))), localities)
+                    built_label(manifest), localities)
 
 
 def _label(key: str, doc: Document) -> str:
     # the article's own label when it is a plain date ("2016", "27/04/2025"); else the sort key
     return doc.date_label if re.fullmatch(r"[\d/]+", doc.date_label) else _date(key)
-
-
-def _built(stamp: str) -> str:
-    try:
-        when = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        return stamp
-    return when.strftime("%H:%M %d/%m/%Y") + (" UTC" if when.utcoffset() is not None and not when.utcoffset() else "")

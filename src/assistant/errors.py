@@ -8,6 +8,7 @@
     ├── IndexCorruptError          an index folder that cannot be read
     ├── QuestionError              an empty or over-long question
     ├── PromptError                a template that cannot be rendered strictly
+    ├── BriefingError              a briefing's question file that cannot be read
     └── BackendError               an answer or embedding backend that is missing or failed
 """
 
@@ -48,6 +49,10 @@ class QuestionError(AssistantError):
 
 
 class PromptError(AssistantError):
+    pass
+
+
+class BriefingError(AssistantError):
     pass
 
 

@@ -26,6 +26,7 @@ import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,16 @@ def check_compatible(manifest: dict, settings: Settings) -> None:
             raise IndexMismatchError(
                 f"the index was built with {key} {have[key]!r}, but the settings ask for {want[key]!r}"
             )
+
+
+def built_label(manifest: dict) -> str:
+    """When the index was built, as a reader sees it: "10:00 22/11/2026 UTC"."""
+    stamp = str(manifest.get("built_at", ""))
+    try:
+        when = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return stamp
+    return when.strftime("%H:%M %d/%m/%Y") + (" UTC" if when.utcoffset() is not None and not when.utcoffset() else "")
 
 
 def load_index(settings: Settings, check: bool = True) -> LoadedIndex:

@@ -1,0 +1,97 @@
+"""Cited briefings: questions in, a Markdown and a Word briefing with verified footnotes out.
+
+    spec.py      the question file (text, YAML or TOML) -> BriefSpec
+    model.py     answers -> Briefing: footnotes numbered and verified, sources, scope
+    markdown.py  Briefing -> Markdown with [^n] footnotes
+    word.py      Briefing -> .docx with real footnotes (python-docx)
+
+``assistant brief`` calls :func:`build_briefing` and :func:`write_briefing`; the chat's
+"Xuất bản tin" calls :func:`assemble` on the session's answers. Both use whatever answer
+backend the Assistant was opened with.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from ..errors import BriefingError, QuestionError
+from ..index import built_label
+from .markdown import to_markdown, unescape
+from .model import NO_INFO, Briefing, Footnote, Item, Line, Source, assemble, title_for
+from .spec import BriefSpec, Question, SectionSpec, load_spec
+
+__all__ = ["NO_INFO", "BriefSpec", "Briefing", "Footnote", "Item", "Line", "Question", "SectionSpec", "Source",
+           "assemble", "build_briefing", "load_spec", "title_for", "to_markdown", "unescape", "write_briefing"]
+
+FORMATS = {"md": ".md", "docx": ".docx"}
+
+
+def build_briefing(assistant, spec: BriefSpec, *, topic: str | None = None, written: date | None = None,
+                   k: int | None = None, progress: Callable[[], None] | None = None) -> Briefing:
+    """Ask every question of ``spec`` and assemble the briefing.
+
+    A question the pipeline rejects (too long) is named in ``Briefing.warnings`` and left out;
+    the others are still answered.
+    """
+    sections, warnings = [], []
+    for section in spec.sections:
+        answers = []
+        for q in section.questions:
+            try:
+                answers.append(assistant.ask(q.text, k))
+            except QuestionError as exc:
+                warnings.append(f"{q.where}: skipped: {exc}")
+            if progress is not None:
+                progress()
+        sections.append((section.title, answers))
+    b = assemble(sections, assistant.index.documents, topic=spec.topic if topic is None else topic,
+                 written=written, built_at=built_label(assistant.index.manifest), backend=assistant.settings.backend,
+                 warnings=warnings)
+    dropped = sum(i.dropped for i in b.items)
+    if dropped:
+        b = _with_warning(b, f"{dropped} sentence(s) left out: no citation of theirs could be verified")
+    return b
+
+
+def _with_warning(b: Briefing, warning: str) -> Briefing:
+    from dataclasses import replace
+
+    return replace(b, warnings=(*b.warnings, warning))
+
+
+def write_briefing(b: Briefing, stem: Path, formats: tuple[str, ...] = ("md", "docx")) -> list[Path]:
+    """Write ``stem.md`` and/or ``stem.docx``; each file appears whole or not at all."""
+    from .word import write_docx
+
+    paths = []
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise BriefingError(f"unknown briefing format {fmt!r}", hint="use md or docx")
+        path = stem.with_name(stem.name + FORMATS[fmt]) if stem.suffix.lower() not in (".md", ".docx") \
+            else stem.with_suffix(FORMATS[fmt])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        except OSError as exc:
+            raise BriefingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        os.close(fd)
+        tmp = Path(name)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)  # mkstemp makes 0600; the briefing is an ordinary document
+        try:
+            if fmt == "md":
+                tmp.write_text(to_markdown(b), encoding="utf-8")
+            else:
+                write_docx(b, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise BriefingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        paths.append(path)
+    return paths

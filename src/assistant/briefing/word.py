@@ -1,0 +1,242 @@
+"""A Briefing as a Word document (python-docx) with real footnotes, readable in Word and LibreOffice.
+
+python-docx has no footnote API, so this module adds the footnotes part itself: a
+``word/footnotes.xml`` related to the main document, the two separator notes Word expects,
+and ``footnote text`` / ``footnote reference`` styles. Each footnote is referenced once, where
+it is first cited, inside a bookmark; a later citation of the same sentence is a NOTEREF
+field to that bookmark (Word's own cross-reference to a footnote), so one source cited twice
+keeps one footnote and one number. The number is also written as the field's cached result,
+so a reader that does not update fields shows it too.
+
+Layout follows Vietnamese administrative documents: A4, Times New Roman 13 pt, margins
+2/2/3/2 cm, language vi-VN (so Word spell-checks in Vietnamese).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from docx import Document as new_document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Pt, RGBColor
+
+from .markdown import LIST_ARTICLES, date_vi, footnote_text, method_line, roman, scope_lines, source_text, summary_line
+from .model import NO_INFO, Briefing, Item, Line
+
+FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+FONT = "Times New Roman"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML
+
+_STYLES = f"""<w:styles {nsdecls("w")}>
+<w:style w:type="paragraph" w:styleId="FootnoteText"><w:name w:val="footnote text"/><w:basedOn w:val="Normal"/>
+<w:uiPriority w:val="99"/><w:pPr><w:spacing w:after="60" w:line="240" w:lineRule="auto"/><w:jc w:val="both"/></w:pPr>
+<w:rPr><w:sz w:val="20"/><w:szCs w:val="20"/></w:rPr></w:style>
+<w:style w:type="character" w:styleId="FootnoteReference"><w:name w:val="footnote reference"/>
+<w:uiPriority w:val="99"/><w:rPr><w:vertAlign w:val="superscript"/></w:rPr></w:style>
+<w:style w:type="character" w:styleId="Hyperlink"><w:name w:val="Hyperlink"/><w:uiPriority w:val="99"/>
+<w:rPr><w:color w:val="0563C1"/><w:u w:val="single"/></w:rPr></w:style>
+</w:styles>"""
+
+_SEPARATORS = f"""<w:footnotes {nsdecls("w", "r")}>
+<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>
+<w:r><w:separator/></w:r></w:p></w:footnote>
+<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/>
+</w:pPr><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>
+</w:footnotes>"""
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def _run(text: str = "", *, style: str = "", italic: bool = False, bold: bool = False):
+    r = OxmlElement("w:r")
+    if style or italic or bold:
+        rpr = OxmlElement("w:rPr")
+        if style:
+            rs = OxmlElement("w:rStyle")
+            rs.set(qn("w:val"), style)
+            rpr.append(rs)
+        for on, tag in ((bold, "w:b"), (italic, "w:i")):
+            if on:
+                rpr.append(OxmlElement(tag))
+        r.append(rpr)
+    if text:
+        t = OxmlElement("w:t")
+        t.text = _clean(text)
+        t.set(qn("xml:space"), "preserve")
+        r.append(t)
+    return r
+
+
+def _child(parent, tag: str, **attrs: str):
+    el = OxmlElement(tag)
+    for k, v in attrs.items():
+        el.set(qn(f"w:{k}"), v)
+    parent.append(el)
+    return el
+
+
+class _WordBriefing:
+    def __init__(self, b: Briefing) -> None:
+        self.b = b
+        self.doc = new_document()
+        self._setup()
+        self.notes = XmlPart(PackURI("/word/footnotes.xml"), FOOTNOTES_CT, parse_xml(_SEPARATORS),
+                             self.doc.part.package)
+        self.doc.part.relate_to(self.notes, RT.FOOTNOTES)
+        self._referenced: set[int] = set()
+
+    # -- document-wide settings ------------------------------------------------------------
+    def _setup(self) -> None:
+        doc = self.doc
+        for rid, rel in list(doc.part.package.rels.items()):  # the template's thumbnail shows a blank page
+            if rel.reltype == RT.THUMBNAIL:
+                doc.part.package.rels.pop(rid)
+        styles = doc.styles.element
+        for style in parse_xml(_STYLES):
+            styles.append(style)
+        section = doc.sections[0]
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.top_margin = section.bottom_margin = Cm(2)
+        section.left_margin, section.right_margin = Cm(3), Cm(2)
+        for name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet"):
+            self._font(doc.styles[name])
+        normal = doc.styles["Normal"]
+        normal.font.size = Pt(13)
+        normal.paragraph_format.space_after = Pt(6)
+        normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        title = doc.styles["Title"]
+        title.font.size, title.font.color.rgb = Pt(20), RGBColor(0x1F, 0x2A, 0x44)
+        for name, size in (("Heading 1", 15), ("Heading 2", 13.5)):
+            doc.styles[name].font.size, doc.styles[name].font.color.rgb = Pt(size), RGBColor(0x1F, 0x3A, 0x68)
+        props = doc.core_properties
+        props.title, props.author, props.language = self.b.title, "assistant", "vi-VN"
+        props.comments = "Bản tin có trích dẫn, soạn tự động từ kho bài báo."
+
+    @staticmethod
+    def _font(style) -> None:
+        """Times New Roman everywhere: set every script slot and drop the theme fonts, which win otherwise."""
+        rpr = style.element.get_or_add_rPr()
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = OxmlElement("w:rFonts")
+            rpr.insert(0, fonts)
+        for key in list(fonts.attrib):
+            if key.endswith("Theme"):
+                del fonts.attrib[key]
+        for slot in ("ascii", "hAnsi", "cs", "eastAsia"):
+            fonts.set(qn(f"w:{slot}"), FONT)
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = _child(rpr, "w:lang")
+        lang.set(qn("w:val"), "vi-VN")
+
+    # -- footnotes -------------------------------------------------------------------------
+    def _footnote(self, n: int) -> None:
+        quote, title, rest = footnote_text(self.b, self.b.footnotes[n - 1], md=False)
+        source = self.b.source_of(self.b.footnotes[n - 1])
+        note = _child(self.notes.element, "w:footnote", id=str(n))
+        p = _child(note, "w:p")
+        ppr = _child(p, "w:pPr")
+        _child(ppr, "w:pStyle", val="FootnoteText")
+        ref = _run(style="FootnoteReference")
+        _child(ref, "w:footnoteRef")
+        p.append(ref)
+        p.append(_run(f" «{quote}» — "))
+        p.append(_run(title, italic=True))
+        rest_text = rest
+        if source.url:
+            before, _, after = rest.partition(source.url)
+            p.append(_run(", " + before))
+            link = _child(p, "w:hyperlink")
+            link.set(qn("r:id"), self.notes.relate_to(source.url, RT.HYPERLINK, is_external=True))
+            link.append(_run(source.url, style="Hyperlink"))
+            rest_text = after
+        else:
+            rest_text = ", " + rest
+        p.append(_run(rest_text))
+
+    def _reference(self, p, n: int) -> None:
+        """A footnote mark: the footnote itself the first time, a NOTEREF field to it after that."""
+        el = p._p
+        name = f"_RefNote{n}"
+        if n not in self._referenced:
+            self._referenced.add(n)
+            self._footnote(n)
+            _child(el, "w:bookmarkStart", id=str(n), name=name)
+            r = _run(style="FootnoteReference")
+            _child(r, "w:footnoteReference", id=str(n))
+            el.append(r)
+            _child(el, "w:bookmarkEnd", id=str(n))
+            return
+        _child(_child(el, "w:r"), "w:fldChar", fldCharType="begin")
+        instr = _child(_child(el, "w:r"), "w:instrText")
+        instr.text = f" NOTEREF {name} \\f \\h "
+        instr.set(qn("xml:space"), "preserve")
+        _child(_child(el, "w:r"), "w:fldChar", fldCharType="separate")
+        el.append(_run(str(n), style="FootnoteReference"))
+        _child(_child(el, "w:r"), "w:fldChar", fldCharType="end")
+
+    # -- body ------------------------------------------------------------------------------
+    def _labelled(self, label: str, text: str) -> None:
+        p = self.doc.add_paragraph()
+        p.add_run(label).bold = True
+        p.add_run(_clean(text))
+
+    def _line(self, line: Line) -> None:
+        p = self.doc.add_paragraph(style="List Bullet" if line.bullet else None)
+        for piece in line.pieces:
+            if isinstance(piece, int):
+                self._reference(p, piece)
+            else:
+                p._p.append(_run(piece))
+
+    def _item(self, item: Item, heading: str, level: int) -> None:
+        self.doc.add_heading(_clean(heading), level=level)
+        if not item.answered:
+            self.doc.add_paragraph().add_run(NO_INFO).italic = True
+            return
+        for line in item.lines:
+            self._line(line)
+
+    def build(self):
+        b, doc = self.b, self.doc
+        doc.add_paragraph(_clean(b.title), style="Title")
+        self._labelled("Ngày soạn: ", date_vi(b.written))
+        self._labelled("Phạm vi: ", " ".join(scope_lines(b.scope)))
+        self._labelled("Cách soạn: ", method_line(b.backend))
+        self._labelled("Kết quả: ", summary_line(b))
+        if len(b.scope.articles) <= LIST_ARTICLES:
+            doc.add_paragraph("Các bài trong kho:")
+            for d in b.scope.articles:
+                p = doc.add_paragraph(style="List Bullet")
+                p.add_run(_clean(d.title)).italic = True
+                p.add_run(f" — {_clean(d.date_label)}")
+        titled = any(s.title for s in b.sections)
+        for k, section in enumerate(b.sections, start=1):
+            if titled:
+                doc.add_heading(_clean(f"{roman(k)}. {section.title or 'Câu hỏi khác'}"), level=1)
+            for j, item in enumerate(section.items, start=1):
+                self._item(item, f"{j}. {item.question}", 2 if titled else 1)
+        if b.sources:
+            doc.add_heading("Nguồn tham khảo", level=1)
+            for s in b.sources:
+                p = doc.add_paragraph()
+                p.paragraph_format.left_indent, p.paragraph_format.first_line_indent = Cm(0.8), Cm(-0.8)
+                p.add_run(f"{s.n}. ")
+                p.add_run(_clean(s.title)).italic = True
+                notes = ", ".join(map(str, s.notes))
+                p.add_run(_clean("; " + "; ".join(source_text(s)) + f"; chú thích {notes}."))
+        return doc
+
+
+def write_docx(b: Briefing, path: Path) -> None:
+    """Write ``b`` to ``path`` (a .docx file)."""
+    _WordBriefing(b).build().save(str(path))
