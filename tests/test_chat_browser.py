@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
+DA_NANG = "Ai đang là Giám đốc Sở Ngoại vụ Đà Nẵng?"  # the corpus does not say
 TIMEOUT = 90_000  # ms; answers take a few seconds, more on a loaded CI machine
 
 
@@ -186,6 +188,121 @@ def test_two_tabs_asking_at_once_each_get_their_own_answer(context, chat_url):
     two.reload(wait_until="domcontentloaded")
     two.wait_for_selector("#chat a.cite")
     assert HA_NOI in two.inner_text("#chat") and HAI_PHONG not in two.inner_text("#chat")
+
+
+def _download(page, button: str, folder: Path) -> Path:
+    with page.expect_download() as info:
+        page.click(button)
+    download = info.value
+    path = folder / download.suggested_filename
+    download.save_as(path)
+    return path
+
+
+_QUOTE = re.compile(r"«(.*)» — ")
+
+
+def _sources(markdown: str) -> dict[str, str]:
+    """{"k": doc_id} from the Markdown source list ("k. *title*; …; tệp <doc_id>; chú thích …")."""
+    from assistant.briefing import unescape
+
+    lines = re.findall(r"^\d+\. \*.*; tệp .*; chú thích .*$", markdown, re.MULTILINE)
+    return dict(re.fullmatch(r"(\d+)\. \*.*; tệp ([^;]+); chú thích .*", unescape(line)).groups() for line in lines)
+
+
+def _check_markdown(markdown: str, topic: str, documents) -> dict[str, str]:
+    from assistant.briefing import NO_INFO, unescape
+
+    assert markdown.startswith(f"# Bản tin: {topic}\n")
+    lines = markdown.splitlines()
+    heading = next(i for i, line in enumerate(lines) if line.startswith("## ") and DA_NANG in line)
+    assert next(line for line in lines[heading + 1 :] if line.strip()) == f"*{NO_INFO}*"
+    for question in (HAI_PHONG, HA_NOI):
+        assert any(line.startswith("## ") and line.endswith(question) for line in lines)
+    assert "26/11/2004" in markdown and "17/12/1996" in markdown
+
+    refs = set(re.findall(r"\[\^(\d+)\](?!:)", markdown))
+    notes = dict(re.findall(r"^\[\^(\d+)\]: (.*)$", markdown, re.MULTILINE))
+    assert len(refs) >= 2 and refs == set(notes)  # every reference defined, every footnote used
+    sources = _sources(markdown)
+    assert sources
+    for note in notes.values():
+        note = unescape(note)
+        quote, source = _QUOTE.match(note), re.search(r"\[Nguồn (\d+)\]$", note)
+        assert quote and source, note
+        assert quote.group(1) in documents[sources[source.group(1)]].text, note
+    return sources
+
+
+def _check_docx(path: Path, documents, sources: dict[str, str]) -> None:
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    doc = docx.Document(str(path))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    for question in (HAI_PHONG, HA_NOI, DA_NANG):
+        assert any(h.endswith(question) for h in headings), (question, headings)
+
+    part = doc.part.part_related_by(RELATIONSHIP_TYPE.FOOTNOTES)
+    notes = {
+        fn.get(qn("w:id")): "".join(fn.itertext())
+        for fn in etree.fromstring(part.blob).iter(qn("w:footnote"))
+        if fn.get(qn("w:type")) is None  # not the separators
+    }
+    refs = doc.element.body.xpath(".//w:footnoteReference/@w:id")
+    assert len(refs) >= 2 and set(refs) == set(notes)
+    for ref in refs:
+        text = notes[ref]
+        quote, source = re.search(r"«(.*)» — ", text), re.search(r"\[Nguồn (\d+)\]$", text.strip())
+        assert quote and source, text
+        assert quote.group(1) in documents[sources[source.group(1)]].text, text
+
+
+def test_export_the_session_as_a_cited_briefing(context, chat_url, seed_assistant, tmp_path, tmp_path_factory):
+    page = _open(context, chat_url)
+    assert not page.locator("#dl-md").is_visible() and not page.locator("#dl-docx").is_visible()
+    _ask(page, HAI_PHONG)
+    _ask(page, HA_NOI)
+    _ask(page, DA_NANG)
+    assert page.locator("#chat .refused").count() == 1
+
+    topic = "Đối ngoại Hải Phòng và Hà Nội"
+    page.fill("#brief-topic input", topic)
+    page.click("#export")
+    page.locator("#dl-docx").wait_for(state="visible")
+    status = page.inner_text("#export-status")
+    assert status.startswith("Đã soạn bản tin: 3 câu hỏi,") and "chú thích" in status
+    assert "1 câu không có thông tin" in status
+
+    md = _download(page, "#dl-md", tmp_path)
+    docx_path = _download(page, "#dl-docx", tmp_path)
+    assert re.fullmatch(r"ban-tin-doi-ngoai-hai-phong-va-ha-noi-\d{4}-\d{2}-\d{2}\.md", md.name)
+    assert docx_path.name == md.name[:-3] + ".docx"
+    documents = seed_assistant.index.documents
+    sources = _check_markdown(md.read_text(encoding="utf-8"), topic, documents)
+    _check_docx(docx_path, documents, sources)
+
+    page.mouse.move(0, 0)
+    shot = tmp_path_factory.mktemp("screens") / "export.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+
+    page.click("#clear")  # a new conversation: the old briefing is no longer offered
+    page.locator("#dl-md").wait_for(state="hidden")
+    assert not page.locator("#dl-docx").is_visible() and not page.inner_text("#export-status").strip()
+
+
+def test_export_with_nothing_answered_says_so_politely(context, chat_url):
+    page = _open(context, chat_url)
+    page.click("#send")  # an empty question: a notice, which is no answer
+    page.wait_for_selector("#chat .notice")
+    page.click("#export")
+    page.wait_for_function("document.querySelector('#export-status').innerText.includes('Chưa có câu trả lời')")
+    assert not page.locator("#dl-md").is_visible() and not page.locator("#dl-docx").is_visible()
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "Error" not in body
 
 
 HOSTILE = (

@@ -2,11 +2,15 @@
 
 import json
 import re
+from datetime import date
 
 from assistant.chatview import (
     Turn,
+    answers_of,
     assistant_content,
+    briefing_stem,
     chat_messages,
+    common_backend,
     coverage,
     inert,
     passage_html,
@@ -14,7 +18,7 @@ from assistant.chatview import (
     sources_html,
     to_markdown,
 )
-from assistant.documents import Citation, Document
+from assistant.documents import Answer, Citation, Document
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)"> [bấm](javascript:alert(3)) ${alert(4)} {{x}} **đậm**'
 
@@ -157,3 +161,44 @@ def test_passage_is_clipped_between_sentences_when_it_can_be():
     c = _cite(passage="Câu một dài. " * 40 + "Sở được thành lập ngày 17/12/1996." + " Câu hai dài." * 40)
     out = passage_html(c, context=60)
     assert out.startswith("… Câu một dài") and out.endswith("Câu hai dài&#46; …")
+
+
+def test_turns_become_answers_for_a_briefing_notices_left_out():
+    notice = Turn("n1", "", text="Bạn chưa nhập câu hỏi.", notice=True)
+    follow = _turn(id="t2", asked="Còn Hà Nội thì sao?", backend="extractive")
+    typed = _turn(id="t3", question="", asked="Hải Phòng?", text="Không có.", refused=True, citations=())
+    answers = answers_of([notice, _turn(), follow, typed])
+    assert answers == [
+        Answer(_turn().question, _turn().text, False, (_cite(),), backend=""),
+        Answer(follow.question, follow.text, False, (_cite(),), backend="extractive"),
+        Answer("Hải Phòng?", "Không có.", True, (), backend=""),
+    ]
+    assert answers_of([notice]) == []
+
+
+def test_the_briefing_backend_is_the_answers_own_or_the_configured_one():
+    a = Answer("q", "t", False, backend="openai")
+    assert common_backend([a, Answer("q", "t", False, backend="")], "extractive") == "openai"
+    assert common_backend([a, Answer("q", "t", False, backend="llamacpp")], "extractive") == "extractive"
+    assert common_backend([], "llamacpp") == "llamacpp"
+
+
+def test_briefing_file_names_are_ascii():
+    day = date(2025, 11, 22)
+    assert briefing_stem("", day) == "ban-tin-2025-11-22"
+    assert briefing_stem("  Đối ngoại Hải Phòng & Đà Nẵng!  ", day) == "ban-tin-doi-ngoai-hai-phong-da-nang-2025-11-22"
+    assert briefing_stem("«»/..", day) == "ban-tin-2025-11-22"  # nothing left of the topic: no path tricks
+    long = briefing_stem("Quan hệ hữu nghị " * 20, day)
+    assert len(long) <= len("ban-tin--2025-11-22") + 60 and re.fullmatch(r"[a-z0-9-]+", long)
+    assert not long.startswith("-") and "--" not in long
+
+
+def test_a_briefing_from_restored_turns_keeps_only_verifiable_quotes():
+    from assistant.briefing import assemble
+
+    doc = Document("004", "Sở Ngoại vụ Hà Nội: 25 năm", "Mở đầu bài viết. Sở được thành lập ngày 17/12/1996. Câu sau.")
+    forged = _cite(2, quote="Sở có 900 cán bộ.")  # not in the article: e.g. edited in sessionStorage
+    turn = _turn(text="Sở được thành lập ngày 17/12/1996. [1]\nSở có 900 cán bộ. [2]", citations=(_cite(), forged))
+    b = assemble([("", answers_of([turn]))], {"004": doc})
+    assert [f.quote for f in b.footnotes] == ["Sở được thành lập ngày 17/12/1996."]
+    assert b.items[0].dropped == 1

@@ -15,11 +15,13 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 from typing import Any
 from urllib.parse import urlparse
 
 from .documents import Answer, Citation, Document
 from .index import built_label
+from .vietnamese import fold
 
 # Every ASCII punctuation mark as a numeric character reference: inert in HTML and in
 # Markdown alike (no emphasis, links, autolinks, lists, headings, tables or LaTeX).
@@ -261,6 +263,32 @@ def to_markdown(turn: Turn) -> str:
 def last_answer_markdown(turns: Iterable[Turn]) -> str:
     answers = [t for t in turns if not t.notice]
     return to_markdown(answers[-1]) if answers else ""
+
+
+# --- exporting a briefing ---------------------------------------------------------------
+def answers_of(turns: Iterable[Turn]) -> list[Answer]:
+    """The answered turns (notices left out) as Answers, for ``assistant.briefing.assemble``.
+
+    The citations are whatever the turns carry (possibly from the browser's storage): the
+    briefing re-verifies each against the index and drops any that is not verbatim there.
+    """
+    return [Answer(question=t.question or t.asked, text=t.text, refused=t.refused, citations=tuple(t.citations),
+                   backend=t.backend) for t in turns if not t.notice]
+
+
+def common_backend(answers: Iterable[Answer], default: str) -> str:
+    """The backend every answer came from; ``default`` when they differ or none is named."""
+    names = {a.backend for a in answers if a.backend}
+    return names.pop() if len(names) == 1 else default
+
+
+def briefing_stem(topic: str, day: date, limit: int = 60) -> str:
+    """A file name (no extension) for a briefing: "ban-tin-<topic as ASCII>-YYYY-MM-DD"."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(topic).lower()).strip("-")
+    if len(slug) > limit:
+        cut = slug[:limit]
+        slug = (cut[: cut.rfind("-")] if "-" in cut else cut).strip("-")
+    return "-".join(x for x in ("ban-tin", slug, day.isoformat()) if x)
 
 
 # --- corpus coverage -----------------------------------------------------------------------

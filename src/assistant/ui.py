@@ -8,17 +8,39 @@ the sources panel are re-rendered from the turns, with anchors unique per turn
 ("src-<turn>-<n>"), so [1] of an earlier answer still opens that answer's source. The turns
 are kept per tab in ``sessionStorage`` (as JSON, re-escaped on the way back in), so a page
 reload shows the same conversation while another tab keeps its own.
+
+"Xuất bản tin" turns the session's answers into a cited briefing (``assistant.briefing``),
+written as Markdown and Word into a fresh temporary folder and offered as two downloads. The
+briefing re-verifies every citation against the index, so turns restored from the browser
+cannot smuggle a quote into it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from .chat import BACKEND_LABELS, ChatEngine, available_backends
-from .chatview import Turn, chat_messages, coverage, inert, last_answer_markdown, restore, sources_html
+from .chatview import (
+    Turn,
+    answers_of,
+    briefing_stem,
+    chat_messages,
+    common_backend,
+    coverage,
+    inert,
+    last_answer_markdown,
+    restore,
+    sources_html,
+)
 from .config import Settings
 from .errors import BackendError, ConfigError
+from .index import built_label
 
 try:
     import gradio as gr
@@ -33,6 +55,14 @@ EXAMPLES = [
     "Hải Phòng có bao nhiêu kiều bào?",
 ]
 STORAGE_KEY = "assistant-chat-v1"
+TOPIC_CHARS = 200
+
+log = logging.getLogger(__name__)
+
+NOTHING_TO_EXPORT = ("Chưa có câu trả lời nào để xuất bản tin. "
+                     "Hãy đặt ít nhất một câu hỏi, rồi bấm «Xuất bản tin» lần nữa.")
+EXPORT_FAILED = ("Xin lỗi, chưa soạn được bản tin do lỗi ngoài dự kiến. Vui lòng thử lại; "
+                 "nếu lỗi lặp lại, hãy báo cho quản trị viên.")
 
 # subtle: no web fonts. The default theme asks Google Fonts for Inter, which never arrives on
 # an offline machine; these local fonts all carry Vietnamese diacritics.
@@ -67,6 +97,9 @@ CSS = """
 #sources .src-title { font-weight: 600; }
 #sources .src-meta { font-size: .8rem; color: var(--body-text-color-subdued); margin: .15rem 0 .35rem 2rem; }
 #sources .src-passage { font-size: .88rem; line-height: 1.5; margin: 0 0 0 2rem; }
+#brief-topic input { border: 1px solid var(--border-color-primary); border-radius: var(--radius-sm); }
+#export-status { font-size: .9rem; color: var(--body-text-color-subdued); }
+#export-status p { margin: .2rem 0; }
 #sources mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
 footer { display: none !important; }
 """
@@ -139,6 +172,24 @@ def _outputs(turns: list[Turn]) -> tuple:
     return chat_messages(turns), sources_html(turns), turns, last_answer_markdown(turns), saved
 
 
+def _remove(folder: str | None) -> None:
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exported(b) -> str:
+    """"Đã soạn bản tin: 3 câu hỏi, 5 chú thích." plus what was left out, for the status line."""
+    items = b.items
+    text = f"Đã soạn bản tin: {len(items)} câu hỏi, {len(b.footnotes)} chú thích."
+    missing = sum(not i.answered for i in items)
+    if missing:
+        text += f" {missing} câu không có thông tin trong kho tài liệu."
+    dropped = sum(i.dropped for i in items)
+    if dropped:
+        text += f" Đã bỏ {dropped} câu không đối chiếu được với bài viết."
+    return text + " Bấm nút bên dưới để tải về."
+
+
 def create_app(settings: Settings, assistant=None) -> gr.Blocks:
     """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served.
 
@@ -161,6 +212,34 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
                 history.append(turn)
                 yield *_outputs(history), box
 
+    def export(turns: list[Turn], topic: str, folder: str | None):
+        """status, Markdown download, Word download, export folder: the session as a briefing."""
+        answers = answers_of(turns or [])
+        if not answers:
+            return NOTHING_TO_EXPORT, gr.update(visible=False), gr.update(visible=False), folder
+        fresh = None
+        try:
+            from .briefing import assemble, write_briefing
+
+            topic = " ".join((topic or "").split())[:TOPIC_CHARS]
+            today = date.today()
+            b = assemble([("", answers)], engine.index.documents, topic=topic, written=today,
+                         built_at=built_label(engine.index.manifest),
+                         backend=common_backend(answers, engine.default.settings.backend))
+            fresh = tempfile.mkdtemp(prefix="ban-tin-")
+            md, docx = write_briefing(b, Path(fresh) / briefing_stem(topic, today), ("md", "docx"))
+        except Exception:
+            log.exception("exporting a briefing of %d answers failed", len(answers))
+            _remove(fresh)
+            return EXPORT_FAILED, gr.update(visible=False), gr.update(visible=False), folder
+        _remove(folder)  # the previous export's files: Gradio served them from its own cache
+        return (_exported(b), gr.update(value=str(md), visible=True), gr.update(value=str(docx), visible=True),
+                fresh)
+
+    def reset_export(folder: str | None):
+        _remove(folder)
+        return "", gr.update(value=None, visible=False), gr.update(value=None, visible=False), None
+
     def reload(saved: str):
         try:
             data = json.loads(saved or "[]")
@@ -170,6 +249,7 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         turns = gr.State([])
+        folder = gr.State(None, delete_callback=_remove)  # this tab's latest export, removed with the tab
         saved = gr.Textbox(visible="hidden", elem_id="chat-store")
         copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
         gr.HTML(_header(engine), head=f"<style>{CSS}</style>")
@@ -190,6 +270,19 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
                 with gr.Row():
                     copy = gr.Button("Sao chép kèm trích dẫn", size="sm", elem_id="copy")
                     clear = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="clear")
+                with gr.Row(equal_height=True, elem_id="export-row"):
+                    topic = gr.Textbox(
+                        label="Chủ đề bản tin", show_label=False, container=False, elem_id="brief-topic", scale=3,
+                        lines=1, max_lines=1, max_length=TOPIC_CHARS,
+                        placeholder="Chủ đề bản tin (không bắt buộc), ví dụ: Đối ngoại Hải Phòng",
+                    )
+                    export_btn = gr.Button("Xuất bản tin", size="sm", elem_id="export", scale=1, min_width=120)
+                status = gr.Markdown("", elem_id="export-status")
+                with gr.Row():
+                    dl_md = gr.DownloadButton("Tải bản tin Markdown (.md)", size="sm", visible=False,
+                                              elem_id="dl-md")
+                    dl_docx = gr.DownloadButton("Tải bản tin Word (.docx)", size="sm", visible=False,
+                                                elem_id="dl-docx")
                 gr.Examples([[q] for q in EXAMPLES], inputs=[box], label="Câu hỏi mẫu")
                 with gr.Accordion("Cài đặt", open=False):
                     k = gr.Slider(1, 20, value=settings.k, step=1, label="Số đoạn văn tham khảo (k)",
@@ -212,6 +305,13 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
         copy.click(None, inputs=[copy_text], outputs=None, js=COPY_JS)
         clear.click(lambda: _outputs([]), outputs=views)
         chatbot.clear(lambda: _outputs([]), outputs=views)
+        exports = [status, dl_md, dl_docx, folder]
+        export_btn.click(export, inputs=[turns, topic, folder], outputs=exports, concurrency_limit=2,
+                         concurrency_id="export")
+        topic.submit(export, inputs=[turns, topic, folder], outputs=exports, concurrency_limit=2,
+                     concurrency_id="export")
+        clear.click(reset_export, inputs=[folder], outputs=exports)
+        chatbot.clear(reset_export, inputs=[folder], outputs=exports)
         saved.change(None, inputs=[saved], outputs=None, js=SAVE_JS)
         app.load(reload, inputs=[saved], outputs=views, js=LOAD_JS)
     return app
