@@ -60,6 +60,7 @@ def main() -> None:
       assistant index                      # build or update index/ from corpus/
       assistant ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
       assistant search "kiều bào Hải Phòng" --k 3 --json
+      assistant brief questions.txt --topic "Đối ngoại Hải Phòng"   # cited .md + .docx
     """
 
 
@@ -213,6 +214,68 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
             if questions_file is None:
                 raise
             _emit_jsonl({"question": q, "error": str(exc)})
+
+
+@main.command()
+@click.argument("questions_file", metavar="QUESTIONS", type=click.Path(path_type=Path))
+@common_options
+@click.option("--topic", help="Topic in the title [default: the file's topic, else \"Bản tin tổng hợp\"].")
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path),
+              help="Output path without extension; '-' prints the Markdown [default: ban-tin-YYYY-MM-DD].")
+@click.option("--format", "fmt", type=click.Choice(["both", "md", "docx"]), default="both", show_default=True,
+              help="Write Markdown, Word (.docx) or both.")
+@click.option("--date", "written", type=click.DateTime(["%Y-%m-%d"]), help="Date of writing [default: today].")
+@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]), help=HELP["backend"])
+def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path | None, fmt: str,
+          written: Any, k: int | None, backend: str | None) -> None:
+    """Write a cited briefing (Markdown and DOCX) answering the questions in QUESTIONS.
+
+    QUESTIONS is a text file with one question per line (# starts a comment), or a YAML or
+    TOML file with a topic and titled sections:
+
+    \b
+      topic: Công tác đối ngoại của Hải Phòng
+      sections:
+        - title: Lịch sử hình thành
+          questions:
+            - Sở Ngoại vụ Hải Phòng được thành lập khi nào?
+
+    Every claim carries a footnote: article title, outlet, date, URL when known, and the
+    quoted sentence, checked verbatim against the indexed article. A question the articles
+    do not answer reads "Không có thông tin trong kho tài liệu."; nothing is filled in.
+
+    \b
+    Examples:
+      assistant brief questions.txt --topic "Đối ngoại Hải Phòng"
+      assistant brief plan.yaml -o briefings/hai-phong --format docx
+    """
+    from datetime import date
+
+    from .briefing import build_briefing, load_spec, write_briefing
+
+    settings = settings.with_overrides(backend=backend)
+    spec = load_spec(questions_file)
+    day = written.date() if written else date.today()
+    if out is not None and str(out) == "-" and fmt != "md":
+        fmt = "md"
+    assistant = _open(settings)
+    from tqdm import tqdm
+
+    with tqdm(total=len(spec.questions), desc="Đang trả lời", unit="câu", leave=False, file=sys.stderr) as bar:
+        b = build_briefing(assistant, spec, topic=topic, written=day, k=k, progress=bar.update)
+    for warning in b.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if out is not None and str(out) == "-":
+        from .briefing import to_markdown
+
+        click.echo(to_markdown(b), nl=False)
+        return
+    formats = ("md", "docx") if fmt == "both" else (fmt,)
+    paths = write_briefing(b, out or Path(f"ban-tin-{day.isoformat()}"), formats)
+    answered = sum(i.answered for i in b.items)
+    click.echo(f"Wrote {' and '.join(map(str, paths))}: {answered}/{len(b.items)} questions answered, "
+               f"{len(b.footnotes)} footnotes from {len(b.sources)} articles.")
 
 
 @main.command("config")

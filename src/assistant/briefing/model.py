@@ -190,19 +190,23 @@ class _Notes:
         return Item(answer.question, tuple(kept), dropped)
 
     def _line(self, body: str, by_n: dict[int, Citation]) -> tuple[Line | None, int]:
+        """One line of an answer: each run of text before its [n] markers is a claim."""
         pieces: list[Piece] = []
-        dropped = 0
-        pos = 0
+        dropped, pos, kept = 0, 0, False
         for m in _MARKS.finditer(body):
-            text = self._close(body[pos : m.start()], pieces)
+            text, flagged = self._unflag(self._close(body[pos : m.start()], pieces if kept else None))
+            dropped += flagged
             pos = m.end()
             found = [self.note(by_n.get(int(n))) for n in re.findall(r"\d+", m.group())]
             verified = list(dict.fromkeys(n for n in found if n is not None))
-            if UNVERIFIED in text or not verified or not text.strip():
+            kept = bool(verified and text.strip())
+            if kept:
+                pieces += [(" " if pieces else "") + text.strip(), *verified]
+            else:
                 dropped += 1
-                continue
-            pieces += [(" " if pieces else "") + text.strip(), *verified]
-        tail = self._close(body[pos:], pieces).strip()
+        tail, flagged = self._unflag(self._close(body[pos:], pieces if kept else None))
+        dropped += flagged
+        tail = tail.strip()
         if tail and not pieces and tail.endswith(":"):
             return Line((tail,)), dropped  # a lead-in: kept only above cited list items
         if tail:
@@ -210,13 +214,25 @@ class _Notes:
         return (Line(tuple(pieces)) if pieces else None), dropped
 
     @staticmethod
-    def _close(text: str, pieces: list[Piece]) -> str:
-        """``text`` without the punctuation that ends the previous claim; that goes to the claim."""
+    def _unflag(text: str) -> tuple[str, int]:
+        """``text`` after its last sentence flagged as unverified, and how many were flagged.
+
+        subtle: a generative backend shows an uncited sentence only flagged (others it removes),
+        so everything up to the last flag is unverified and the rest is the cited claim.
+        """
+        if UNVERIFIED not in text:
+            return text, 0
+        return text.rsplit(UNVERIFIED, 1)[1], text.count(UNVERIFIED)
+
+    @staticmethod
+    def _close(text: str, previous: list[Piece] | None) -> str:
+        """``text`` without the punctuation closing the claim before the marker; the claim gets it
+        when it was kept (``previous``), else it goes with the claim."""
         m = _LEAD.match(text)
         if not m:
             return text
-        if pieces and m.group().strip():
-            pieces.append(m.group().strip())
+        if previous and m.group().strip():
+            previous.append(m.group().strip())
         return text[m.end():]
 
 

@@ -97,7 +97,8 @@ def _yaml(raw: str, path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise BriefingError(f"{where}: not valid YAML: {problem}") from exc
+        raise BriefingError(f"{where}: not valid YAML: {problem}",
+                            hint='put a question in quotes when it holds ": " or sits in [ ], e.g. - "Câu hỏi?"') from exc
 
 
 def _from_mapping(data: Any, path: Path) -> BriefSpec:
