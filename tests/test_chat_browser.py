@@ -289,6 +289,12 @@ def test_export_the_session_as_a_cited_briefing(context, chat_url, seed_assistan
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
 
+    _ask(page, "Hải Phòng có bao nhiêu kiều bào?")  # the briefing no longer covers the session
+    page.locator("#dl-md").wait_for(state="hidden")
+    page.click("#export")
+    page.locator("#dl-md").wait_for(state="visible")
+    assert page.inner_text("#export-status").startswith("Đã soạn bản tin: 4 câu hỏi,")
+
     page.click("#clear")  # a new conversation: the old briefing is no longer offered
     page.locator("#dl-md").wait_for(state="hidden")
     assert not page.locator("#dl-docx").is_visible() and not page.inner_text("#export-status").strip()

@@ -300,8 +300,6 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
         # serialises the pipeline steps); Gradio's default would queue each tab behind the others.
         ask = {"fn": respond, "inputs": [box, turns, k, backend], "outputs": [*views, box],
                "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
-        box.submit(**ask)
-        send.click(**ask)
         copy.click(None, inputs=[copy_text], outputs=None, js=COPY_JS)
         clear.click(lambda: _outputs([]), outputs=views)
         chatbot.clear(lambda: _outputs([]), outputs=views)
@@ -310,6 +308,8 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
                          concurrency_id="export")
         topic.submit(export, inputs=[turns, topic, folder], outputs=exports, concurrency_limit=2,
                      concurrency_id="export")
+        for trigger in (box.submit, send.click):  # a new question makes an earlier export stale: hide it first
+            trigger(reset_export, inputs=[folder], outputs=exports, show_progress="hidden").then(**ask)
         clear.click(reset_export, inputs=[folder], outputs=exports)
         chatbot.clear(reset_export, inputs=[folder], outputs=exports)
         saved.change(None, inputs=[saved], outputs=None, js=SAVE_JS)
