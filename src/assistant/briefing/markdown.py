@@ -51,11 +51,15 @@ def scope_lines(scope: Scope) -> list[str]:
 
 
 def summary_line(b: Briefing) -> str:
-    items = b.items
-    missing = [i for i, item in enumerate(items, start=1) if not item.answered]
-    text = f"Trả lời được {len(items) - len(missing)}/{len(items)} câu hỏi"
+    """"Trả lời được 6/7 câu hỏi; 1 câu không có thông tin … (câu II.4)", numbered as the headings are."""
+    titled = any(s.title for s in b.sections)
+    missing = [f"{roman(k)}.{j}" if titled else str(j)
+               for k, section in enumerate(b.sections, start=1)
+               for j, item in enumerate(section.items, start=1) if not item.answered]
+    total = len(b.items)
+    text = f"Trả lời được {total - len(missing)}/{total} câu hỏi"
     if missing:
-        text += f"; {len(missing)} câu không có thông tin trong kho tài liệu (câu {', '.join(map(str, missing))})"
+        text += f"; {len(missing)} câu không có thông tin trong kho tài liệu (câu {', '.join(missing)})"
     return text + "."
 
 
