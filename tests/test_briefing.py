@@ -236,6 +236,15 @@ def test_unverified_generated_sentences_and_invented_markers_are_left_out():
     assert item.lines[0].pieces == (FIRST, 1) and item.dropped == 2
 
 
+def test_the_method_line_says_which_answers_a_model_wrote():
+    model = Answer("Một?", f"{FIRST} [1]", False, (cite(1, DOC, FIRST),), backend="llamacpp")
+    fallback = Answer("Hai?", f"{SECOND} [1]", False, (cite(1, DOC, SECOND),))  # the model's answer failed
+    md = to_markdown(assemble([("", [model, fallback])], DOCS, written=DAY, backend="llamacpp"))
+    assert "Mô hình ngôn ngữ soạn 1/2 câu trả lời" in md and "còn lại trích nguyên văn" in md
+    md = to_markdown(assemble([("", [fallback])], DOCS, written=DAY, backend="llamacpp"))
+    assert "Câu trả lời trích nguyên văn từ các bài báo, không dùng mô hình ngôn ngữ." in md
+
+
 def test_refusals_and_notices_never_become_claims():
     refused = Answer("Hỏi?", "Không tìm thấy thông tin này trong các bài viết.", True)
     notice = Answer("Hỏi?", f"⚠ Mô hình không trả lời kịp.\n\n{FIRST} [1]", False, (cite(1, DOC, FIRST),))

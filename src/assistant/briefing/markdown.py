@@ -63,15 +63,18 @@ def summary_line(b: Briefing) -> str:
     return text + "."
 
 
-METHOD = {
-    "extractive": "Câu trả lời trích nguyên văn từ các bài báo, không dùng mô hình ngôn ngữ.",
-    "openai": "Câu trả lời do mô hình ngôn ngữ soạn; chỉ giữ những câu đã đối chiếu được với bài báo.",
-    "llamacpp": "Câu trả lời do mô hình ngôn ngữ soạn; chỉ giữ những câu đã đối chiếu được với bài báo.",
-}
-
-
-def method_line(backend: str) -> str:
-    return METHOD.get(backend, METHOD["extractive"]) + " Mỗi ý có chú thích dẫn câu gốc của bài."
+def method_line(b: Briefing) -> str:
+    """How the answers were written: extractively, or by a model whose sentences were checked."""
+    answered = [i for i in b.items if i.answered]
+    generated = [i for i in answered if i.backend != "extractive"]
+    if not generated:
+        text = "Câu trả lời trích nguyên văn từ các bài báo, không dùng mô hình ngôn ngữ."
+    elif len(generated) == len(answered):
+        text = "Câu trả lời do mô hình ngôn ngữ soạn; chỉ giữ những câu đã đối chiếu được với bài báo."
+    else:
+        text = (f"Mô hình ngôn ngữ soạn {len(generated)}/{len(answered)} câu trả lời, chỉ giữ những câu đã đối "
+                "chiếu được với bài báo; các câu trả lời còn lại trích nguyên văn từ bài báo.")
+    return text + " Mỗi ý có chú thích dẫn câu gốc của bài."
 
 
 def date_vi(d) -> str:
@@ -115,7 +118,7 @@ def _item(item: Item, heading: str) -> list[str]:
 def to_markdown(b: Briefing) -> str:
     out = [f"# {escape(b.title)}", ""]
     out += [f"**Ngày soạn:** {date_vi(b.written)}  ", f"**Phạm vi:** {' '.join(scope_lines(b.scope))}  ",
-            f"**Cách soạn:** {method_line(b.backend)}  ", f"**Kết quả:** {summary_line(b)}", ""]
+            f"**Cách soạn:** {method_line(b)}  ", f"**Kết quả:** {summary_line(b)}", ""]
     if len(b.scope.articles) <= LIST_ARTICLES:
         out += ["Các bài trong kho:", ""]
         out += [f"- *{escape(d.title)}* — {escape(d.date_label)}" for d in b.scope.articles] + [""]

@@ -48,6 +48,7 @@ class Item:
     question: str
     lines: tuple[Line, ...] = ()  # empty: the corpus does not answer it
     dropped: int = 0  # sentences left out because no citation of theirs could be verified
+    backend: str = "extractive"  # who wrote the answer: a generative backend may fall back to extractive
 
     @property
     def answered(self) -> bool:
@@ -169,7 +170,7 @@ class _Notes:
 
     def item(self, answer: Answer) -> Item:
         if answer.refused:
-            return Item(answer.question)
+            return Item(answer.question, backend=answer.backend)
         by_n = {c.n: c for c in answer.citations}
         lines: list[Line] = []
         dropped = 0
@@ -186,8 +187,8 @@ class _Notes:
         kept = [ln for i, ln in enumerate(lines)
                 if ln.notes or (i + 1 < len(lines) and lines[i + 1].bullet and lines[i + 1].notes)]
         if not any(ln.notes for ln in kept):
-            return Item(answer.question, (), dropped)
-        return Item(answer.question, tuple(kept), dropped)
+            return Item(answer.question, (), dropped, answer.backend)
+        return Item(answer.question, tuple(kept), dropped, answer.backend)
 
     def _line(self, body: str, by_n: dict[int, Citation]) -> tuple[Line | None, int]:
         """One line of an answer: each run of text before its [n] markers is a claim."""

@@ -211,7 +211,7 @@ class _WordBriefing:
         doc.add_paragraph(_clean(b.title), style="Title")
         self._labelled("Ngày soạn: ", date_vi(b.written))
         self._labelled("Phạm vi: ", " ".join(scope_lines(b.scope)))
-        self._labelled("Cách soạn: ", method_line(b.backend))
+        self._labelled("Cách soạn: ", method_line(b))
         self._labelled("Kết quả: ", summary_line(b))
         if len(b.scope.articles) <= LIST_ARTICLES:
             doc.add_paragraph("Các bài trong kho:")
