@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -19,8 +20,6 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from lxml import etree
 
 from assistant.briefing import NO_INFO, assemble, build_briefing, load_spec, to_markdown, unescape, write_briefing
 from assistant.briefing.markdown import escape
@@ -28,80 +27,13 @@ from assistant.briefing.spec import BriefSpec, Question, SectionSpec
 from assistant.cli import main
 from assistant.documents import Answer, Citation, Document
 from assistant.errors import BriefingError
+from briefing_checks import check_docx, check_markdown, md_footnotes, sections_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 DEV = SHARED / "eval" / "seed_qa_dev.jsonl"
 DAY = date(2026, 11, 22)
-
-
-# --- reading a briefing back -----------------------------------------------------------------
-def md_footnotes(md: str) -> tuple[list[int], dict[int, str]]:
-    """The [^n] references in the body and the text of each [^n]: definition."""
-    defs = {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[\^(\d+)\]: (.*)$", md, flags=re.MULTILINE)}
-    body = re.sub(r"^\[\^\d+\]: .*$", "", md, flags=re.MULTILINE)
-    return [int(n) for n in re.findall(r"\[\^(\d+)\]", body)], defs
-
-
-def md_sources(md: str) -> dict[int, str]:
-    """Source number -> the doc_id its list entry names ("tệp <doc_id>")."""
-    return {int(m.group(1)): unescape(m.group(2))
-            for m in re.finditer(r"^(\d+)\. .*; tệp (\S+?);", md, flags=re.MULTILINE)}
-
-
-def quote_of(footnote: str) -> str:
-    return unescape(re.match(r"«(.*?)» — ", footnote).group(1))
-
-
-def sections_of(md: str) -> dict[str, str]:
-    """Question heading -> the text under it, up to the next heading of any level."""
-    out: dict[str, str] = {}
-    current = None
-    for line in md.splitlines():
-        if line.startswith("#"):
-            m = re.match(r"#{2,3} \d+\. (.*)$", line)
-            current = unescape(m.group(1)) if m else None
-            if current is not None:
-                out[current] = ""
-        elif current is not None:
-            out[current] += line + "\n"
-    return out
-
-
-def docx_parts(path: Path):
-    d = docx.Document(str(path))
-    notes = etree.fromstring(d.part.part_related_by(RT.FOOTNOTES).blob)
-    texts = {int(n.get(f"{W}id")): "".join(n.itertext()) for n in notes.iter(f"{W}footnote")
-             if int(n.get(f"{W}id")) > 0}
-    return d, texts
-
-
-def check_docx(path: Path, documents: dict[str, Document], questions: list[str], unanswerable: list[str]) -> dict:
-    d, texts = docx_parts(path)
-    body = d.element.body
-    refs = [int(r.get(f"{W}id")) for r in body.iter(f"{W}footnoteReference")]
-    assert refs == sorted(set(refs)) and refs == list(range(1, len(texts) + 1))  # each once, in order
-    assert set(refs) == set(texts)  # every reference has its footnote, every footnote a reference
-    marks = {b.get(f"{W}name") for b in body.iter(f"{W}bookmarkStart")}
-    for instr in body.iter(f"{W}instrText"):  # a repeated citation points at its footnote's bookmark
-        target = re.match(r"\s*NOTEREF (\S+) \\f \\h", instr.text).group(1)
-        assert target in marks
-    for n, text in texts.items():
-        quote = re.search(r"«(.*?)» — ", text).group(1)
-        source = int(re.search(r"\[Nguồn (\d+)\]$", text).group(1))
-        assert any(quote in doc.text for doc in documents.values()), (n, quote)
-        assert source >= 1
-    headings = [p.text for p in d.paragraphs if p.style.name.startswith("Heading")]
-    for q in questions:
-        assert any(h.endswith(q) for h in headings), q
-    paragraphs = [p.text for p in d.paragraphs]
-    for q in unanswerable:
-        i = next(i for i, t in enumerate(paragraphs) if t.endswith(q))
-        assert paragraphs[i + 1] == NO_INFO
-    assert "Nguồn tham khảo" in headings
-    return texts
 
 
 # --- the acceptance test -----------------------------------------------------------------------
@@ -134,33 +66,16 @@ def test_five_dev_questions_make_a_briefing_whose_footnotes_all_resolve(seed_bri
     assert md.startswith("# Bản tin: Công tác đối ngoại địa phương\n") and "**Ngày soạn:** 22/11/2026" in md
     assert "Kho tài liệu gồm 5 bài báo, từ 2016 đến 27/04/2025; 1 bài không ghi ngày" in md
     assert "## I. Lịch sử và quan hệ" in md and "## II. Số liệu" in md
-
-    refs, defs = md_footnotes(md)
-    assert refs and set(refs) == set(defs) == set(range(1, len(defs) + 1))
-    assert sorted(dict.fromkeys(refs)) == list(dict.fromkeys(refs))  # numbered by first appearance
-    sources = md_sources(md)
-    assert set(sources) == {int(re.search(r"\[Nguồn (\d+)\]$", unescape(t)).group(1)) for t in defs.values()}
-    for n, text in defs.items():
-        doc = documents[sources[int(re.search(r"\[Nguồn (\d+)\]$", unescape(text)).group(1))]]
-        assert quote_of(text) in doc.text, n  # verbatim in the article the footnote names
-        assert unescape(escape(doc.title)) in unescape(text) and doc.date_label in text
-        if doc.url:
-            assert f"<{doc.url}>" in text
-
-    under = sections_of(md)
-    assert list(under) == questions
-    for q in questions:
-        if q in unanswerable:
-            assert under[q].strip() == f"*{NO_INFO}*"
-        else:  # answered, and every line of the answer carries a footnote
-            lines = [ln for ln in under[q].strip().splitlines() if ln.strip()]
-            assert NO_INFO not in under[q] and all("[^" in ln or ln.endswith(":") for ln in lines), q
     assert "Trả lời được 4/5 câu hỏi; 1 câu không có thông tin trong kho tài liệu (câu II.2)." in md
+    assert list(sections_of(md)) == questions
+    quotes = check_markdown(md, documents, questions, unanswerable)
+    _, defs = md_footnotes(md)
+    for n, text in defs.items():  # title, date and URL of the article, as the index has them
+        doc = next(d for d in documents.values() if quotes[n] in d.text)
+        assert doc.title in text and doc.date_label in text and (not doc.url or f"<{doc.url}>" in text)
 
-    texts = check_docx(docx_path, documents, questions, unanswerable)
-    assert len(texts) == len(defs)
-    for n, text in defs.items():  # the same footnotes, in the same order, in both formats
-        assert quote_of(text) in texts[n]
+    # the same footnotes, in the same order, with the same quotes, in the Word document
+    assert check_docx(docx_path, documents, questions, unanswerable) == quotes
 
 
 def test_docx_renders_in_libreoffice_with_its_footnotes(seed_briefing, tmp_path):
@@ -269,14 +184,18 @@ def test_corpus_text_is_escaped_in_markdown_and_reads_back_verbatim(tmp_path):
     b = assemble([("", [a])], DOCS, topic="Thử <b>", written=DAY)
     md = to_markdown(b)
     assert "<script>" not in md and "\\<script\\>" in md and "\\*sao\\*" in md
+    assert check_markdown(md, DOCS, ["Câu *hỏi* [x]?"], []) == {1: SECOND}
     _, defs = md_footnotes(md)
-    assert quote_of(defs[1]) == SECOND and "<https://example.vn/a>" in defs[1] and "báo A" in defs[1]
+    assert "<https://example.vn/a>" in defs[1] and "báo A" in defs[1]
     assert "## 1. Câu \\*hỏi\\* \\[x\\]?" in md and md.startswith("# Bản tin: Thử \\<b\\>")
     for text in ("- a", "1. b", "# c", "+ d", "a_b*c[d]e<f>g`h|i~j\\k"):
         assert unescape(escape(text)) == text
     (docx_path,) = write_briefing(b, tmp_path / "x", ("docx",))
-    _, texts = docx_parts(docx_path)
-    assert SECOND in texts[1] and "https://example.vn/a" in texts[1]
+    assert check_docx(docx_path, DOCS, ["Câu *hỏi* [x]?"], []) == {1: SECOND}
+    with zipfile.ZipFile(docx_path) as z:  # the URL is a real link in the footnote
+        rels = z.read("word/_rels/footnotes.xml.rels").decode()
+        assert 'Target="https://example.vn/a" TargetMode="External"' in rels
+        assert "<w:hyperlink" in z.read("word/footnotes.xml").decode()
 
 
 # --- question files ----------------------------------------------------------------------------
