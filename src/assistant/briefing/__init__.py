@@ -2,6 +2,7 @@
 
     spec.py      the question file (text, YAML or TOML) -> BriefSpec
     model.py     answers -> Briefing: footnotes numbered and verified, sources, scope
+    wording.py   the Vietnamese both renderers print (scope, method, result, footnote parts)
     markdown.py  Briefing -> Markdown with [^n] footnotes
     word.py      Briefing -> .docx with real footnotes (python-docx)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
-from .model import NO_INFO, Briefing, Footnote, Item, Line, Scope
+from .model import NO_INFO, Briefing, Item, Line
+from .wording import LIST_ARTICLES, SOURCES, footnote_details, header, outline, source_details, source_label
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+(?=[.)]))")
-LIST_ARTICLES = 30  # the scope lists every article up to this many
 
 
 def escape(text: str) -> str:
@@ -31,71 +31,8 @@ def unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
-def roman(n: int) -> str:
-    out = ""
-    for value, numeral in ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out, n = out + numeral, n - value
-    return out
-
-
-def scope_lines(scope: Scope) -> list[str]:
-    """The scope as sentences (shared with the DOCX renderer)."""
-    n = len(scope.articles)
-    span = ""
-    if scope.first:
-        span = f", từ {scope.first} đến {scope.last}" if scope.first != scope.last else f", năm {scope.first}"
-    undated = f"; {scope.undated} bài không ghi ngày" if scope.undated else ""
-    built = f" (chỉ mục lập lúc {scope.built_at})" if scope.built_at else ""
-    return [f"Kho tài liệu gồm {n} bài báo{span}{undated}{built}."]
-
-
-def summary_line(b: Briefing) -> str:
-    """"Trả lời được 6/7 câu hỏi; 1 câu không có thông tin … (câu II.4)", numbered as the headings are."""
-    titled = any(s.title for s in b.sections)
-    missing = [f"{roman(k)}.{j}" if titled else str(j)
-               for k, section in enumerate(b.sections, start=1)
-               for j, item in enumerate(section.items, start=1) if not item.answered]
-    total = len(b.items)
-    text = f"Trả lời được {total - len(missing)}/{total} câu hỏi"
-    if missing:
-        text += f"; {len(missing)} câu không có thông tin trong kho tài liệu (câu {', '.join(missing)})"
-    return text + "."
-
-
-def method_line(b: Briefing) -> str:
-    """How the answers were written: extractively, or by a model whose sentences were checked."""
-    answered = [i for i in b.items if i.answered]
-    generated = [i for i in answered if i.backend != "extractive"]
-    if not generated:
-        text = "Câu trả lời trích nguyên văn từ các bài báo, không dùng mô hình ngôn ngữ."
-    elif len(generated) == len(answered):
-        text = "Câu trả lời do mô hình ngôn ngữ soạn; chỉ giữ những câu đã đối chiếu được với bài báo."
-    else:
-        text = (f"Mô hình ngôn ngữ soạn {len(generated)}/{len(answered)} câu trả lời, chỉ giữ những câu đã đối "
-                "chiếu được với bài báo; các câu trả lời còn lại trích nguyên văn từ bài báo.")
-    return text + " Mỗi ý có chú thích dẫn câu gốc của bài."
-
-
-def date_vi(d) -> str:
-    return d.strftime("%d/%m/%Y")
-
-
-def footnote_text(b: Briefing, note: Footnote, md: bool = True) -> tuple[str, str, str]:
-    """(quote, title, rest) of a footnote: «quote» — title, outlet, date, URL. [Nguồn n]"""
-    s = b.source_of(note)
-    bits = [s.outlet or "không rõ nơi đăng", s.date]
-    if s.url:
-        bits.append(f"<{s.url}>" if md else s.url)
-    return note.quote, s.title, ", ".join(bits) + f". [Nguồn {s.n}]"
-
-
-def source_text(s) -> list[str]:
-    bits = [s.outlet or "không rõ nơi đăng", s.date]
-    if s.url:
-        bits.append(s.url)
-    bits.append(f"tệp {s.doc_id}")
-    return bits
+def _details(parts: list[str]) -> list[str]:
+    return [f"<{p}>" if p.startswith(("http://", "https://")) else escape(p) for p in parts]
 
 
 def _line(line: Line) -> str:
@@ -117,26 +54,23 @@ def _item(item: Item, heading: str) -> list[str]:
 
 def to_markdown(b: Briefing) -> str:
     out = [f"# {escape(b.title)}", ""]
-    out += [f"**Ngày soạn:** {date_vi(b.written)}  ", f"**Phạm vi:** {' '.join(scope_lines(b.scope))}  ",
-            f"**Cách soạn:** {method_line(b)}  ", f"**Kết quả:** {summary_line(b)}", ""]
+    lines = [f"**{label}:** {escape(text)}" for label, text in header(b)]
+    out += [line + "  " for line in lines[:-1]] + [lines[-1], ""]  # two spaces: a line break
     if len(b.scope.articles) <= LIST_ARTICLES:
         out += ["Các bài trong kho:", ""]
         out += [f"- *{escape(d.title)}* — {escape(d.date_label)}" for d in b.scope.articles] + [""]
-    titled = any(s.title for s in b.sections)
-    for k, section in enumerate(b.sections, start=1):
-        if titled:
-            out += [f"## {roman(k)}. {escape(section.title or 'Câu hỏi khác')}", ""]
-        for j, item in enumerate(section.items, start=1):
-            out += _item(item, f"{'###' if titled else '##'} {j}. {escape(item.question)}")
+    for heading, items in outline(b):
+        if heading:
+            out += [f"## {escape(heading)}", ""]
+        for number, item in items:
+            out += _item(item, f"{'###' if heading else '##'} {number.split('.')[-1]}. {escape(item.question)}")
     if b.sources:
-        out += ["## Nguồn tham khảo", ""]
-        for s in b.sources:
-            notes = ", ".join(map(str, s.notes))
-            bits = "; ".join(escape(x) if not x.startswith("http") else f"<{x}>" for x in source_text(s))
-            out.append(f"{s.n}. *{escape(s.title)}*; {bits}; chú thích {notes}.")
+        out += [f"## {SOURCES}", ""]
+        out += [f"{s.n}. *{escape(s.title)}*; {'; '.join(_details(source_details(s)))}." for s in b.sources]
         out.append("")
     for note in b.footnotes:
-        quote, title, rest = footnote_text(b, note)
-        rest = re.sub(r"<[^>]+>|[^<]+", lambda m: m.group() if m.group().startswith("<") else escape(m.group()), rest)
-        out.append(f"[^{note.n}]: «{escape(quote)}» — *{escape(title)}*, {rest}")
+        s = b.source_of(note)
+        details = ", ".join(_details(footnote_details(s)))
+        out.append(f"[^{note.n}]: «{escape(note.quote)}» — *{escape(s.title)}*, {details}. "
+                   f"{escape(source_label(note))}")
     return "\n".join(out).rstrip() + "\n"

@@ -26,8 +26,8 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
-from .markdown import LIST_ARTICLES, date_vi, footnote_text, method_line, roman, scope_lines, source_text, summary_line
 from .model import NO_INFO, Briefing, Item, Line
+from .wording import LIST_ARTICLES, SOURCES, footnote_details, header, outline, source_details, source_label
 
 FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 FONT = "Times New Roman"
@@ -91,6 +91,14 @@ class _WordBriefing:
         self.notes = XmlPart(PackURI("/word/footnotes.xml"), FOOTNOTES_CT, parse_xml(_SEPARATORS),
                              self.doc.part.package)
         self.doc.part.relate_to(self.notes, RT.FOOTNOTES)
+        # as Word writes it: the settings name the two separator notes (before w:compat, by the schema)
+        settings = self.doc.settings.element
+        pr = parse_xml(f'<w:footnotePr {nsdecls("w")}><w:footnote w:id="-1"/><w:footnote w:id="0"/></w:footnotePr>')
+        compat = settings.find(qn("w:compat"))
+        if compat is not None:
+            compat.addprevious(pr)
+        else:
+            settings.append(pr)
         self._referenced: set[int] = set()
 
     # -- document-wide settings ------------------------------------------------------------
@@ -140,28 +148,26 @@ class _WordBriefing:
 
     # -- footnotes -------------------------------------------------------------------------
     def _footnote(self, n: int) -> None:
-        quote, title, rest = footnote_text(self.b, self.b.footnotes[n - 1], md=False)
-        source = self.b.source_of(self.b.footnotes[n - 1])
-        note = _child(self.notes.element, "w:footnote", id=str(n))
-        p = _child(note, "w:p")
-        ppr = _child(p, "w:pPr")
-        _child(ppr, "w:pStyle", val="FootnoteText")
+        """«quote» — *title*, outlet, date, URL (a link). [Nguồn k]"""
+        note = self.b.footnotes[n - 1]
+        source = self.b.source_of(note)
+        xml = _child(self.notes.element, "w:footnote", id=str(n))
+        p = _child(xml, "w:p")
+        _child(_child(p, "w:pPr"), "w:pStyle", val="FootnoteText")
         ref = _run(style="FootnoteReference")
         _child(ref, "w:footnoteRef")
         p.append(ref)
-        p.append(_run(f" «{quote}» — "))
-        p.append(_run(title, italic=True))
-        rest_text = rest
-        if source.url:
-            before, _, after = rest.partition(source.url)
-            p.append(_run(", " + before))
-            link = _child(p, "w:hyperlink")
-            link.set(qn("r:id"), self.notes.relate_to(source.url, RT.HYPERLINK, is_external=True))
-            link.append(_run(source.url, style="Hyperlink"))
-            rest_text = after
-        else:
-            rest_text = ", " + rest
-        p.append(_run(rest_text))
+        p.append(_run(f" «{note.quote}» — "))
+        p.append(_run(source.title, italic=True))
+        for part in footnote_details(source):
+            p.append(_run(", "))
+            if part == source.url:
+                link = _child(p, "w:hyperlink")
+                link.set(qn("r:id"), self.notes.relate_to(part, RT.HYPERLINK, is_external=True))
+                link.append(_run(part, style="Hyperlink"))
+            else:
+                p.append(_run(part))
+        p.append(_run(f". {source_label(note)}"))
 
     def _reference(self, p, n: int) -> None:
         """A footnote mark: the footnote itself the first time, a NOTEREF field to it after that."""
@@ -209,31 +215,27 @@ class _WordBriefing:
     def build(self):
         b, doc = self.b, self.doc
         doc.add_paragraph(_clean(b.title), style="Title")
-        self._labelled("Ngày soạn: ", date_vi(b.written))
-        self._labelled("Phạm vi: ", " ".join(scope_lines(b.scope)))
-        self._labelled("Cách soạn: ", method_line(b))
-        self._labelled("Kết quả: ", summary_line(b))
+        for label, text in header(b):
+            self._labelled(f"{label}: ", text)
         if len(b.scope.articles) <= LIST_ARTICLES:
             doc.add_paragraph("Các bài trong kho:")
             for d in b.scope.articles:
                 p = doc.add_paragraph(style="List Bullet")
                 p.add_run(_clean(d.title)).italic = True
                 p.add_run(f" — {_clean(d.date_label)}")
-        titled = any(s.title for s in b.sections)
-        for k, section in enumerate(b.sections, start=1):
-            if titled:
-                doc.add_heading(_clean(f"{roman(k)}. {section.title or 'Câu hỏi khác'}"), level=1)
-            for j, item in enumerate(section.items, start=1):
-                self._item(item, f"{j}. {item.question}", 2 if titled else 1)
+        for heading, items in outline(b):
+            if heading:
+                doc.add_heading(_clean(heading), level=1)
+            for number, item in items:
+                self._item(item, f"{number.split('.')[-1]}. {item.question}", 2 if heading else 1)
         if b.sources:
-            doc.add_heading("Nguồn tham khảo", level=1)
+            doc.add_heading(SOURCES, level=1)
             for s in b.sources:
                 p = doc.add_paragraph()
                 p.paragraph_format.left_indent, p.paragraph_format.first_line_indent = Cm(0.8), Cm(-0.8)
                 p.add_run(f"{s.n}. ")
                 p.add_run(_clean(s.title)).italic = True
-                notes = ", ".join(map(str, s.notes))
-                p.add_run(_clean("; " + "; ".join(source_text(s)) + f"; chú thích {notes}."))
+                p.add_run(_clean("; " + "; ".join(source_details(s)) + "."))
         return doc
 
 

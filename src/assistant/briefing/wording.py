@@ -1,0 +1,91 @@
+"""The Vietnamese a briefing prints, the same in Markdown and in Word: headings, scope, method,
+result, and the parts of a footnote and of a source entry. Renderers add only the markup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from .model import Briefing, Footnote, Item, Source
+
+LIST_ARTICLES = 30  # the scope names every article up to this many
+UNKNOWN_OUTLET = "không rõ nơi đăng"
+SOURCES = "Nguồn tham khảo"
+
+
+def date_vi(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def roman(n: int) -> str:
+    out = ""
+    for value, numeral in ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + numeral, n - value
+    return out
+
+
+def outline(b: Briefing) -> Iterator[tuple[str | None, list[tuple[str, Item]]]]:
+    """Each section's heading ("I. Lịch sử", or None for a plain list) and its numbered items.
+
+    Questions are numbered 1, 2, … within their section; the result line uses the same numbers.
+    """
+    titled = any(s.title for s in b.sections)
+    for k, section in enumerate(b.sections, start=1):
+        heading = f"{roman(k)}. {section.title or 'Câu hỏi khác'}" if titled else None
+        yield heading, [(f"{roman(k)}.{j}" if titled else str(j), item)
+                        for j, item in enumerate(section.items, start=1)]
+
+
+def scope_line(b: Briefing) -> str:
+    s = b.scope
+    span = ""
+    if s.first:
+        span = f", từ {s.first} đến {s.last}" if s.first != s.last else f", năm {s.first}"
+    undated = f"; {s.undated} bài không ghi ngày" if s.undated else ""
+    built = f" (chỉ mục lập lúc {s.built_at})" if s.built_at else ""
+    return f"Kho tài liệu gồm {len(s.articles)} bài báo{span}{undated}{built}."
+
+
+def result_line(b: Briefing) -> str:
+    """"Trả lời được 6/7 câu hỏi; 1 câu không có thông tin … (câu II.4)"."""
+    missing = [n for _, items in outline(b) for n, item in items if not item.answered]
+    total = len(b.items)
+    text = f"Trả lời được {total - len(missing)}/{total} câu hỏi"
+    if missing:
+        text += f"; {len(missing)} câu không có thông tin trong kho tài liệu (câu {', '.join(missing)})"
+    return text + "."
+
+
+def method_line(b: Briefing) -> str:
+    """How the answers were written: extractively, or by a model whose sentences were checked."""
+    answered = [i for i in b.items if i.answered]
+    generated = [i for i in answered if i.backend != "extractive"]
+    if not generated:
+        text = "Câu trả lời trích nguyên văn từ các bài báo, không dùng mô hình ngôn ngữ."
+    elif len(generated) == len(answered):
+        text = "Câu trả lời do mô hình ngôn ngữ soạn; chỉ giữ những câu đã đối chiếu được với bài báo."
+    else:
+        text = (f"Mô hình ngôn ngữ soạn {len(generated)}/{len(answered)} câu trả lời, chỉ giữ những câu đã đối "
+                "chiếu được với bài báo; các câu trả lời còn lại trích nguyên văn từ bài báo.")
+    return text + " Mỗi ý có chú thích dẫn câu gốc của bài."
+
+
+def header(b: Briefing) -> list[tuple[str, str]]:
+    """The labelled lines under the title."""
+    return [("Ngày soạn", date_vi(b.written)), ("Phạm vi", scope_line(b)), ("Cách soạn", method_line(b)),
+            ("Kết quả", result_line(b))]
+
+
+def footnote_details(source: Source) -> list[str]:
+    """After «quote» — *title*: outlet, date and URL (when known), then "[Nguồn n]"."""
+    return [source.outlet or UNKNOWN_OUTLET, source.date, *([source.url] if source.url else [])]
+
+
+def source_details(source: Source) -> list[str]:
+    """After "n. *title*": outlet, date, URL, corpus file, and the footnotes citing it."""
+    return [*footnote_details(source), f"tệp {source.doc_id}", f"chú thích {', '.join(map(str, source.notes))}"]
+
+
+def source_label(note: Footnote) -> str:
+    return f"[Nguồn {note.source}]"
