@@ -78,14 +78,23 @@ def test_five_dev_questions_make_a_briefing_whose_footnotes_all_resolve(seed_bri
     assert check_docx(docx_path, documents, questions, unanswerable) == quotes
 
 
-def test_docx_renders_in_libreoffice_with_its_footnotes(seed_briefing, tmp_path):
+def test_docx_renders_in_libreoffice_with_its_footnotes(seed_briefing, seed_assistant, tmp_path):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None or shutil.which("pdftotext") is None:
         pytest.skip("LibreOffice or poppler-utils missing: run `make docs-tools`")
-    b, (_, docx_path), questions, _ = seed_briefing
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(docx_path)], check=True, capture_output=True, timeout=180)
-    text = subprocess.run(["pdftotext", str(tmp_path / "ban-tin.pdf"), "-"], check=True, capture_output=True,
+    b, (_, docx_path), questions, unanswerable = seed_briefing
+
+    def convert(to: str) -> Path:
+        out = tmp_path / to.split(":")[0]
+        subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", to,
+                        "--outdir", str(out), str(docx_path)], check=True, capture_output=True, timeout=180)
+        return out / f"ban-tin.{to.split(':')[0]}"
+
+    # LibreOffice reads them as footnotes: saved again as DOCX, they are still footnotes, all resolving
+    resaved = check_docx(convert("docx:MS Word 2007 XML"), seed_assistant.index.documents, questions, unanswerable)
+    assert resaved == {f.n: f.quote for f in b.footnotes}
+    assert check_docx(docx_path, seed_assistant.index.documents, questions, unanswerable) == resaved
+    text = subprocess.run(["pdftotext", str(convert("pdf")), "-"], check=True, capture_output=True,
                           text=True).stdout
     flat = re.sub(r"\s+", "", text)
     for note in b.footnotes:  # each footnote's quote is on a page, whole
@@ -113,7 +122,7 @@ def cite(n: int, doc: Document, quote: str, shift: int = 0) -> Citation:
 FIRST, SECOND = "Câu thứ nhất nói về Hà Nội.", "Câu thứ hai có <script>alert(1)</script> và *sao*."
 
 
-def test_the_same_sentence_cited_twice_gets_one_footnote():
+def test_the_same_sentence_cited_twice_gets_one_footnote(tmp_path):
     a1 = Answer("Hỏi một?", f"{FIRST} [1] {SECOND} [2]", False, (cite(1, DOC, FIRST), cite(2, DOC, SECOND)))
     a2 = Answer("Hỏi hai?", f"{SECOND} [1]", False, (cite(1, DOC, SECOND),))
     b = assemble([("", [a1, a2])], DOCS, written=DAY)
@@ -123,6 +132,10 @@ def test_the_same_sentence_cited_twice_gets_one_footnote():
     md = to_markdown(b)
     refs, defs = md_footnotes(md)
     assert refs == [1, 2, 2] and set(defs) == {1, 2}
+    (path,) = write_briefing(b, tmp_path / "twice", ("docx",))  # in Word: one footnote, then a cross-reference
+    assert check_docx(path, DOCS, ["Hỏi một?", "Hỏi hai?"], []) == {1: FIRST, 2: SECOND}
+    body = zipfile.ZipFile(path).read("word/document.xml").decode()
+    assert body.count("<w:footnoteReference ") == 2 and body.count("NOTEREF _RefNote2 \\f \\h") == 1
 
 
 def test_a_quote_not_in_its_article_is_dropped_with_its_sentence():
