@@ -15,13 +15,12 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date
 from typing import Any
 from urllib.parse import urlparse
 
+from .briefing import briefing_stem  # noqa: F401  (the chat names its exports as the CLI does)
 from .documents import Answer, Citation, Document
 from .index import built_label
-from .vietnamese import fold
 
 # Every ASCII punctuation mark as a numeric character reference: inert in HTML and in
 # Markdown alike (no emphasis, links, autolinks, lists, headings, tables or LaTeX).
@@ -280,15 +279,6 @@ def common_backend(answers: Iterable[Answer], default: str) -> str:
     """The backend every answer came from; ``default`` when they differ or none is named."""
     names = {a.backend for a in answers if a.backend}
     return names.pop() if len(names) == 1 else default
-
-
-def briefing_stem(topic: str, day: date, limit: int = 60) -> str:
-    """A file name (no extension) for a briefing: "ban-tin-<topic as ASCII>-YYYY-MM-DD"."""
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(topic).lower()).strip("-")
-    if len(slug) > limit:
-        cut = slug[:limit]
-        slug = (cut[: cut.rfind("-")] if "-" in cut else cut).strip("-")
-    return "-".join(x for x in ("ban-tin", slug, day.isoformat()) if x)
 
 
 # --- corpus coverage -----------------------------------------------------------------------

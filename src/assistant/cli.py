@@ -252,7 +252,7 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
     """
     from datetime import date
 
-    from .briefing import build_briefing, load_spec, write_briefing
+    from .briefing import briefing_stem, build_briefing, load_spec, write_briefing
 
     settings = settings.with_overrides(backend=backend)
     spec = load_spec(questions_file)
@@ -272,7 +272,7 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
         click.echo(to_markdown(b), nl=False)
         return
     formats = ("md", "docx") if fmt == "both" else (fmt,)
-    paths = write_briefing(b, out or Path(f"ban-tin-{day.isoformat()}"), formats)
+    paths = write_briefing(b, out or Path(briefing_stem("", day)), formats)
     answered = sum(i.answered for i in b.items)
     click.echo(f"Wrote {' and '.join(map(str, paths))}: {answered}/{len(b.items)} questions answered, "
                f"{len(b.footnotes)} footnotes from {len(b.sources)} articles.")

@@ -25,11 +25,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .briefing import briefing_stem
 from .chat import BACKEND_LABELS, ChatEngine, available_backends
 from .chatview import (
     Turn,
     answers_of,
-    briefing_stem,
     chat_messages,
     common_backend,
     coverage,

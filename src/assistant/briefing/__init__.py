@@ -14,19 +14,22 @@ backend the Assistant was opened with.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from ..errors import BriefingError, QuestionError
 from ..index import built_label
+from ..vietnamese import fold
 from .markdown import to_markdown, unescape
 from .model import NO_INFO, Briefing, Footnote, Item, Line, Source, assemble, title_for
 from .spec import BriefSpec, Question, SectionSpec, load_spec
 
 __all__ = ["NO_INFO", "BriefSpec", "Briefing", "Footnote", "Item", "Line", "Question", "SectionSpec", "Source",
-           "assemble", "build_briefing", "load_spec", "title_for", "to_markdown", "unescape", "write_briefing"]
+           "assemble", "briefing_stem", "build_briefing", "load_spec", "title_for", "to_markdown", "unescape", "write_briefing"]
 
 FORMATS = {"md": ".md", "docx": ".docx"}
 
@@ -59,9 +62,16 @@ def build_briefing(assistant, spec: BriefSpec, *, topic: str | None = None, writ
 
 
 def _with_warning(b: Briefing, warning: str) -> Briefing:
-    from dataclasses import replace
-
     return replace(b, warnings=(*b.warnings, warning))
+
+
+def briefing_stem(topic: str, day: date, limit: int = 60) -> str:
+    """A file name (no extension) for a briefing: "ban-tin-<topic as ASCII>-YYYY-MM-DD"."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(topic).lower()).strip("-")
+    if len(slug) > limit:
+        cut = slug[:limit]
+        slug = (cut[: cut.rfind("-")] if "-" in cut else cut).strip("-")
+    return "-".join(x for x in ("ban-tin", slug, day.isoformat()) if x)
 
 
 def write_briefing(b: Briefing, stem: Path, formats: tuple[str, ...] = ("md", "docx")) -> list[Path]:
