@@ -179,6 +179,12 @@ def translate_keywords(question: str) -> str:
         if pattern.search(rest):
             found.append(vi)
             rest = pattern.sub(" ", rest)
+    from .places import find_places
+
+    named = find_places(rest, accented=False)
+    for f in reversed(named):  # "Hanoi" -> "Hà Nội": the articles' own spelling
+        found.append(f.place.name)
+        rest = rest[: f.start] + " " + rest[f.end :]
     names = [w for w in words(rest) if w[:1].isupper() and w.lower() not in ENGLISH_WORDS] + re.findall(r"\d[\d/.,]*", rest)
     return " ".join(found + names)
 
@@ -205,6 +211,10 @@ class Retriever:
         accented = has_diacritics(text) or not re.search(r"[A-Za-z]", text)
         dense_text = text if accented else self.restorer.restore(text)
         return Query(text=text, dense_text=dense_text, accented=accented)
+
+    def idf(self, query: Query):
+        """IDF of a term as the question's terms are written (with or without diacritics)."""
+        return self.bm25.idf if query.accented else self.bm25_folded.idf
 
     def dense(self, query: Query, k: int, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
         vec = self.embedder.query(query.dense_text) if vector is None else vector
