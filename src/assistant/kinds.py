@@ -1,0 +1,257 @@
+"""What an answer looks like: dates and periods, quantities, people, places, yes/no.
+
+A question asks for a kind of answer ("khi nào" a time, "bao nhiêu" a quantity, "ai" a
+person, "ở đâu" a place, "có ... không" yes or no); :func:`expected_kind` reads it, and
+:func:`spans` finds the stretches of a sentence that are of that kind. The answerer uses
+both to judge a sentence (does it hold the kind of thing asked for?) and to lead its answer
+with the thing itself ("17/12/1996 [1]").
+
+The rules are general Vietnamese (and a little English, for English questions): calendar
+dates and periods ("sau mùa mưa", "thời kỳ Phục hưng", "thế kỷ 16"), numbers in digits or
+in words ("năm bang", "hai mươi", "ba nghìn"), names in any script's romanisation ("Walter
+Gropius", "Kim Jong-un") as well as Vietnamese ones. Deliberately not here: scoring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from .places import find_places
+from .vietnamese import fold, is_syllable
+
+Span = tuple[int, int]
+
+# --- the kind a question asks for (first match wins: "ngày nào" before "khi nào") -------------
+_EXPECTS = (
+    ("day", r"ngày nào|ngày bao nhiêu|ngày mấy|what date|which day|what day"),
+    ("month", r"tháng nào|tháng mấy|which month|what month"),
+    ("year", r"năm nào|năm bao nhiêu|năm mấy|what year|which year"),
+    ("date", (r"khi nào|bao giờ|lúc nào|hồi nào|thời điểm nào|thời gian nào|thời kỳ nào|giai đoạn nào|"
+              r"thế kỷ nào|thập niên nào|\bwhen\b")),
+    ("number", r"bao nhiêu|\bmấy\b|bao lâu|bao xa|how many|how much|how long|tỷ lệ|phần trăm"),
+    ("person", r"(?:^|\s)ai(?:\s|$|\?)|người nào|vị nào|nhân vật nào|\bwho\b|\bwhom\b"),
+    ("place", (r"ở đâu|tại đâu|từ đâu|đến đâu|nơi nào|chỗ nào|(?:thành phố|tỉnh|nước|quốc gia|địa phương|thủ đô|"
+               r"bang|vùng|khu vực|châu lục|lục địa|thị trấn|làng|xã|huyện|quận) nào|\bwhere\b|"
+               r"which (?:city|country|province|state|region)")),
+    ("yesno", (r"^(?:có phải|phải chăng|liệu)\b|\bcó\b.*\b(?:không|chưa)\s*\?*\s*$|(?:đúng|phải) không\s*\?*\s*$|"
+               r"^(?:is|are|was|were|does|do|did|can|has|have|had)\b")),
+)
+
+
+def expected_kind(question: str) -> str | None:
+    """The kind of answer a question (with diacritics, as typed or restored) asks for."""
+    low = " ".join(question.lower().split())
+    return next((kind for kind, pattern in _EXPECTS if re.search(pattern, low)), None)
+
+
+# --- dates and periods -------------------------------------------------------------------------
+_MONTH_WORD = r"(?:giêng|chạp|một|hai|ba|tư|năm|sáu|bảy|tám|chín|mười(?: một| hai)?|\d{1,2})"
+_DAY = re.compile(r"(?:\bngày )?\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\bngày \d{1,2}(?: tháng " + _MONTH_WORD + r")?(?:(?: năm|,)? \d{3,4})?",
+                  re.IGNORECASE)
+_MONTH = re.compile(r"\b\d{1,2}/\d{4}\b|\btháng " + _MONTH_WORD + r"\b(?:(?: năm|/|,)? ?\d{3,4})?", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:năm )?(?:1\d{3}|20\d{2})\b|\bnăm \d{1,4}(?: (?:TCN|SCN|trước Công nguyên))?\b",
+                   re.IGNORECASE)
+_PERIOD = re.compile(
+    r"\b(?:thế kỷ|thế kỉ)(?: thứ)? [\dIVXLC]+\b|\bthế kỷ (?:này|trước|sau|\w+)|\b(?:thập niên|thập kỷ|những năm) \d+\b|"
+    r"\b(?:thời kỳ|thời đại|thời|kỷ nguyên|triều đại|triều|giai đoạn|mùa|dịp|buổi|hồi|đời)(?: \w+){1,3}|"
+    r"\b(?:sau khi|trước khi|kể từ khi|từ khi|cho đến khi|trong khi|ngay khi|sau|trước)(?: \w+){1,3}|"
+    r"\b(?:đầu|cuối|giữa) (?:năm|tháng|thế kỷ|thập niên|những năm|thời kỳ|mùa)\b|"
+    r"\b(?:thứ (?:hai|ba|tư|năm|sáu|bảy)|chủ nhật)\b|\b\d{1,2} giờ\b|\b(?:hôm|ngày) (?:nay|qua|mai)\b|"
+    r"\bkhi(?: \w+){1,4}|\b(?:thế chiến|chiến tranh|cách mạng)(?: \w+){1,3}",
+    re.IGNORECASE,
+)
+
+
+def _regex_spans(*patterns: re.Pattern) -> Callable[[str], list[Span]]:
+    def find(text: str) -> list[Span]:
+        return _merge([m.span() for p in patterns for m in p.finditer(text)])
+
+    return find
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(e, out[-1][1]))
+        else:
+            out.append((s, e))
+    return out
+
+
+# --- quantities ----------------------------------------------------------------------------------
+_NUMBER_WORDS = ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "mươi", "mốt", "lăm", "tư", "linh", "lẻ", "trăm", "nghìn", "ngàn", "vạn", "triệu", "tỷ", "tỉ", "chục", "rưỡi", "nửa", "vài"]
+_NUM_WORD = r"(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+_WORD_NUMBER = re.compile(rf"(?<!\w){_NUM_WORD}(?:\s+{_NUM_WORD})*(?=\s+\w)")
+# "năm" is also "year" ("năm nay", "mỗi năm"), "tư" also "private"/"fourth" ("đầu tư"),
+# "một" also "a"; these count only where they cannot be read so.
+_NOT_AFTER_NAM = re.compile(r"\s+(?:\d|nay|ngoái|trước|sau|qua|đó|này|ấy|đấy|học|tài|tới|mới|rồi|sinh|tháng|kia|xưa)")
+_NOT_BEFORE_NAM = {"mỗi", "hằng", "hàng", "trong", "cuối", "đầu", "giữa", "cả", "nhiều", "vài", "mấy", "cùng", "từng",
+                   "các", "những", "quanh", "suốt", "nửa", "thâm", "lâu", "tết", "chục"}
+_ONLY_AFTER = {"tư", "lẻ", "linh", "mốt", "lăm", "mươi", "rưỡi"}
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*(?:\s*%)?")
+
+
+def _quantity_spans(text: str) -> list[Span]:
+    dated = [s for f in (_DAY, _MONTH, _YEAR) for s in (m.span() for m in f.finditer(text))]
+
+    def in_date(s: int, e: int) -> bool:
+        return any(ds <= s and e <= de for ds, de in dated)
+
+    out = [m.span() for m in _DIGITS.finditer(text) if not in_date(*m.span())]
+    for m in _WORD_NUMBER.finditer(text):
+        words = m.group(0).split()
+        start = m.start()
+        prev = text[:start].split()[-1:] or [""]
+        # a word that only counts after another number word ("hai mươi tư") cannot lead
+        while len(words) > 1 and words[0] in _ONLY_AFTER and prev[0].lower() not in _NUMBER_WORDS:
+            start = text.index(words[1], start + len(words[0]))
+            prev, words = [words[0]], words[1:]
+        if words == ["năm"] and (_NOT_AFTER_NAM.match(text, m.end()) or prev[0].lower() in _NOT_BEFORE_NAM):
+            continue
+        if len(words) == 1 and words[0] in _ONLY_AFTER | {"một", "nửa"} and prev[0].lower() not in ("thứ", "mười",
+                                                                                                    "mươi"):
+            continue
+        out.append((start, m.end()))
+    return _merge(out)
+
+
+# --- people ----------------------------------------------------------------------------------------
+_SURNAMES = frozenset(
+    ["nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "vũ", "võ", "đặng", "bùi", "đỗ", "hồ", "ngô", "dương", "lý", "đinh", "trịnh", "đoàn", "mai", "tô", "lương", "cao", "thái", "lâm", "chu", "đào", "tạ", "trương", "quách", "vương", "tôn", "triệu", "kiều", "lưu", "hà", "văn", "châu", "âu", "lã", "mạc", "khổng", "thân", "tăng", "lục", "phùng", "diệp", "nghiêm", "giang", "doãn", "hứa", "khúc", "kim", "lò", "quan", "tống"]
+)
+_HONORIFIC = re.compile(
+    r"(?:\b(?:ông|bà|ngài|anh|chị|cô|đồng chí|Mr|Mrs|Ms|Dr|Sir|Lord|TS|ThS|GS|PGS|BS|Tổng thống|Thủ tướng|"
+    r"Chủ tịch|Bộ trưởng|Thứ trưởng|Đại sứ|Thị trưởng|Thống đốc|Giám đốc|Tổng Giám đốc|Hoàng đế|Vua|vua|"
+    r"Nữ hoàng|Hoàng tử|Công chúa|Giáo hoàng|Tướng|tướng|Thánh|nhà \w+|kiến trúc sư|giáo sư|tiến sĩ|"
+    r"nhạc sĩ|họa sĩ|ca sĩ|nhà văn|nhà thơ|tác giả|cầu thủ|huấn luyện viên|người sáng lập)\.?)\s+$"
+)
+_WORD = re.compile(r"\w+(?:['’.-]\w+)*")
+
+
+def _cap(word: str) -> bool:
+    return word[:1].isupper()
+
+
+_PARTICLES = frozenset(["de", "da", "van", "von", "der", "den", "del", "di", "du", "la", "le", "bin", "ibn", "al", "el", "y", "dos", "das"])
+# institutions are capitalised too ("Sở Ngoại vụ", "Hội đồng Bảo an")
+_INSTITUTIONS = frozenset(
+    ["sở", "bộ", "ủy", "ủy-ban", "ban", "phòng", "cục", "tổng", "hội", "viện", "trường", "đại", "công", "tập", "ngân", "liên", "tổ", "quỹ", "trung", "đảng", "quốc", "chính", "nhà", "thành", "tỉnh", "hiệp", "văn", "học", "cơ", "sân", "nhóm", "đội", "câu", "giải", "chương", "dự", "luật", "hiến", "hiệp-định"]
+)
+
+
+def _is_foreign(token: str) -> bool:
+    return any(not is_syllable(part) for part in re.split(r"['’-]", token) if part)
+
+
+def _person_spans(text: str) -> list[Span]:
+    places = [(f.start, f.end) for f in find_places(text, accented=True)]
+    toks = list(re.finditer(r"\w+(?:['’.-]\w+)*", text))
+    out: list[Span] = []
+    i = 0
+    while i < len(toks):
+        if not _cap(toks[i].group(0)):
+            i += 1
+            continue
+        j = i + 1  # a run of capitalised words, particles allowed inside ("Ludwig van Beethoven")
+        while j < len(toks) and (_cap(toks[j].group(0)) or (
+                toks[j].group(0) in _PARTICLES and j + 1 < len(toks) and _cap(toks[j + 1].group(0)))):
+            if text[toks[j - 1].end() : toks[j].start()].strip(" "):  # punctuation ends the run
+                break
+            j += 1
+        run = toks[i:j]
+        words = [t.group(0) for t in run]
+        start, end = run[0].start(), run[-1].end()
+        i = j
+        if any(ps <= start and end <= pe for ps, pe in places):
+            continue  # "Hà Nội", "Thụy Điển": a place
+        titled = bool(_HONORIFIC.search(text[max(0, start - 40) : start]))
+        sentence_start = not text[:start].strip() or text[:start].rstrip()[-1:] in ".!?:\n\"“"
+        if sentence_start and len(words) > 1 and not _is_foreign(words[0]) and words[0].lower() not in _SURNAMES:
+            run, words = run[1:], words[1:]  # "Ông Walter…", "Kiến trúc sư…": the first word is capitalised anyway
+            start = run[0].start()
+        if not words or words[0].lower() in _INSTITUTIONS:
+            continue
+        foreign = any(_is_foreign(w) for w in words)
+        vietnamese = len(words) >= 2 and words[0].lower() in _SURNAMES and all(is_syllable(w) for w in words)
+        # one foreign word inside a sentence is a name too ("Newton", "Rollo"); at its start it
+        # may be any capitalised word
+        person = (len(words) >= 2 and (foreign or vietnamese)) or titled or (foreign and not sentence_start)
+        if person:
+            out.append((start, end))
+    return out
+
+
+# --- places -----------------------------------------------------------------------------------------
+_PLACE_CUE = re.compile(
+    r"\b(?:ở|tại|từ|đến|tới|sang|thăm|trong|ngoài|gần|phía|miền|vùng|khu vực|bờ|trên|tỉnh|thành phố|thủ đô|"
+    r"bang|quận|huyện|xã|làng|thị trấn|đảo|quần đảo|sông|núi|hồ|biển|vịnh|châu|nước|quốc gia|lục địa|"
+    r"in|at|from|to|near)\s+$", re.IGNORECASE)
+
+
+def _place_spans(text: str) -> list[Span]:
+    """Known places, and capitalised names inside a sentence that are foreign words or follow a
+    place word or a preposition of place ("tại Weimar", "tỉnh Savannakhet")."""
+    known = [(f.start, f.end) for f in find_places(text, accented=True)]
+    named: list[Span] = []
+    runs: list[list[re.Match]] = []
+    for m in _WORD.finditer(text):
+        if _cap(m.group(0)) and text[: m.start()].strip() and text[: m.start()].rstrip()[-1] not in ".!?:\n":
+            if runs and not text[runs[-1][-1].end() : m.start()].strip():
+                runs[-1].append(m)  # "Thành phố New York": one name
+            else:
+                runs.append([m])
+    for run in runs:
+        s, e = run[0].start(), run[-1].end()
+        if any(_is_foreign(m.group(0)) for m in run) or _PLACE_CUE.search(text[max(0, s - 20) : s]):
+            named.append((s, e))
+    return _merge(known + named)
+
+
+_FINDERS: dict[str, Callable[[str], list[Span]]] = {
+    "day": _regex_spans(_DAY),
+    "month": _regex_spans(_MONTH, _DAY),
+    "year": _regex_spans(_YEAR, _DAY, _MONTH),
+    "date": _regex_spans(_DAY, _MONTH, _YEAR, _PERIOD),
+    "number": _quantity_spans,
+    "person": _person_spans,
+    "place": _place_spans,
+    "yesno": lambda text: [(0, len(text))] if text.strip() else [],
+}
+KINDS = tuple(_FINDERS)
+
+
+def spans(kind: str, text: str) -> list[Span]:
+    """Stretches of ``text`` that are of ``kind`` (one of :data:`KINDS`)."""
+    return _FINDERS[kind](text)
+
+
+@lru_cache(maxsize=4096)
+def has(kind: str, text: str) -> bool:
+    return bool(spans(kind, text))
+
+
+def new_spans(kind: str, text: str, asked: frozenset[str]) -> list[Span]:
+    """Spans of ``kind`` that say something the question does not: an answer is new information
+    ("Hoa Kỳ" does not answer "Thành phố nào của Hoa Kỳ…?"). ``asked``: the question's
+    folded lower-case words (:func:`folded_words`)."""
+    if kind == "yesno":
+        return spans(kind, text)
+    return [(s, e) for s, e in spans(kind, text) if not folded_words(text[s:e]) <= asked]
+
+
+# --- yes/no --------------------------------------------------------------------------------------------
+_NEGATION = re.compile(r"\b(?:không|chưa|chẳng|chả|never|not|no)\b", re.IGNORECASE)
+
+
+def yes_or_no(sentence: str, question: str) -> str:
+    """ "Có" or "Không" for a yes/no question, by the sentence's negation against the question's."""
+    negated = bool(_NEGATION.search(sentence))
+    asked_negated = bool(_NEGATION.search(re.sub(r"\b(?:không|chưa)\s*\?*\s*$", "", question.strip())))
+    return "Không" if negated != asked_negated else "Có"
+
+
+def folded_words(text: str) -> frozenset[str]:
+    return frozenset(fold(w).lower() for w in re.findall(r"\w+", text))
