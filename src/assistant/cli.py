@@ -326,6 +326,11 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
               help="Write report.md, report.json, accuracy_by_type.png and items/*.jsonl into this folder.")
 @click.option("--retrieval-bench", "benches", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Also run a retrieval-only benchmark folder (contexts.jsonl + questions.jsonl); repeatable.")
+@click.option("--answer-bench", "answer_benches", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Also answer a SQuAD-shaped folder end to end, whole articles held out; repeatable.")
+@click.option("--holdout", type=click.FloatRange(0, 0.9), default=0.2, show_default=True,
+              help="Share of the answer bench's articles held out of its corpus (their questions are unanswerable).")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the held-out articles.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Also run dense-only, BM25-only and plain-LangChain baselines, side by side.")
 @click.option("--gate", is_flag=True, help="Exit 1 when ours falls below the floors in --thresholds.")
@@ -341,7 +346,8 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
               help="Cache for benchmark indexes and baseline vectors [default: a folder in the temp dir].")
 def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir: Path | None, benches: tuple[Path, ...],
              baselines: bool, gate: bool, thresholds: Path | None, k: int | None, mode: str, backend: str | None,
-             ignore_diacritics: bool, bench_limit: int | None, cache_dir: Path | None) -> None:
+             ignore_diacritics: bool, bench_limit: int | None, cache_dir: Path | None,
+             answer_benches: tuple[Path, ...], holdout: float, seed: int) -> None:
     """Measure answers and citations against QA FIXTURES (JSONL or CSV), beside baselines.
 
     Prints the tables (Markdown); --report DIR also writes JSON, a chart and every
@@ -353,6 +359,7 @@ def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir:
       assistant eval ../shared/eval/seed_qa_dev.jsonl --report reports/eval
       assistant eval ../shared/eval/seed_qa_dev.jsonl --retrieval-bench ../shared/bench/xquad_vi --report docs/eval
       assistant eval ../shared/eval/seed_qa_dev.jsonl --gate --no-baselines   # the CI gate
+      assistant eval ../shared/eval/seed_qa_dev.jsonl --answer-bench ../shared/bench/xquad_vi --report docs/eval
     """
     from .evaluation import DEFAULT_THRESHOLDS, check_fixtures, evaluate, load_thresholds
 
@@ -364,16 +371,16 @@ def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir:
             click.echo(f"{fixtures}:{p}", err=True)
         click.echo(f"{len(items)} items, {len(problems)} problems in {fixtures}")
         sys.exit(1 if problems else 0)
-    if fixtures is None and not benches:
-        raise click.UsageError("nothing to evaluate: give a fixture file and/or --retrieval-bench DIR")
-    if gate and fixtures is None:
-        raise click.UsageError("--gate needs a fixture file")
+    if fixtures is None and not benches and not answer_benches:
+        raise click.UsageError("nothing to evaluate: give a fixture file, --answer-bench DIR or --retrieval-bench DIR")
+    if gate and fixtures is None and not answer_benches:
+        raise click.UsageError("--gate needs a fixture file or an answer bench")
     settings = settings.with_overrides(backend=backend)
     floors = load_thresholds(thresholds or DEFAULT_THRESHOLDS) if gate else None
     result = evaluate(settings, fixtures, benches=benches, k=k, mode=mode,
                       baselines=("dense", "bm25", "langchain") if baselines else (), thresholds=floors,
                       ignore_diacritics=ignore_diacritics, cache_dir=cache_dir, bench_limit=bench_limit,
-                      progress=True)
+                      answer_benches=answer_benches, holdout=holdout, seed=seed, progress=True)
     if report_dir is not None:
         from .evaluation.report import write_report
 

@@ -111,6 +111,10 @@ class Answer:
     # generative backends only (None / "" for extractive answers, and then left out of to_dict)
     verification: tuple[SentenceCheck, ...] | None = None
     prompt: str = ""  # the messages sent to the model, for evaluation artifacts
+    # the answer itself, when the question asks for a date, number, name, place or yes/no
+    # ("17/12/1996"), and the number of the citation it was read from
+    short_answer: str | None = None
+    short_citation: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -121,6 +125,8 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "notices": list(self.notices),
             "backend": self.backend,
+            "short_answer": (None if not self.short_answer else
+                             {"text": self.short_answer, "citation": self.short_citation}),
         }
         if self.verification is not None:
             d["verification"] = {

@@ -51,7 +51,11 @@ def load_thresholds(path: Path) -> dict[str, float]:
 
 
 def check_gate(metrics: dict[str, Any], thresholds: dict[str, float]) -> list[GateCheck]:
-    unknown = [m for m in thresholds if m not in metrics]
+    """Floors of fixture metrics always apply; ``<bench>.<metric>`` floors apply when that
+    answer bench ran (``assistant eval --answer-bench DIR``)."""
+    unknown = [m for m in thresholds if m not in metrics and "." not in m]
     if unknown:
         raise ConfigError(f"unknown gate metric {unknown[0]!r}", hint=f"known: {', '.join(metrics)}")
-    return [GateCheck(m, metrics[m], floor) for m, floor in thresholds.items()]
+    benches = {m.split(".", 1)[0] for m in metrics if "." in m}
+    return [GateCheck(m, metrics.get(m), floor) for m, floor in thresholds.items()
+            if "." not in m or m.split(".", 1)[0] in benches]

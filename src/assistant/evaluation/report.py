@@ -89,6 +89,7 @@ def to_json(result: EvalResult) -> dict[str, Any]:
                        for name, sm in systems.items() if name != "ours"},
         }
     out["benchmarks"] = [{k: v for k, v in b.items() if not k.startswith("_")} for b in result.benches]
+    out["answer_benchmarks"] = [r.summary() for r in result.answer_benches]
     if result.gate:
         out["gate"] = {"passed": result.gate_passed,
                        "checks": [{"metric": c.metric, "value": c.value, "floor": c.floor, "passed": c.passed}
@@ -172,6 +173,33 @@ def _bench_sections(bench: dict[str, Any]) -> list[str]:
     return lines
 
 
+ANSWER_METRICS = (
+    ("answerable_refused", "answerable: refused", "lower is better"),
+    ("containment", "answerable: a gold answer inside the answer", ""),
+    ("gold_cited", "answerable: the gold passage cited", ""),
+    ("unanswerable_refused", "unanswerable: refused", ""),
+    ("short_answer_given", "answerable: a short answer given", ""),
+    ("short_em", "short answer EM (all answerable)", ""),
+    ("short_f1", "short answer F1 (all answerable)", ""),
+    ("short_f1_when_given", "short answer F1 (when given)", ""),
+)
+
+
+def _answer_bench_sections(run) -> list[str]:
+    s = run.summary()
+    lines = [f"## Answer benchmark: `{s['name']}`", "",
+             (f"{s['questions']} questions; {s['titles_held_out']} whole articles ({s['share_held_out']:.0%} of the "
+              f"titles, seed {s['seed']}) held out of the corpus, so their {s['unanswerable']} questions have no "
+              f"answer in it; {s['contexts_indexed']} passages indexed; every question answered end to end by ours "
+              f"({s['answerable']} answerable)."), ""]
+    lines += _table(["metric", "value"], [[label + (f" ({note})" if note else ""), _fmt(s[key])]
+                                          for key, label, note in ANSWER_METRICS])
+    lat = s["latency_ms"]
+    lines += ["", (f"Latency per question, p50 / p95: {_ms(lat['p50'])} / {_ms(lat['p95'])} ms; "
+                   f"index built in {s['index_seconds']} s; errors: {s['errors']}.")]
+    return lines
+
+
 def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
     s, env = result.settings, environment()
     lines = [
@@ -189,6 +217,8 @@ def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
     ]
     if result.runs:
         lines += _fixture_sections(result, chart) + [""]
+    for run in result.answer_benches:
+        lines += _answer_bench_sections(run) + [""]
     for bench in result.benches:
         lines += _bench_sections(bench) + [""]
     if result.gate:
@@ -197,6 +227,9 @@ def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
     lines += ["## Metric definitions", ""] + [f"- **{name}**: {desc}" for name, desc in METRICS]
     lines += [("- **Recall@k / MRR@10** (benchmarks): the question's context among the top k passages; mean 1/rank "
               "within the top 10."),
+              ("- **Answer benchmarks**: containment is a gold span (NFC, casefold, whitespace collapsed) inside the "
+               "answer or its short answer; the gold passage is cited when a citation is that context; EM/F1 are "
+               "SQuAD's, over the short answer (none given counts 0)."),
               ("- Matching: NFC and one tone convention, case-insensitive; accept strings must stand on word "
               "boundaries; evidence quotes are compared with all whitespace removed."), ""]
     return "\n".join(lines)
@@ -264,6 +297,13 @@ def write_report(result: EvalResult, out_dir: Path) -> list[Path]:
                 row = {"id": qid, "rank": {r.name: r.ranks[qid] for r in runs},
                        "top10": {r.name: r.top[qid] for r in runs}}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        written.append(path)
+    for run in result.answer_benches:
+        path = out_dir / "items" / f"answers-{run.name}.jsonl"
+        path.parent.mkdir(exist_ok=True)
+        with path.open("w", encoding="utf-8") as fh:
+            for r in run.results:
+                fh.write(json.dumps(r.artifact(), ensure_ascii=False) + "\n")
         written.append(path)
     md = out_dir / "report.md"
     md.write_text(to_markdown(result, chart), encoding="utf-8")

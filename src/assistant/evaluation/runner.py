@@ -129,6 +129,7 @@ class EvalResult:
     fixtures: Path | None = None
     runs: list[SystemRun] = field(default_factory=list)
     benches: list[dict[str, Any]] = field(default_factory=list)
+    answer_benches: list = field(default_factory=list)  # AnswerBenchRun
     gate: list = field(default_factory=list)  # GateCheck
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M"))
     seconds: float = 0.0
@@ -155,9 +156,13 @@ def evaluate(
     ignore_diacritics: bool = False,
     cache_dir: Path | None = None,
     bench_limit: int | None = None,
+    answer_benches: tuple[Path, ...] = (),
+    holdout: float = 0.2,
+    seed: int = 42,
     progress: bool = False,
 ) -> EvalResult:
     """Run the fixtures and benchmarks through our pipeline and the baselines; check the gate."""
+    from .answers import run_answer_bench
     from .bench import run_bench
     from .gate import check_gate
 
@@ -173,10 +178,28 @@ def evaluate(
     for folder in benches:
         result.benches.append(run_bench(settings, folder, cache_dir, mode=mode, baselines=baselines,
                                         embedder=embedder, limit=bench_limit, progress=progress))
-    if thresholds is not None and result.ours is not None:
-        result.gate = check_gate(aggregate(result.ours.scores), thresholds)
+    for folder in answer_benches:
+        result.answer_benches.append(run_answer_bench(settings, folder, cache_dir, share=holdout, seed=seed,
+                                                      embedder=embedder, limit=bench_limit, progress=progress))
+    if thresholds is not None:
+        result.gate = check_gate(gate_metrics(result), thresholds)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def gate_metrics(result: EvalResult) -> dict[str, Any]:
+    """What the gate can hold floors on: the fixture metrics of ours, by name, and each answer
+    bench's figures as ``<bench>.<metric>`` (refusal of answerable questions as its complement,
+    ``answerable_answered``, so that every floor is a "higher is better" figure)."""
+    metrics: dict[str, Any] = dict(aggregate(result.ours.scores)) if result.ours is not None else {}
+    for run in result.answer_benches:
+        summary = run.summary()
+        refused = summary["answerable_refused"]
+        summary["answerable_answered"] = None if refused is None else 1 - refused
+        for key, value in summary.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                metrics[f"{run.name}.{key}"] = value
+    return metrics
 
 
 def default_cache_dir() -> Path:
