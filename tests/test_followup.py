@@ -110,9 +110,58 @@ def test_pronoun_without_any_earlier_place_is_left_alone():
 def test_find_places_ignores_lower_case_foreign_homographs():
     # "anh" (you) and "ý kiến" (opinion) are not England and Italy; "Hà Nội" is found in any case
     names = [f.place.name for f in find_places("anh cho ý kiến về hà nội và Anh")]
-    assert names == ["Hà Nội", "Anh"]
+    assert names == ["Hà Nội", "Vương quốc Anh"]
 
 
 def test_unaccented_conversation_stays_unaccented():
     r = rewrite("con ha noi thi sao", ["so ngoai vu hai phong thanh lap khi nao"])
     assert r.question == "so ngoai vu Ha Noi thanh lap khi nao"
+
+
+# --- references to the previous answer (text written for these tests) -------------------------
+FDI = "Tỉnh Quảng Trị thu hút bao nhiêu vốn FDI năm 2019?"
+FDI_ANSWER = "120 triệu USD [1]\n\nNăm 2019, Quảng Trị thu hút 120 triệu USD vốn FDI. [1]"
+
+
+def test_that_figure_for_another_year_is_the_previous_question_for_that_year():
+    r = rewrite("Con số đó năm 2016 là bao nhiêu?", [FDI], FDI_ANSWER)
+    assert r.question == "Tỉnh Quảng Trị thu hút bao nhiêu vốn FDI năm 2016?"
+    assert r.rule == "figure"
+
+
+def test_that_figure_for_another_place():
+    r = rewrite("Số liệu đó ở Nghệ An thì sao?", [FDI], FDI_ANSWER)
+    assert r.question == "Nghệ An thu hút bao nhiêu vốn FDI năm 2019?"  # "Tỉnh Quảng Trị" is one name
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "answer", "expected"),
+    [
+        ("Ông ấy nhậm chức khi nào?", "Marc Knapper [1]\n\nĐại sứ Hoa Kỳ là ông Marc Knapper. [1]",
+         "Ông Marc Knapper nhậm chức khi nào?"),
+        ("Bà ấy sinh năm nào?", "Nguyễn Thị Bình [1]\n\nTrưởng đoàn là bà Nguyễn Thị Bình. [1]",
+         "Bà Nguyễn Thị Bình sinh năm nào?"),
+        ("Người đó đến từ nước nào?", "Walter Gropius [1]\n\nTrường do Walter Gropius sáng lập. [1]",
+         "Walter Gropius đến từ nước nào?"),
+    ],
+)
+def test_a_person_pronoun_is_the_person_the_answer_named(follow_up, answer, expected):
+    r = rewrite(follow_up, ["Ai là người đứng đầu?"], answer)
+    assert r.question == expected
+    assert r.rule == "person"
+
+
+def test_that_year_for_another_place_keeps_the_question_and_the_year():
+    r = rewrite("Năm đó Hà Nội thì sao?", [FDI], FDI_ANSWER)
+    assert r.question == "Hà Nội thu hút bao nhiêu vốn FDI năm 2019?"
+    assert r.rule == "year"
+
+
+def test_that_year_takes_the_year_the_answer_gave():
+    answer = "1996 [1]\n\nVăn phòng được mở năm 1996. [1]"
+    r = rewrite("Năm đó tỉnh có bao nhiêu cán bộ?", ["Văn phòng đại diện được mở năm nào?"], answer)
+    assert r.question == "năm 1996 tỉnh có bao nhiêu cán bộ?"
+
+
+def test_a_reference_with_nothing_to_resolve_is_left_alone():
+    assert not rewrite("Ông ấy là ai?", ["Thời tiết thế nào?"], "Không tìm thấy thông tin này.").changed

@@ -103,8 +103,8 @@ class ChatEngine:
         if len(asked) > limit:
             yield Turn(turn_id, asked, text=TOO_LONG.format(n=len(asked), limit=limit), notice=True), None
             return
-        earlier = [t.question for t in history if not t.notice and t.question]
-        rewritten = rewrite(asked, earlier)
+        answered = [t for t in history if not t.notice and t.question]
+        rewritten = rewrite(asked, [t.question for t in answered], answered[-1].text if answered else "")
         # subtle: only a real rewrite replaces what was typed; rewrite() also NFC/tone-normalises,
         # which the pipeline does anyway and which must not show as "Câu hỏi được hiểu là …"
         question = rewritten.question if rewritten.changed else asked

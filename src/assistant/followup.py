@@ -7,11 +7,13 @@ from the previous (already standalone) question before anything is searched:
 * ellipsis -- "còn X thì sao?", "thế còn X?", "X thì sao?", "ở X thì thế nào?": X replaces
   the place (or the year, or the subject) of the previous question;
 * a place pronoun -- "thành phố này", "tỉnh đó", "ở đó": the most recent place named in the
-  conversation is put in its stead.
+  conversation is put in its stead;
+* a reference to the previous answer -- "con số đó năm 2016" (the previous question, for
+  2016), "ông ấy" (the person the answer named), "năm đó" (the year it gave).
 
 A question that matches neither is returned unchanged. Deliberately not here: rewriting
 with an LLM (``prompts/rewrite.txt`` is that template, for generative backends) and any
-guess about the answer text: only the user's own earlier questions are used.
+guess beyond the previous answer's own words.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .questions import Place, places
+from .places import Place, find_places
 from .vietnamese import fold, has_diacritics, normalize
 
 
@@ -33,13 +35,6 @@ class Rewrite:
     @property
     def changed(self) -> bool:
         return self.question != self.original
-
-
-@dataclass(frozen=True)
-class _Found:
-    place: Place
-    start: int
-    end: int
 
 
 class _Pattern:
@@ -84,27 +79,6 @@ _PREDICATE = _Pattern(
 _PRONOUN = _Pattern(
     r"(?<!\w)(?:(?P<noun>thành phố|tỉnh|địa phương|địa bàn)|(?P<prep>ở|tại|nơi))\s+(?:này|đó|ấy|đấy|nói trên)(?!\w)"
 )
-
-
-def find_places(text: str) -> list[_Found]:
-    """Places named in ``text``, in order, longest match first where they overlap.
-
-    subtle: foreign names must be capitalised ("Anh", "Ý"), or "anh" (you) and "ý kiến"
-    (opinion) would count; Vietnamese localities match in any case and without diacritics.
-    """
-    low = fold(text).lower()  # same length as text: NFC letters fold to one character each
-    found: list[_Found] = []
-    for place in places():
-        for variant in place.variants:
-            for m in re.finditer(r"(?<!\w)" + re.escape(variant) + r"(?!\w)", low):
-                if place.vietnamese or text[m.start()].isupper():
-                    found.append(_Found(place, m.start(), m.end()))
-    found.sort(key=lambda f: (f.start, -(f.end - f.start)))
-    kept: list[_Found] = []
-    for f in found:
-        if not kept or f.start >= kept[-1].end:
-            kept.append(f)
-    return kept
 
 
 def _strip_q(text: str) -> str:
@@ -156,16 +130,94 @@ def _replace_subject(prev: str, x: str) -> tuple[str, str]:
     return new_subject[:1].upper() + new_subject[1:] + prev[m.start():], "subject"
 
 
+def _replace_year(prev: str, year: str) -> tuple[str, str]:
+    if _YEAR.search(prev):
+        return _YEAR.sub(year, prev, count=1), "year"
+    return _with_tail(prev, f"năm {year}" if has_diacritics(prev) else f"nam {year}"), "append"
+
+
 def _ellipsis(x: str, prev: str) -> tuple[str, str]:
     x_places = find_places(x)
-    if x_places:
-        return _replace_place(prev, x_places[0].place)
     x_years = _YEAR.findall(x)
+    if x_places:
+        new, rule = _replace_place(prev, x_places[0].place)
+        if x_years:  # "Năm 2019 Hà Nội thì sao?": both change
+            new, _ = _replace_year(new, x_years[0])
+        return new, rule
     if x_years:
-        if _YEAR.search(prev):
-            return _YEAR.sub(x_years[0], prev), "year"
-        return _with_tail(prev, x), "append"
+        return _replace_year(prev, x_years[0])
     return _replace_subject(prev, x)
+
+
+# --- references to the previous answer -----------------------------------------------------------
+# "con số đó", "số liệu này": the figure just given; "năm đó", "thời điểm ấy": its year;
+# "ông ấy", "bà đó", "người này": the person it named.
+_DEICTIC = r"(?:đó|ấy|này|đấy|kia|nói trên|trên)"
+_FIGURE = _Pattern(r"(?<!\w)(?:con số|số liệu|số lượng|tỷ lệ|giá trị|mức|số)\s+" + _DEICTIC + r"(?!\w)")
+_WHEN = _Pattern(r"(?<!\w)(?:vào\s+|trong\s+)?(?:năm|thời điểm|thời gian|lúc|hồi|khi)\s+" + _DEICTIC + r"(?!\w)")
+_PERSON = _Pattern(r"(?<!\w)(?P<title>ông|bà|anh|chị|ngài|người|vị|nhân vật)\s+" + _DEICTIC + r"(?!\w)")
+
+
+def _year_of(answer: str, prev: str) -> str | None:
+    """The year the previous answer gave (its short answer first), else the previous question's."""
+    for text in (answer.split("\n", 1)[0], answer, prev):
+        years = _YEAR.findall(text)
+        if years:
+            return years[0]
+    return None
+
+
+def _person_of(answer: str, prev: str) -> str | None:
+    from .kinds import spans
+
+    for text in (answer.split("\n", 1)[0], answer, prev):
+        clean = re.sub(r"\[\d+\]", " ", text)
+        found = spans("person", clean)
+        if found:
+            s, e = found[0]
+            return re.sub(r"^(?:[ÔôBb]à|[Ôô]ng|[Nn]gài)\s+", "", clean[s:e])
+    return None
+
+
+def _resolve_reference(q: str, prev: str, answer: str) -> tuple[str, str] | None:
+    m = _PERSON.search(q)
+    if m:
+        name = _person_of(answer, prev)
+        if name is None:
+            return None
+        title = q[m.start("title") : m.end("title")]
+        keep = title if fold(title).lower() in {"ong", "ba", "ngai"} else ""
+        said = f"{keep} {name}".strip()
+        said = said[:1].upper() + said[1:] if m.start() == 0 else said
+        return q[: m.start()] + said + q[m.end() :], "person"
+    m = _WHEN.search(q)
+    if m:
+        year = _year_of(answer, prev)
+        if year is None:
+            return None
+        rest = (q[: m.start()] + q[m.end() :]).strip(" ,")
+        x = _ellipsis_target(rest) if rest else None
+        if x is not None or not rest.strip(" ?"):  # "Năm đó Hà Nội thì sao?", "Còn năm đó?"
+            from .kinds import expected_kind
+
+            new, _ = _ellipsis(x, prev) if x else (prev, "")
+            if expected_kind(prev) in ("year", "date", "day", "month"):
+                return new, "year"  # the year was the answer: ask the same of the new subject
+            return _replace_year(new, year)[0], "year"
+        return q[: m.start()] + ("năm " if has_diacritics(q) else "nam ") + year + q[m.end() :], "year"
+    m = _FIGURE.search(q)
+    if m:
+        rest = q[: m.start()] + q[m.end() :]
+        years, places = _YEAR.findall(rest), find_places(rest)
+        if not years and not places:
+            return None
+        new = prev
+        if places:
+            new, _ = _replace_place(new, places[0].place)
+        if years:
+            new, _ = _replace_year(new, years[0])
+        return new, "figure"
+    return None
 
 
 def _last_locality(history: Sequence[str]) -> Place | None:
@@ -194,12 +246,16 @@ def _resolve_pronouns(question: str, place: Place) -> str:
     return "".join(out)
 
 
-def rewrite(question: str, history: Sequence[str]) -> Rewrite:
-    """``question`` as a standalone question, given the earlier standalone questions."""
+def rewrite(question: str, history: Sequence[str], answer: str = "") -> Rewrite:
+    """``question`` as a standalone question, given the earlier standalone questions and the
+    text of the previous answer (for "con số đó", "ông ấy", "năm đó")."""
     q = normalize(question).strip()
     if not history:
         return Rewrite(q, q)
     prev = normalize(history[-1]).strip()
+    resolved = _resolve_reference(q, prev, normalize(answer or ""))
+    if resolved is not None:
+        return Rewrite(q, *resolved)
     x = _ellipsis_target(q)
     if x is not None:
         new, rule = _ellipsis(x, prev)
