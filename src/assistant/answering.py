@@ -1,36 +1,52 @@
 """Grounded extractive answering: quote the sentences that answer, or refuse.
 
-For each sentence of the retrieved passages we measure how much of the question it covers
-(IDF-weighted question terms, counting a place as covered when the article is about it)
-and how close it is in meaning (e5 cosine, vectors precomputed at index time). A sentence
-may only answer if it also satisfies the question's hard constraints:
+Every sentence of the retrieved passages is a candidate. For each we compute a few general
+signals (``decision.FEATURES``: e5 similarity, IDF coverage of the question, rank, whether it
+holds the kind of answer asked for, whether the question's named places, figures and rare
+terms are in its article...) and a fitted logistic model turns them into the probability
+that the sentence answers. When no candidate reaches the fitted answer threshold, the
+answer is the refusal, never a loosely related quote.
 
-* the places it names (a Vietnamese locality must be the sentence's or the article's);
-* the numbers and years it names ("năm 2019") must appear in the sentence or a neighbour;
-* the kind of answer it asks for: a date for "khi nào", a number for "bao nhiêu", a name
-  for "ai".
+Some checks stay rules, because they are how news is written and a QA set cannot teach them
+(``scripts/fit_answerer.py`` reports what each costs answerable XQuAD-vi questions, in
+``data/answerer.json``): what the question names must be what the sentence, a neighbour or its
+article states -- the years and periods it names ("2016–2020"), the provinces and countries it
+names (one side of a comparison is enough), its acronyms ("ODA" asked while the sentence states
+"FDI" is a near miss); a question asking for a quantity or a date needs one in the sentence; and
+a question about the present ("hiện nay") is not answered by a figure dated to a past year.
 
-When no sentence passes, the answer is the refusal, never a loosely related quote. When the
-chosen sentences come from articles of different dates, each is labelled with its date,
-newest first, because figures change over time.
+When the chosen sentences come from articles of different dates, each is labelled with its
+date, newest first, because figures change over time. When the question asks for a date, a
+number, a name, a place or a yes/no, the answer leads with that short answer.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import kinds
+from .decision import DecisionModel, Decisions, default_model
 from .documents import Answer, Citation, Document, ScoredChunk
 from .embedding import VectorEmbeddings
 from .index import LoadedIndex
-from .questions import ANSWER_KINDS, ENUMERATION, Analysis, Place, analyse, contains
+from .places import find_places
+from .questions import ACRONYM, Analysis, analyse
 from .retrieval import Retriever
 from .vietnamese import fold, index_terms
 
 REFUSAL = "Không tìm thấy thông tin này trong các bài viết."
+ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
+_YEAR = re.compile(r"(?<!\d)(?:1[89]\d{2}|20\d{2})(?!\d)")
+# kinds whose detectors are precise enough to be rules: a sentence without one does not answer
+# (what each costs answerable XQuAD-vi questions is in data/answerer.json, "rules_cost")
+_CLAUSE = 8  # words either side of a short-answer span that count as its clause
+_COUNTED = ("number", "day", "month", "year", "person")
+_NOW = re.compile(r"\b(?:hiện nay|hiện tại|hiện|nay|đến nay|bây giờ)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -42,11 +58,24 @@ class Candidate:
     text: str
     hit: ScoredChunk
     hit_rank: int
-    coverage: float = 0.0
-    dense: float = 0.0
-    score: float = 0.0
-    passes: bool = False
-    why: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
+    ruled_out: str = ""  # the rule that excludes it, if any
+
+    @property
+    def passes(self) -> bool:
+        return not self.ruled_out
+
+
+@dataclass
+class Judged:
+    """Everything the answerer worked out for one question (the fit script reads this too)."""
+
+    analysis: Analysis
+    hits: list[ScoredChunk]
+    candidates: list[Candidate]
+    retrieval_ms: float
+    model: DecisionModel  # the one for the question's language
 
 
 class ExtractiveAnswerer:
@@ -55,28 +84,55 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, index: LoadedIndex, retriever: Retriever, embedder: VectorEmbeddings,
-                 max_sentences: int = 3, min_score: float = 0.6, min_dense: float = 0.82) -> None:
+                 max_sentences: int = 3, models: Decisions | None = None) -> None:
         self.index = index
         self.retriever = retriever
         self.embedder = embedder
         self.max_sentences = max_sentences
-        self.min_score = min_score
-        self.min_dense = min_dense
-        self._term_cache: dict[tuple[int, bool], set[str]] = {}
+        self.models = models or default_model()
+        self._term_cache: dict[tuple[int, bool], frozenset[str]] = {}
+        self._doc_terms: dict[tuple[str, bool], frozenset[str]] = {}
         self._by_doc: dict[str, list[int]] = {}
         for i, s in enumerate(index.sentences):
             self._by_doc.setdefault(s.doc_id, []).append(i)
+        self._pos = {si: p for ids in self._by_doc.values() for p, si in enumerate(ids)}
 
-    def _terms(self, sent: int, folded: bool) -> set[str]:
+    # -- text helpers ---------------------------------------------------------------------
+    def _text(self, sent: int) -> str:
+        s = self.index.sentences[sent]
+        return self.index.documents[s.doc_id].text[s.start : s.end]
+
+    def _terms(self, sent: int, folded: bool) -> frozenset[str]:
         """Index terms of one sentence, memoised: word segmentation is the slow part of a query."""
         key = (sent, folded)
         if key not in self._term_cache:
-            s = self.index.sentences[sent]
-            text = self.index.documents[s.doc_id].text[s.start : s.end]
-            self._term_cache[key] = set(index_terms(text, folded=folded))
+            self._term_cache[key] = frozenset(index_terms(self._text(sent), folded=folded))
         return self._term_cache[key]
 
-    # -- candidates ---------------------------------------------------------------------
+    def _article_terms(self, doc: Document, folded: bool) -> frozenset[str]:
+        key = (doc.doc_id, folded)
+        if key not in self._doc_terms:
+            terms: set[str] = set(index_terms(doc.title, folded=folded))
+            for si in self._by_doc.get(doc.doc_id, []):
+                terms |= self._terms(si, folded)
+            self._doc_terms[key] = frozenset(terms)
+        return self._doc_terms[key]
+
+    def _neighbours(self, cand: Candidate, before: int = 1, after: int = 1) -> list[int]:
+        ids = self._by_doc[cand.doc.doc_id]
+        pos = self._pos[cand.sent]
+        return ids[max(0, pos - before) : pos + after + 1]
+
+    def _window(self, cand: Candidate, before: int = 1, after: int = 1) -> str:
+        ids = self._neighbours(cand, before, after)
+        s_lo, s_hi = self.index.sentences[ids[0]], self.index.sentences[ids[-1]]
+        return cand.doc.text[s_lo.start : s_hi.end]
+
+    @staticmethod
+    def _about(doc: Document) -> str:
+        return " ".join([doc.title, *doc.localities])
+
+    # -- candidates -----------------------------------------------------------------------
     def candidates(self, hits: list[ScoredChunk]) -> list[Candidate]:
         seen: set[int] = set()
         out = []
@@ -90,102 +146,133 @@ class ExtractiveAnswerer:
                     out.append(Candidate(si, doc, s.start, s.end, doc.text[s.start : s.end], hit, rank))
         return out
 
-    def _window(self, cand: Candidate, before: int = 1, after: int = 1) -> str:
-        ids = self._by_doc[cand.doc.doc_id]
-        pos = ids.index(cand.sent)
-        lo, hi = ids[max(0, pos - before)], ids[min(len(ids) - 1, pos + after)]
-        s_lo, s_hi = self.index.sentences[lo], self.index.sentences[hi]
-        return cand.doc.text[s_lo.start : s_hi.end]
+    def _coverage(self, a: Analysis, terms: frozenset[str] | set[str]) -> float:
+        total = sum(a.terms.values())
+        return sum(w for t, w in a.terms.items() if t in terms) / total if total else 0.0
 
-    @staticmethod
-    def _about(doc: Document) -> str:
-        about = doc.title
-        if len(doc.localities) == 1:
-            about += " " + doc.localities[0]
-        return fold(about).lower()
+    def _constraints_missing(self, cand: Candidate, a: Analysis, window: str) -> float:
+        """Share of what the question names (places, figures) that neither the sentence's
+        neighbourhood nor its article's title and localities state."""
+        named = list(a.places) + list(a.numbers)
+        if not named:
+            return 0.0
+        about = self._about(cand.doc)
+        here = {f.place for f in find_places(window, accented=True)} | {
+            f.place for f in find_places(about, accented=True)}
+        missing = sum(p not in here for p in a.places)
+        missing += sum(not re.search(r"(?<![\d.,])" + re.escape(n) + r"(?!\d)", window + " " + about)
+                       for n in a.numbers)
+        return missing / len(named)
 
-    def _judge(self, cand: Candidate, a: Analysis, accented: bool, qvec: np.ndarray) -> None:
-        window = self._window(cand)
-        sent_f, win_f, about_f = fold(cand.text).lower(), fold(window).lower(), self._about(cand.doc)
-        prev_f = fold(self._window(cand, 1, 0)).lower()
-        # places: a Vietnamese locality may be the article's subject or a neighbour's; a
-        # foreign one must be named in the sentence or the one just before it
-        def satisfied(p: Place) -> bool:
-            if p.vietnamese:
-                return any(contains(win_f, v) or contains(about_f, v) for v in p.variants)
-            return any(contains(prev_f, v) for v in p.variants)
-
-        sat = [p for p in a.places if satisfied(p)]
-        in_sentence = [p for p in sat if any(contains(sent_f, v) or (p.vietnamese and contains(about_f, v))
-                                             for v in p.variants)]
-        vn = [p for p in a.places if p.vietnamese]
-        if vn:
-            ok_vn = any(p in sat for p in vn) if a.comparison else all(p in sat for p in vn)
-            if not ok_vn:
-                cand.why.append("place")
-        other = [p for p in a.places if not p.vietnamese]
-        if other and not any(p in sat for p in other):
-            cand.why.append("place")
-        # numbers
-        present = [n for n in a.numbers if re.search(r"(?<![\d.,])" + re.escape(n) + r"(?![\d])", window)]
-        # every number of a one-number question ("FDI năm 2019"); half of several
-        if a.numbers and (not present if a.comparison else 2 * len(present) < len(a.numbers)):
-            cand.why.append("number")
+    def _rule(self, cand: Candidate, a: Analysis, window: str, asked: frozenset[str]) -> str:
         if a.article_date:
             d = cand.doc
             stamps = " ".join(x for x in (d.date or "", d.date_label, d.date_sort) if x)
-            year = a.article_date[-4:]
-            if a.article_date not in stamps and year not in stamps:
-                cand.why.append("article date")
-        # kind of answer
-        if a.expects and not ANSWER_KINDS[a.expects].search(cand.text):
-            cand.why.append(a.expects)
-        # coverage: question terms found in the sentence; a satisfied place counts as found
-        sent_terms = self._terms(cand.sent, not accented)
-        ids = self._by_doc[cand.doc.doc_id]
-        pos = ids.index(cand.sent)
-        prev_terms = (self._terms(ids[pos - 1], not accented) if pos else set()) - sent_terms
-        place_terms = set()
-        for p in in_sentence:
-            for v in p.variants:
-                place_terms.update(fold(t) for t in index_terms(v, folded=True))
+            if a.article_date not in stamps and a.article_date[-4:] not in stamps:
+                return "article date"
+        stamps = " ".join(x for x in (cand.doc.date or "", cand.doc.date_label) if x)
+        # what the question names must be what the sentence (or a neighbour, or its article's
+        # title and date) states; a comparison ("Hà Nội hay Hải Phòng", "2019 so với 2010–2015")
+        # is answered piecewise, so there one of its sides is enough
+        # a sentence that dates itself ("năm 2021", "hiện nay") must name the period itself;
+        # "hiện nay" is its article's date
+        own_year = bool(_YEAR.search(cand.text))
+        now = bool(_NOW.search(cand.text))
+
+        def stated(y: str) -> bool:
+            return (y in cand.text or (y in stamps and not own_year)
+                    or (y in window and not own_year and not now))
+
+        periods = [stated(lo) and stated(hi) for lo, hi in a.ranges]
+        periods += [stated(y) for y in a.years]
+        if periods and not (any(periods) if a.comparison else all(periods)):
+            return "period"
+        about = self._about(cand.doc)
+        for local in (True, False):
+            named = [p for p in a.places if p.vietnamese == local]
+            here = [self._names_in(p, window, about) for p in named]
+            if here and not (any(here) if len(named) >= 2 else all(here)):
+                return "place"
+        if a.acronyms:  # "ODA" asked, "FDI" stated: a near miss, not an answer
+            stated = set(ACRONYM.findall(window))
+            if (stated - set(a.acronyms)) and not set(a.acronyms) <= stated:
+                return "acronym"
+        if a.expects in _COUNTED and not kinds.new_spans(a.expects, cand.text, asked):
+            return a.expects  # "bao nhiêu" needs a quantity, "năm nào" a year, "ai" a name
+        if a.now and cand.doc.date_sort[:4].isdigit():
+            years = [int(y) for y in _YEAR.findall(cand.text)]
+            if years and max(years) < int(cand.doc.date_sort[:4]) - 1 and not _NOW.search(cand.text):
+                return "past figure"
+        return ""
+
+    def judge(self, question: str, k: int = 5) -> Judged:
+        t0 = time.perf_counter()
+        query = self.retriever.prepare(question)
+        qvec = self.embedder.query(query.dense_text)
+        # subtle: read sentences from twice as many passages as will be shown; BM25 and dense
+        # disagree most on list-like questions, and the sentence scores settle it.
+        hits = self.retriever.search(query, 2 * k, vector=qvec)
+        retrieval_ms = (time.perf_counter() - t0) * 1000
+        a = analyse(query, self.retriever.idf(query))
+        cands = self.candidates(hits)
+        folded = not query.accented
+        top = max(a.terms, key=a.terms.get) if a.terms else None
         total = sum(a.terms.values()) or 1.0
-        got = sum(w for t, w in a.terms.items() if t in sent_terms or fold(t) in place_terms)
-        # the sentence before often names what this one is about ("công ty Hà Lan ... Bên cạnh Damen")
-        got += 0.5 * sum(w for t, w in a.terms.items() if t in prev_terms and fold(t) not in place_terms)
-        cand.coverage = got / total
-        cand.dense = float(self.index.sentence_vectors[cand.sent] @ qvec)
-        cand.score = cand.coverage + 2.0 * (cand.dense - 0.8) + 0.02 / cand.hit_rank
-        if a.listing and len(ENUMERATION.findall(cand.text)) >= 3:
-            cand.score += 0.15  # a "which ones" question is best answered by an enumeration
-        # relevance: lexical coverage and meaning together; an English question has only meaning
-        relevant = cand.score >= self.min_score
-        if a.english:  # cross-lingual similarity runs lower; glossary coverage must agree
-            relevant = cand.coverage >= 0.8 or (cand.dense >= self.min_dense and cand.coverage >= 0.5)
-        if not relevant:
-            cand.why.append("coverage")
-        cand.passes = not cand.why
+        q_terms = set(a.terms)
+        asked = kinds.folded_words(query.dense_text + " " + query.text)
+        # the question's two rarest words that are not places or figures: what it is about
+        place_words = kinds.folded_words(" ".join(f for p in a.places for f in p.variants))
+        key_terms = sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
+                            and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t])[:2]
+        dense = self.index.sentence_vectors[[c.sent for c in cands]] @ qvec if cands else np.zeros(0)
+        for c, d in zip(cands, dense):
+            terms = self._terms(c.sent, folded)
+            around: set[str] = set()
+            for si in self._neighbours(c):
+                around |= self._terms(si, folded)
+            article = self._article_terms(c.doc, folded)
+            window = self._window(c)
+            content = {t for t in terms if "_" not in t}
+            c.features = {
+                "dense": float(d),
+                "coverage": self._coverage(a, terms),
+                "coverage_window": self._coverage(a, around),
+                "rank": 1.0 / c.hit_rank,
+                "kind_missing": float(bool(a.expects) and not kinds.answer_spans(a.expects, c.text, query.dense_text)),
+                "window_missing": sum(t not in around for t in key_terms) / len(key_terms) if key_terms else 0.0,
+                "article_missing": sum(w for t, w in a.terms.items() if t not in article) / total,
+                "top_missing": float(top is not None and top not in article),
+                "constraint_missing": self._constraints_missing(c, a, window),
+                "novelty": len(content - q_terms) / len(content) if content else 0.0,
+                "length": math.log1p(len(content)),
+            }
+            c.ruled_out = self._rule(c, a, window, asked)
+        model = self.models.pick(a.english)
+        if cands:
+            best_dense = max(c.features["dense"] for c in cands)
+            best_cov = max(c.features["coverage"] for c in cands)
+            for c in cands:
+                c.features["dense_gap"] = c.features["dense"] - best_dense
+                c.features["coverage_gap"] = c.features["coverage"] - best_cov
+                c.probability = model.probability(c.features)
+        return Judged(a, hits, cands, retrieval_ms, model)
 
     # -- answer -------------------------------------------------------------------------
-    def select(self, cands: list[Candidate], a: Analysis) -> list[Candidate]:
-        ok = sorted((c for c in cands if c.passes), key=lambda c: -c.score)
-        if not ok:
+    def select(self, cands: list[Candidate], a: Analysis, model: DecisionModel) -> list[Candidate]:
+        ok = sorted((c for c in cands if c.passes), key=lambda c: -c.probability)
+        if not ok or model.answerable(ok[0].features) < model.answer_threshold:
             return []
         best = ok[0]
         limit = self.max_sentences + (1 if a.listing or a.comparison else 0)
         chosen = [best]
-        if a.listing:  # "which ones": make sure the best enumeration is quoted
-            enum = [c for c in ok if len(ENUMERATION.findall(c.text)) >= 3]
+        if a.listing:  # "which ones": make sure the best enumeration near the top is quoted
+            enum = [c for c in ok[:5] if len(ENUMERATION.findall(c.text)) >= 3]
             if enum and enum[0] is not best:
                 chosen.append(enum[0])
-        for c in ok[1:]:
-            if c in chosen:
-                continue
-            if len(chosen) >= limit:
+        for c in ok[1:]:  # more of the best sentence's passage; other articles come in below, by rule
+            if len(chosen) >= limit or c.probability < model.extra_threshold:
                 break
-            close = c.score >= best.score - 0.25
-            new_doc = all(c.doc.doc_id != x.doc.doc_id for x in chosen)
-            if close and (new_doc or a.listing or c.score >= best.score - 0.12):
+            if c not in chosen and c.hit.chunk.chunk_id == best.hit.chunk.chunk_id:
                 chosen.append(c)
         if a.comparison:  # each place compared deserves its own evidence
             for place in (p for p in a.places if p.vietnamese):
@@ -193,49 +280,48 @@ class ExtractiveAnswerer:
                     extra = next((c for c in ok if c not in chosen and self._names(c, place)), None)
                     if extra is not None:
                         chosen.append(extra)
-        chosen += self._other_figures(cands, chosen, a)
+        chosen += self._other_figures(ok, chosen, a, model)
         return chosen
 
-    def _names(self, cand: Candidate, place: Place) -> bool:
-        text = fold(cand.text).lower() + " " + self._about(cand.doc)
-        return any(contains(text, v) for v in place.variants)
+    @staticmethod
+    def _names_in(place, *texts: str) -> bool:
+        return any(f.place is place for t in texts for f in find_places(t, accented=True))
 
-    def _other_figures(self, cands: list[Candidate], chosen: list[Candidate], a: Analysis) -> list[Candidate]:
+    def _names(self, cand: Candidate, place) -> bool:
+        return any(f.place is place for f in find_places(cand.text + " " + self._about(cand.doc), accented=True))
+
+    def _other_figures(self, ok: list[Candidate], chosen: list[Candidate], a: Analysis,
+                       model: DecisionModel) -> list[Candidate]:
         """The same count in older or newer articles ("19 / 23 / 26 địa phương"): figures change
         over time, so a count question shows each article's figure, not just the best match."""
         if a.expects != "number" or not a.unit:
             return []
         unit = re.compile(r"\d[\d.,]*\s+" + re.escape(a.unit), re.IGNORECASE)
-        best = chosen[0]
-        if not unit.search(best.text):
+        if not unit.search(chosen[0].text):
             return []
         extra: list[Candidate] = []
-        for c in sorted(cands, key=lambda c: -c.score):
-            if c in chosen or set(c.why) - {"coverage"} or not unit.search(c.text):
+        for c in ok:
+            # each article's figure is shown when its sentence would answer the question on its own
+            if c in chosen or not unit.search(c.text) or (
+                    model.answerable(c.features) < model.answer_threshold):
                 continue
             if any(c.doc.doc_id == x.doc.doc_id for x in chosen + extra):
                 continue
-            if c.score >= best.score - 0.45 and c.dense >= best.dense - 0.04:
-                extra.append(c)
+            extra.append(c)
         return extra
 
     def answer(self, question: str, k: int = 5) -> Answer:
         t0 = time.perf_counter()
-        query = self.retriever.prepare(question)
-        qvec = self.embedder.query(query.dense_text)
-        # subtle: read sentences from twice as many passages as will be shown; BM25 and dense
-        # disagree most on list-like questions, and the sentence scores settle it.
-        hits = self.retriever.search(query, 2 * k, vector=qvec)
-        t1 = time.perf_counter()
-        a = analyse(query, self.retriever)
-        cands = self.candidates(hits)
-        for c in cands:
-            self._judge(c, a, query.accented, qvec)
-        chosen = self.select(cands, a)
-        text, citations = compose(chosen, a)
-        t2 = time.perf_counter()
-        timings = {"retrieval": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
-        return Answer(question=question, text=text, refused=not chosen, citations=tuple(citations), timings_ms=timings)
+        judged = self.judge(question, k)
+        chosen = self.select(judged.candidates, judged.analysis, judged.model)
+        text, citations = compose(chosen, judged.analysis)
+        short, short_n = short_answer(question, chosen, citations, judged.analysis)
+        if short:
+            text = f"{short} [{short_n}]\n\n{text}"
+        total = (time.perf_counter() - t0) * 1000
+        timings = {"retrieval": judged.retrieval_ms, "answer": total - judged.retrieval_ms, "total": total}
+        return Answer(question=question, text=text, refused=not chosen, citations=tuple(citations),
+                      timings_ms=timings, short_answer=short, short_citation=short_n)
 
 
 def _numbers_of(text: str) -> set[str]:
@@ -248,7 +334,7 @@ def compose(chosen: list[Candidate], a: Analysis) -> tuple[str, list[Citation]]:
     docs = {c.doc.doc_id for c in chosen}
     dated = len(docs) > 1 and len({c.doc.date_sort for c in chosen}) > 1
     if dated:  # newest article first: figures change over time
-        chosen = sorted(chosen, key=lambda c: (c.doc.date_sort or "0000", -c.score), reverse=True)
+        chosen = sorted(chosen, key=lambda c: (c.doc.date_sort or "0000", c.probability), reverse=True)
     citations = []
     parts = []
     for n, c in enumerate(chosen, start=1):
@@ -264,3 +350,56 @@ def compose(chosen: list[Candidate], a: Analysis) -> tuple[str, list[Citation]]:
                 else "Các bài viết (mới nhất trước) cho biết:")
         return head + "\n" + "\n".join(parts), citations
     return " ".join(parts), citations
+
+
+# --- the short answer ---------------------------------------------------------------------------
+def short_answer(question: str, chosen: list[Candidate], citations: list[Citation],
+                 a: Analysis) -> tuple[str | None, int | None]:
+    """The date, number, name, place or yes/no the question asks for, read from the best
+    sentence, with the number of its citation; (None, None) for other questions."""
+    if not chosen or a.expects is None or a.comparison:  # "nơi nào … trước?" needs reasoning, not a span
+        return None, None
+    # the best sentence; when articles of different dates answer, the newest (quoted first)
+    dated = len({c.doc.date_sort for c in chosen}) > 1
+    first = citations[0]
+    best = (next(c for c in chosen if c.start == first.start and c.doc.doc_id == first.doc_id) if dated
+            else max(chosen, key=lambda c: c.probability))
+    n = next(c.n for c in citations if c.start == best.start and c.doc_id == best.doc.doc_id)
+    if a.expects == "yesno":
+        return kinds.yes_or_no(best.text, question), n
+    text = best.text
+    options = []
+    spans = kinds.answer_spans(a.expects, text, question)  # the question's own words are not its answer
+    if a.expects == "date":  # a calendar date answers "khi nào" before a clause like "sau đó"
+        spans = [sp for sp in spans if kinds.has("year", text[sp[0] : sp[1]])] or spans
+    asked = kinds.folded_words(question)
+    for s, e in spans:
+        span = text[s:e].strip(" ,.;:")
+        if not span:
+            continue
+        before = [fold(w).lower() for w in re.findall(r"\w+", text[:s])[-3:]]
+        if a.expects == "person" and len(before) == 3 and set(before) <= asked:
+            continue  # "Chủ tịch UBND tỉnh Võ Văn Hưng" names who the question is about, not its answer
+        if a.expects == "number" and a.unit:
+            m = re.match(r"\s+" + re.escape(a.unit) + r"\b", text[e:], re.IGNORECASE)
+            if m:
+                span = text[s : e + m.end()].strip()
+        options.append((s, span))
+    if not options:
+        return None, None
+    # in the clause that echoes most of the question (SQuAD's answers sit beside their cue): the
+    # IDF of the distinct question words within a few words of the span, then the nearest
+    weight = {fold(t).lower(): w for t, w in a.terms.items() if "_" not in t}
+    words = [(m.start(), m.end(), fold(m.group(0)).lower()) for m in re.finditer(r"\w+", text)]
+
+    def echo(option: tuple[int, str]) -> tuple[float, int]:
+        s0, span = option
+        e0 = s0 + len(span)
+        inside = [i for i, (ws, we, _) in enumerate(words) if ws >= s0 and we <= e0]
+        lo, hi = (inside[0], inside[-1]) if inside else (0, -1)
+        near = {w for i, (_, _, w) in enumerate(words) if lo - _CLAUSE <= i <= hi + _CLAUSE and not lo <= i <= hi}
+        dist = min((abs(ws - s0) for ws, _, w in words if w in weight), default=len(text))
+        return sum(weight.get(w, 0.0) for w in near), -dist
+
+    options.sort(key=echo, reverse=True)
+    return options[0][1], n

@@ -135,6 +135,12 @@ def _cap(word: str) -> bool:
     return word[:1].isupper()
 
 
+def _code(word: str) -> bool:
+    """An acronym or a reference ("QĐ-UB", "FDI", "A320"), not a name."""
+    letters = [ch for ch in word if ch.isalpha()]
+    return any(ch.isdigit() for ch in word) or (len(letters) >= 2 and all(ch.isupper() for ch in letters))
+
+
 _PARTICLES = frozenset(["de", "da", "van", "von", "der", "den", "del", "di", "du", "la", "le", "bin", "ibn", "al", "el", "y", "dos", "das"])
 # institutions are capitalised too ("Sở Ngoại vụ", "Hội đồng Bảo an")
 _INSTITUTIONS = frozenset(
@@ -152,11 +158,11 @@ def _person_spans(text: str) -> list[Span]:
     out: list[Span] = []
     i = 0
     while i < len(toks):
-        if not _cap(toks[i].group(0)):
+        if not _cap(toks[i].group(0)) or _code(toks[i].group(0)):
             i += 1
             continue
         j = i + 1  # a run of capitalised words, particles allowed inside ("Ludwig van Beethoven")
-        while j < len(toks) and (_cap(toks[j].group(0)) or (
+        while j < len(toks) and ((_cap(toks[j].group(0)) and not _code(toks[j].group(0))) or (
                 toks[j].group(0) in _PARTICLES and j + 1 < len(toks) and _cap(toks[j + 1].group(0)))):
             if text[toks[j - 1].end() : toks[j].start()].strip(" "):  # punctuation ends the run
                 break
@@ -240,6 +246,31 @@ def new_spans(kind: str, text: str, asked: frozenset[str]) -> list[Span]:
     if kind == "yesno":
         return spans(kind, text)
     return [(s, e) for s, e in spans(kind, text) if not folded_words(text[s:e]) <= asked]
+
+
+_SUBNATIONAL = re.compile(r"(?:thành phố|tỉnh|bang|quận|huyện|xã|thị trấn|vùng|địa phương|thủ phủ) nào|"
+                          r"which (?:city|province|state|region)", re.IGNORECASE)
+
+
+def answer_spans(kind: str, text: str, question: str) -> list[Span]:
+    """:func:`new_spans`, and for a place, one that fits the question: a city or province is not
+    answered by a country, and "thành phố nào của Hoa Kỳ" not by a Vietnamese province."""
+    found = new_spans(kind, text, folded_words(question))
+    if kind != "place":
+        return found
+    foreign = [f.place for f in find_places(question) if f.place.country and f.place.name != "Việt Nam"]
+    sub = bool(_SUBNATIONAL.search(question))
+    if not foreign and not sub:
+        return found
+    known = {(f.start, f.end): f.place for f in find_places(text, accented=True)}
+
+    def fits(span: Span) -> bool:
+        inside = [p for (s, e), p in known.items() if span[0] <= s and e <= span[1]]
+        if not inside:
+            return True  # a name the list does not know: it may be the city asked for
+        return any(not ((sub and p.country) or (foreign and (p.vietnamese or p.country))) for p in inside)
+
+    return [sp for sp in found if fits(sp)]
 
 
 # --- yes/no --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class Place:
     name: str  # canonical: "Hải Phòng", "Hoa Kỳ"
     variants: tuple[str, ...]  # every way of writing it, as listed (with diacritics)
     vietnamese: bool  # a Vietnamese province or centrally-run city
+    country: bool = False  # a country (else a province or a city)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def places() -> tuple[Place, ...]:
             continue
         kind, name, aliases = (line.split("\t") + ["", ""])[:3]
         variants = tuple(dict.fromkeys(normalize(v) for v in [name, *aliases.split("|")] if v.strip()))
-        out.append(Place(normalize(name), variants, kind == "vn"))
+        out.append(Place(normalize(name), variants, kind == "vn", kind == "country"))
     return tuple(out)
 
 
