@@ -287,3 +287,20 @@ def test_caching_embeddings_embed_each_passage_once_across_runs(tmp_path):
     again = CachingEmbeddings(inner, tmp_path).passages(["hai ba", "bốn"])  # a new process: from disk
     assert inner.seen == ["một", "hai ba", "bốn"]
     assert again[0].tolist() == first[1].tolist() == [6.0, 1.0]
+
+
+@pytest.mark.slow
+def test_gate_holds_the_xquad_answer_bench_floors(tmp_path, seed_settings):
+    """The answer bench in CI: xquad_vi with 20% of its articles held out (seed 42), every
+    question answered end to end, against the floors in eval/thresholds.toml."""
+    bench = SHARED / "bench" / "xquad_vi"
+    if not (bench / "questions.jsonl").is_file():
+        pytest.skip("../shared/bench/xquad_vi is not here")
+    res = CliRunner().invoke(main, [
+        "eval", str(DEV), "--answer-bench", str(bench), "--gate", "--no-baselines", "--thresholds", str(THRESHOLDS),
+        "--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir),
+        "--cache", str(tmp_path / "cache"),
+    ])
+    assert res.exit_code == 0, res.output
+    for metric in ("containment", "gold_cited", "unanswerable_refused", "answerable_answered", "short_f1"):
+        assert f"PASS xquad_vi.{metric}" in res.output

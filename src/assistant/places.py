@@ -77,6 +77,15 @@ def _tables() -> tuple[dict[tuple[str, ...], Place], dict[tuple[str, ...], Place
     return accented, folded
 
 
+@lru_cache(maxsize=2)
+def _lengths(accented: bool) -> dict[str, tuple[int, ...]]:
+    """First word -> the lengths of the names starting with it, longest first."""
+    out: dict[str, set[int]] = {}
+    for key in _tables()[0 if accented else 1]:
+        out.setdefault(key[0], set()).add(len(key))
+    return {w: tuple(sorted(n, reverse=True)) for w, n in out.items()}
+
+
 def find_places(text: str, *, accented: bool | None = None) -> list[Found]:
     """Places named in ``text``, left to right, the longest name where names overlap.
 
@@ -85,19 +94,26 @@ def find_places(text: str, *, accented: bool | None = None) -> list[Found]:
     text = normalize(text)
     if accented is None:
         accented = has_diacritics(text)
+    return list(_find(text, accented))
+
+
+@lru_cache(maxsize=8192)  # the answerer asks about the same sentences and windows many times
+def _find(text: str, accented: bool) -> tuple[Found, ...]:
     table = _tables()[0 if accented else 1]
+    lengths = _lengths(accented)
     toks = list(_TOKEN.finditer(text))
-    words = [m.group(0) if accented else fold(m.group(0)) for m in toks]
+    words = [(m.group(0) if accented else fold(m.group(0))).lower() for m in toks]
     found: list[Found] = []
     i = 0
     while i < len(toks):
         hit, step = None, 1
-        for n in range(min(_MAX_WORDS, len(toks) - i), 0, -1):
-            place = table.get(_key(words[i : i + n]))
+        for n in lengths.get(words[i], ()):
+            if i + n > len(toks):
+                continue
+            place = table.get(tuple(words[i : i + n]))
             if place is None:
                 continue
-            first = toks[i].group(0)
-            if n == 1 and not first[:1].isupper():
+            if n == 1 and not toks[i].group(0)[:1].isupper():
                 continue  # a one-word name must be capitalised: "anh", "ý", "bỉ"
             hit, step = Found(place, toks[i].start(), toks[i + n - 1].end(),
                               text[toks[i].start() : toks[i + n - 1].end()]), n
@@ -105,7 +121,7 @@ def find_places(text: str, *, accented: bool | None = None) -> list[Found]:
         if hit is not None:
             found.append(hit)
         i += step
-    return found
+    return tuple(found)
 
 
 def names_place(text: str, place: Place) -> bool:
