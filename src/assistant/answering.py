@@ -170,12 +170,11 @@ class ExtractiveAnswerer:
             stamps = " ".join(x for x in (d.date or "", d.date_label, d.date_sort) if x)
             if a.article_date not in stamps and a.article_date[-4:] not in stamps:
                 return "article date"
-        stamps = " ".join(x for x in (cand.doc.date or "", cand.doc.date_label) if x)
         # what the question names must be what the sentence (or a neighbour, or its article's
         # title and date) states; a comparison ("Hà Nội hay Hải Phòng", "2019 so với 2010–2015")
-        # is answered piecewise, so there one of its sides is enough
-        # a sentence that dates itself ("năm 2021", "hiện nay") must name the period itself;
-        # "hiện nay" is its article's date
+        # is answered piecewise, so there one of its sides is enough. A sentence that dates
+        # itself ("năm 2021", "hiện nay" = its article's date) must name the period itself.
+        stamps = " ".join(x for x in (cand.doc.date or "", cand.doc.date_label) if x)
         own_year = bool(_YEAR.search(cand.text))
         now = bool(_NOW.search(cand.text))
 
@@ -194,8 +193,8 @@ class ExtractiveAnswerer:
             if here and not (any(here) if len(named) >= 2 else all(here)):
                 return "place"
         if a.acronyms:  # "ODA" asked, "FDI" stated: a near miss, not an answer
-            stated = set(ACRONYM.findall(window))
-            if (stated - set(a.acronyms)) and not set(a.acronyms) <= stated:
+            there = set(ACRONYM.findall(window))
+            if (there - set(a.acronyms)) and not set(a.acronyms) <= there:
                 return "acronym"
         if a.expects in _COUNTED and not kinds.new_spans(a.expects, cand.text, asked):
             return a.expects  # "bao nhiêu" needs a quantity, "năm nào" a year, "ai" a name
@@ -204,6 +203,36 @@ class ExtractiveAnswerer:
             if years and max(years) < int(cand.doc.date_sort[:4]) - 1 and not _NOW.search(cand.text):
                 return "past figure"
         return ""
+
+    def _signals(self, c: Candidate, a: Analysis, query, window: str, dense: float) -> dict[str, float]:
+        """The model's inputs for one candidate (decision.FEATURES, less the two gaps, which
+        compare candidates and are added once all are known)."""
+        folded = not query.accented
+        terms = self._terms(c.sent, folded)
+        around: set[str] = set()
+        for si in self._neighbours(c):
+            around |= self._terms(si, folded)
+        article = self._article_terms(c.doc, folded)
+        total = sum(a.terms.values()) or 1.0
+        top = max(a.terms, key=a.terms.get) if a.terms else None
+        # the question's two rarest words that are not places or figures: what it is about
+        place_words = kinds.folded_words(" ".join(f for p in a.places for f in p.variants))
+        key_terms = sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
+                            and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t])[:2]
+        content = {t for t in terms if "_" not in t}
+        return {
+            "dense": dense,
+            "coverage": self._coverage(a, terms),
+            "coverage_window": self._coverage(a, around),
+            "rank": 1.0 / c.hit_rank,
+            "kind_missing": float(bool(a.expects) and not kinds.answer_spans(a.expects, c.text, query.dense_text)),
+            "window_missing": sum(t not in around for t in key_terms) / len(key_terms) if key_terms else 0.0,
+            "article_missing": sum(w for t, w in a.terms.items() if t not in article) / total,
+            "top_missing": float(top is not None and top not in article),
+            "constraint_missing": self._constraints_missing(c, a, window),
+            "novelty": len(content - set(a.terms)) / len(content) if content else 0.0,
+            "length": math.log1p(len(content)),
+        }
 
     def judge(self, question: str, k: int = 5) -> Judged:
         t0 = time.perf_counter()
@@ -215,37 +244,11 @@ class ExtractiveAnswerer:
         retrieval_ms = (time.perf_counter() - t0) * 1000
         a = analyse(query, self.retriever.idf(query))
         cands = self.candidates(hits)
-        folded = not query.accented
-        top = max(a.terms, key=a.terms.get) if a.terms else None
-        total = sum(a.terms.values()) or 1.0
-        q_terms = set(a.terms)
         asked = kinds.folded_words(query.dense_text + " " + query.text)
-        # the question's two rarest words that are not places or figures: what it is about
-        place_words = kinds.folded_words(" ".join(f for p in a.places for f in p.variants))
-        key_terms = sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
-                            and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t])[:2]
         dense = self.index.sentence_vectors[[c.sent for c in cands]] @ qvec if cands else np.zeros(0)
         for c, d in zip(cands, dense):
-            terms = self._terms(c.sent, folded)
-            around: set[str] = set()
-            for si in self._neighbours(c):
-                around |= self._terms(si, folded)
-            article = self._article_terms(c.doc, folded)
             window = self._window(c)
-            content = {t for t in terms if "_" not in t}
-            c.features = {
-                "dense": float(d),
-                "coverage": self._coverage(a, terms),
-                "coverage_window": self._coverage(a, around),
-                "rank": 1.0 / c.hit_rank,
-                "kind_missing": float(bool(a.expects) and not kinds.answer_spans(a.expects, c.text, query.dense_text)),
-                "window_missing": sum(t not in around for t in key_terms) / len(key_terms) if key_terms else 0.0,
-                "article_missing": sum(w for t, w in a.terms.items() if t not in article) / total,
-                "top_missing": float(top is not None and top not in article),
-                "constraint_missing": self._constraints_missing(c, a, window),
-                "novelty": len(content - q_terms) / len(content) if content else 0.0,
-                "length": math.log1p(len(content)),
-            }
+            c.features = self._signals(c, a, query, window, float(d))
             c.ruled_out = self._rule(c, a, window, asked)
         model = self.models.pick(a.english)
         if cands:
