@@ -114,8 +114,15 @@ ENGLISH_WORDS = frozenset(
 
 
 def looks_english(text: str) -> bool:
+    """No diacritics, and English function words or mostly words no Vietnamese syllable spells
+    ("Who won Super Bowl XLIX?"); "so ngoai vu ha noi" stays Vietnamese."""
+    if has_diacritics(text):
+        return False
     toks = [w.lower() for w in _WORD_RE.findall(text)]
-    return not has_diacritics(text) and sum(t in ENGLISH_WORDS for t in toks) >= 2
+    if sum(t in ENGLISH_WORDS for t in toks) >= 2:
+        return True
+    letters = [t for t in toks if t.isalpha()]
+    return len(letters) >= 3 and sum(not is_syllable(t) for t in letters) * 2 > len(letters)
 
 
 def words(text: str) -> list[str]:
