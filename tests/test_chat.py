@@ -40,6 +40,15 @@ def test_follow_up_is_answered_as_a_standalone_question(engine):
     assert second.id != first.id
 
 
+def test_a_follow_up_naming_the_person_of_the_previous_answer(engine):
+    first, _ = _final(engine.stream("Ai đã ký bản ghi nhớ với tỉnh Niigata?", []))
+    assert "Lê Văn Thành" in first.text
+    second, _ = _final(engine.stream("Ông ấy giữ chức vụ gì?", [first]))
+    assert second.rewritten
+    name = second.question.split(" giữ chức vụ")[0]
+    assert name.startswith("Ông ") and name[4:] in first.text  # a name the previous answer gave
+
+
 def test_a_question_in_other_unicode_forms_is_not_shown_as_rewritten(engine):
     import unicodedata
 
