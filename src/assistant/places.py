@@ -122,13 +122,3 @@ def _find(text: str, accented: bool) -> tuple[Found, ...]:
             found.append(hit)
         i += step
     return tuple(found)
-
-
-def names_place(text: str, place: Place) -> bool:
-    """Does ``text`` (corpus text, with diacritics) name ``place``?"""
-    return any(f.place is place for f in find_places(text, accented=has_diacritics(text)))
-
-
-def canonical(text: str) -> str:
-    """Lower-case folded key for comparing place spellings."""
-    return fold(normalize(text)).lower()

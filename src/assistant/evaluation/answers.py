@@ -33,7 +33,7 @@ from ..documents import Answer
 from ..embedding import VectorEmbeddings, make_embedder
 from ..errors import AssistantError
 from ..vietnamese import normalize
-from .bench import BenchError, _read_jsonl
+from .bench import BenchError, _read_jsonl, write_corpus
 from .scoring import percentile
 
 
@@ -76,13 +76,7 @@ def corpus_settings(settings: Settings, name: str, contexts: list[dict], cache_d
     work = cache_dir / "answer-bench" / f"{name}-{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
     corpus = work / "corpus"
     if not (corpus / "metadata.json").is_file():
-        corpus.mkdir(parents=True, exist_ok=True)
-        meta = {}
-        for c in contexts:
-            (corpus / f"{c['context_id']}.txt").write_text(c["text"], encoding="utf-8")
-            meta[c["context_id"]] = {"title": c.get("title") or c["context_id"], "date": None}
-        # subtle: metadata last: its presence marks a complete corpus folder
-        (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
+        write_corpus(contexts, corpus)
     return settings.with_overrides(corpus_dir=corpus, index_dir=work / "index")
 
 

@@ -85,15 +85,19 @@ def bench_settings(settings: Settings, folder: Path, cache_dir: Path) -> Setting
     work = cache_dir / "bench" / f"{folder.resolve().name}-{hashlib.sha256(raw).hexdigest()[:12]}"
     corpus = work / "corpus"
     if not (corpus / "metadata.json").is_file():
-        contexts, _ = load_bench(folder)
-        corpus.mkdir(parents=True, exist_ok=True)
-        meta = {}
-        for c in contexts:
-            (corpus / f"{c['context_id']}.txt").write_text(c["text"], encoding="utf-8")
-            meta[c["context_id"]] = {"title": c.get("title") or c["context_id"], "date": None}
-        # subtle: metadata last: its presence marks a complete corpus folder
-        (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
+        write_corpus(load_bench(folder)[0], corpus)
     return settings.with_overrides(corpus_dir=corpus, index_dir=work / "index")
+
+
+def write_corpus(contexts: list[dict], corpus: Path) -> None:
+    """One article per context (``<context_id>.txt``), titles in ``metadata.json``."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    meta = {}
+    for c in contexts:
+        (corpus / f"{c['context_id']}.txt").write_text(c["text"], encoding="utf-8")
+        meta[c["context_id"]] = {"title": c.get("title") or c["context_id"], "date": None}
+    # subtle: metadata last: its presence marks a complete corpus folder
+    (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
 
 
 def run_bench(
