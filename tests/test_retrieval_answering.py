@@ -114,3 +114,9 @@ def test_english_question_finds_the_vietnamese_sentence(seed_assistant):
     # but it must never cite the wrong sentence.
     answer = seed_assistant.ask("When was the Hanoi Department of Foreign Affairs founded?")
     assert answer.refused or ("17/12/1996" in answer.text and answer.citations[0].doc_id == HANOI)
+
+
+def test_diacritics_are_restored_for_a_province_the_corpus_never_names(seed_assistant):
+    # the restorer is seeded with every province and country name (data/places.tsv)
+    q = seed_assistant.retriever.prepare("so ngoai vu quang tri thanh lap khi nao")
+    assert "quảng trị" in q.dense_text.lower()

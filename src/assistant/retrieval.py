@@ -52,6 +52,16 @@ class DiacriticRestorer:
                 self.bigrams.update({b: 20 for b in pairwise(toks)})
                 for t in toks:
                     self.forms[fold(t)].add(t)
+        from .places import places  # every province's and country's name, not only the corpus's
+
+        for place in places():
+            if place.vietnamese or place.country:
+                for name in place.variants:
+                    toks = [w.lower() for w in words(name)]
+                    self.unigrams.update({t: 5 for t in toks})
+                    self.bigrams.update({b: 5 for b in pairwise(toks)})
+                    for t in toks:
+                        self.forms[fold(t)].add(t)
         for line in data.joinpath("bigrams.tsv").read_text(encoding="utf-8").splitlines():
             if line and not line.startswith("#"):
                 a, b, n = line.split("\t")
