@@ -175,7 +175,8 @@ def print_answer(answer: Any, text: bool = True) -> None:
 @click.argument("question", required=False)
 @common_options
 @click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: answer, refused, citations, timings_ms.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: answer, refused, citations, short_answer, timings_ms.")
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path),
               help="File with one question per line; prints one JSON object per line.")
 @click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]), help=HELP["backend"])
@@ -183,8 +184,9 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
         backend: str | None) -> None:
     """Answer QUESTION in Vietnamese, citing the exact sentences it comes from.
 
-    When the articles do not hold the answer it says so instead of guessing. With a
-    generative backend the answer streams sentence by sentence, each checked against the
+    When the articles do not hold the answer it says so instead of guessing. A question
+    asking for a date, number, name, place or yes/no gets that short answer first
+    ("17/12/1996 [1]"), then the quoted sentences. With a generative backend the answer streams sentence by sentence, each checked against the
     passage it cites first (see "Generative backends" in README.md).
 
     \b
