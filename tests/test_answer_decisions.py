@@ -4,28 +4,21 @@ with the short answer, and the fitted decision model reloads and refits to the s
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, indexed_copy
 
 NEARMISS = ROOT / "tests" / "data" / "nearmiss"
 
 
 @pytest.fixture(scope="module")
 def nearmiss(tmp_path_factory, embedder):
-    from assistant.config import load_settings
-    from assistant.index import build_index
     from assistant.pipeline import Assistant
 
-    base = tmp_path_factory.mktemp("nearmiss")
-    shutil.copytree(NEARMISS, base / "corpus")
-    settings = load_settings(cwd=ROOT, corpus_dir=base / "corpus", index_dir=base / "index")
-    build_index(settings, embedder)
-    return Assistant.open(settings, embedder)
+    return Assistant.open(indexed_copy(tmp_path_factory, NEARMISS, "nearmiss", embedder), embedder)
 
 
 @pytest.mark.parametrize(

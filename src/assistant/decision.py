@@ -114,13 +114,6 @@ class DecisionModel:
                               hint="rerun scripts/fit_answerer.py")
         return model
 
-    @classmethod
-    def load(cls, path: Path) -> DecisionModel:
-        try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read answerer parameters {path}: {exc}") from exc
-
 
 @dataclass(frozen=True)
 class Decisions:
