@@ -204,7 +204,15 @@ class ExtractiveAnswerer:
                 return "past figure"
         return ""
 
-    def _signals(self, c: Candidate, a: Analysis, query, window: str, dense: float) -> dict[str, float]:
+    @staticmethod
+    def _key_terms(a: Analysis) -> list[str]:
+        """The question's two rarest words that are not places or figures: what it is about."""
+        place_words = kinds.folded_words(" ".join(f for p in a.places for f in p.variants))
+        return sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
+                       and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t])[:2]
+
+    def _signals(self, c: Candidate, a: Analysis, query, window: str, dense: float,
+                 key_terms: list[str]) -> dict[str, float]:
         """The model's inputs for one candidate (decision.FEATURES, less the two gaps, which
         compare candidates and are added once all are known)."""
         folded = not query.accented
@@ -215,10 +223,6 @@ class ExtractiveAnswerer:
         article = self._article_terms(c.doc, folded)
         total = sum(a.terms.values()) or 1.0
         top = max(a.terms, key=a.terms.get) if a.terms else None
-        # the question's two rarest words that are not places or figures: what it is about
-        place_words = kinds.folded_words(" ".join(f for p in a.places for f in p.variants))
-        key_terms = sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
-                            and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t])[:2]
         content = {t for t in terms if "_" not in t}
         return {
             "dense": dense,
@@ -246,9 +250,10 @@ class ExtractiveAnswerer:
         cands = self.candidates(hits)
         asked = kinds.folded_words(query.dense_text + " " + query.text)
         dense = self.index.sentence_vectors[[c.sent for c in cands]] @ qvec if cands else np.zeros(0)
+        key_terms = self._key_terms(a)
         for c, d in zip(cands, dense):
             window = self._window(c)
-            c.features = self._signals(c, a, query, window, float(d))
+            c.features = self._signals(c, a, query, window, float(d), key_terms)
             c.ruled_out = self._rule(c, a, window, asked)
         model = self.models.pick(a.english)
         if cands:
