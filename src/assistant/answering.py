@@ -407,7 +407,8 @@ def short_answer(question: str, chosen: list[Candidate], citations: list[Citatio
         lo, hi = (inside[0], inside[-1]) if inside else (0, -1)
         near = {w for i, (_, _, w) in enumerate(words) if lo - _CLAUSE <= i <= hi + _CLAUSE and not lo <= i <= hi}
         dist = min((abs(ws - s0) for ws, _, w in words if w in weight), default=len(text))
-        return sum(weight.get(w, 0.0) for w in near), -dist
+        # subtle: fsum, or the set's hash order makes float ties fall differently run to run
+        return math.fsum(weight.get(w, 0.0) for w in near), -dist
 
     options.sort(key=echo, reverse=True)
     return options[0][1], n
