@@ -35,6 +35,7 @@ class Settings:
         'sentence-transformers model name or local path, e.g. "intfloat/multilingual-e5-base".',
     )
     faiss_index: str = _f("flat", 'FAISS index type: "flat" (exact), "hnsw" or "ivf".')
+    max_file_mb: float = _f(10.0, "Largest article file indexed, in MB; bigger files are named and skipped.")
     chunk_size: int = _f(900, "Target chunk length in characters (sentences are never cut).")
     chunk_overlap: int = _f(200, "Characters of whole sentences repeated between chunks.")
     k: int = _f(5, "Passages returned by search and given to the answerer.")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .documents import Document
 from .errors import CorpusError
-from .vietnamese import common_syllables, is_syllable, normalize, words
+from .vietnamese import clean_input, common_syllables, is_syllable, normalize, words
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 METADATA_FILE = "metadata.json"
@@ -34,6 +34,8 @@ METADATA_FILE = "metadata.json"
 
 @dataclass(frozen=True)
 class Skipped:
+    """A problem with one file or metadata field: "skipped: …" (the file) or "… ignored: …"."""
+
     path: str
     reason: str
 
@@ -151,7 +153,8 @@ def repair_glued(text: str, extra_vocab: frozenset[str] = frozenset()) -> str:
 
 def clean_text(raw: str) -> str:
     """Raw article text -> the cleaned text that chunks and citations point into."""
-    text = normalize(html.unescape(raw)) if "&" in raw else normalize(raw)
+    # subtle: html.unescape can make control characters ("&#27;"), so clean after it.
+    text = clean_input(html.unescape(raw) if "&" in raw else raw)
     lines = clean_lines(text.splitlines())
     own = " ".join(lines)
     # the article's own correctly spaced syllables count as known words too
@@ -170,16 +173,91 @@ def html_to_lines(raw: str) -> str:
 
 
 # --- metadata ---------------------------------------------------------------------------
-def load_metadata(corpus_dir: Path) -> dict[str, dict]:
+_ISO_DATE = re.compile(r"((?:1[89]|2\d)\d\d)(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?")
+_TEXT_FIELDS = ("title", "date_label", "date_sort", "outlet", "url")
+
+
+def _field_problem(key: str, value: object) -> str | None:
+    """Why ``value`` cannot be metadata field ``key``, or None when it can."""
+    if key == "date":
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            return f'must be an ISO date as text ("2025-04-27", "2025-04" or "2025") or null, not {value!r:.60}'
+    elif key == "localities":
+        if isinstance(value, str):
+            return None
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            return f'must be a list of place names (["Hà Nội"]), not {value!r:.60}'
+    elif key in _TEXT_FIELDS:
+        if not isinstance(value, str):
+            return f"must be text, not {value!r:.60}"
+        if key == "url" and value and not re.match(r"https?://\S+$", value, re.IGNORECASE):
+            return f"must be an http(s) address, not {value!r:.60}"
+    return None
+
+
+def _clean_field(key: str, value: object) -> object:
+    if key == "localities":
+        places = [value] if isinstance(value, str) else value
+        return [clean_input(x).strip() for x in places if clean_input(x).strip()]
+    return clean_input(value).strip() if isinstance(value, str) else value
+
+
+def validate_entry(name: str, entry: object) -> tuple[dict, list[str]]:
+    """One article's metadata with every bad field dropped, and a message per bad field.
+
+    Known fields are typed (see README, "metadata.json"); other keys ("author", "note")
+    are free-form notes and are kept out of the index.
+    """
+    if not isinstance(entry, dict):
+        return {}, [f"article {name!r}: its entry must be an object of fields, not {entry!r:.60}"]
+    clean: dict = {}
+    problems = []
+    for key in ("title", "date", "date_label", "date_sort", "outlet", "url", "localities"):
+        if key not in entry:
+            continue
+        why = _field_problem(key, entry[key])
+        if why:
+            problems.append(f"article {clean_input(name)!r}: field {key!r} ignored: {clean_input(why)}")
+        else:
+            clean[key] = _clean_field(key, entry[key])
+    return clean, problems
+
+
+def load_metadata(corpus_dir: Path, problems: list[Skipped] | None = None) -> dict[str, dict]:
+    """``metadata.json`` keyed by article, validated; every problem is one entry in ``problems``.
+
+    A metadata file that cannot be used at all (not JSON, wrong shape, a link out of the
+    corpus) is reported and the articles are loaded with inferred metadata instead.
+    """
+    problems = problems if problems is not None else []
     path = corpus_dir / METADATA_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
+        return {}
+    where = str(path)
+    if not _inside(path, corpus_dir) or not path.is_file():
+        problems.append(Skipped(where, "ignored: not a regular file inside the corpus folder"))
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorpusError(f"{path} is not valid UTF-8 JSON: {exc}") from exc
-    articles = data.get("articles", data) if isinstance(data, dict) else {}
-    return {str(k): v for k, v in articles.items() if isinstance(v, dict)}
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(Skipped(where, f"ignored: not valid UTF-8 JSON ({clean_input(str(exc))})"))
+        return {}
+    articles = data.get("articles", data) if isinstance(data, dict) else data
+    if not isinstance(articles, dict):
+        problems.append(Skipped(where, 'ignored: expected {"articles": {"<file name>": {...}}}, '
+                                       f"found {type(articles).__name__}"))
+        return {}
+    out = {}
+    for name, entry in articles.items():
+        if name == "about" and isinstance(entry, str) and articles is data:  # a top-level comment
+            continue
+        clean, bad = validate_entry(name, entry)
+        problems.extend(Skipped(where, b) for b in bad)
+        if isinstance(entry, dict):
+            out[clean_input(name)] = clean
+    return out
 
 
 def _date_label(iso: str | None) -> str:
@@ -212,7 +290,7 @@ def _infer_outlet(raw: str) -> tuple[str, str]:
     return outlet, url
 
 
-def make_document(path: Path, raw: str, meta: dict, raw_bytes: bytes) -> Document:
+def make_document(path: Path, raw: str, meta: dict, raw_bytes: bytes, doc_id: str | None = None) -> Document:
     if path.suffix.lower() in (".html", ".htm"):
         raw = html_to_lines(raw)
     elif path.suffix.lower() == ".md":  # headings and emphasis markers are not text
@@ -225,7 +303,7 @@ def make_document(path: Path, raw: str, meta: dict, raw_bytes: bytes) -> Documen
     outlet, url = _infer_outlet(raw)
     title = meta.get("title") or text.splitlines()[0][:160]
     return Document(
-        doc_id=path.stem,
+        doc_id=doc_id or path.stem,
         title=normalize(title),
         text=text,
         path=str(path),
@@ -239,37 +317,96 @@ def make_document(path: Path, raw: str, meta: dict, raw_bytes: bytes) -> Documen
     )
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``, links followed, is inside ``folder``: nothing outside the corpus is read."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return False
+
+
+def _name_problem(path: Path) -> str | None:
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "skipped: the file name is not valid UTF-8; rename the file"
+    if _CONTROL_NAME.search(path.name):
+        return "skipped: the file name holds control characters; rename the file"
+    return None
+
+
+_CONTROL_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as it can be printed: undecodable bytes as U+FFFD, control characters dropped."""
+    return clean_input(str(path))
+
+
 def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The article files directly in ``corpus_dir`` (links out of the folder included, for skipping)."""
     if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder {corpus_dir} does not exist", hint="pass --corpus DIR")
+        raise CorpusError(f"corpus folder {shown_path(corpus_dir)} does not exist", hint="pass --corpus DIR")
     return sorted(
         p for p in corpus_dir.iterdir()
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+        if p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and (p.is_file() or p.is_symlink())
     )
 
 
-def iter_documents(corpus_dir: Path, skipped: list[Skipped] | None = None) -> Iterator[Document]:
-    """Every readable article in ``corpus_dir``; unreadable files go to ``skipped``."""
-    metadata = load_metadata(corpus_dir)
-    for path in corpus_files(corpus_dir):
+def document_ids(paths: list[Path]) -> dict[Path, str]:
+    """Each file's doc_id: its stem, or its whole name when another file shares the stem."""
+    stems: dict[str, int] = {}
+    for p in paths:
+        stems[p.stem] = stems.get(p.stem, 0) + 1
+    return {p: p.stem if stems[p.stem] == 1 else p.name for p in paths}
+
+
+def iter_documents(
+    corpus_dir: Path, skipped: list[Skipped] | None = None, max_bytes: int | None = None
+) -> Iterator[Document]:
+    """Every readable article in ``corpus_dir``; each problem is one entry in ``skipped``.
+
+    Skipped, each named with its reason: links that lead out of the corpus folder, file
+    names that are not UTF-8, files over ``max_bytes``, text that is not UTF-8 or is empty
+    after cleaning. Bad metadata fields are reported and replaced by inferred values.
+    """
+    skipped = skipped if skipped is not None else []
+    metadata = load_metadata(corpus_dir, skipped)
+    paths = corpus_files(corpus_dir)
+    ids = document_ids(paths)
+    stems = {ids[p] for p in paths if ids[p] == p.stem}
+    for path in paths:
+        why = _name_problem(path)
+        if why is None and not _inside(path, corpus_dir):
+            why = "skipped: a link to a file outside the corpus folder"
+        if why is None and not path.is_file():
+            why = "skipped: not a regular file"
+        if why is None and max_bytes is not None:
+            size = path.stat().st_size
+            if size > max_bytes:
+                why = (f"skipped: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
+                       "(raise max_file_mb to index it)")
+        if why:
+            skipped.append(Skipped(shown_path(path), why))
+            continue
         try:
             raw_bytes = path.read_bytes()
             raw = raw_bytes.decode("utf-8-sig")
-            meta = metadata.get(path.stem) or metadata.get(path.name) or {}
-            yield make_document(path, raw, meta, raw_bytes)
+            meta = metadata.get(path.name) or (metadata.get(path.stem) if path.stem in stems else None) or {}
+            yield make_document(path, raw, meta, raw_bytes, ids[path])
         except UnicodeDecodeError as exc:
-            if skipped is not None:
-                skipped.append(Skipped(str(path), f"not UTF-8 text (byte {exc.start})"))
+            skipped.append(Skipped(shown_path(path), f"skipped: not UTF-8 text (byte {exc.start})"))
         except (OSError, ValueError) as exc:
-            if skipped is not None:
-                skipped.append(Skipped(str(path), str(exc)))
+            skipped.append(Skipped(shown_path(path), f"skipped: {clean_input(str(exc))}"))
 
 
-def load_corpus(corpus_dir: Path, skipped: list[Skipped] | None = None) -> list[Document]:
-    docs = list(iter_documents(corpus_dir, skipped))
+def load_corpus(
+    corpus_dir: Path, skipped: list[Skipped] | None = None, max_bytes: int | None = None
+) -> list[Document]:
+    docs = list(iter_documents(corpus_dir, skipped, max_bytes))
     if not docs:
         raise CorpusError(
-            f"no readable articles in {corpus_dir}",
+            f"no readable articles in {shown_path(corpus_dir)}",
             hint="add .txt, .md or .html files (UTF-8) to the corpus folder",
         )
     return docs

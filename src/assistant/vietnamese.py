@@ -59,6 +59,32 @@ def normalize(text: str) -> str:
     return nfc(normalize_tones(nfc(text)))
 
 
+# --- text from outside ------------------------------------------------------------------
+# Terminal escape sequences (CSI "\x1b[31m", OSC "\x1b]0;title\x07") and every control
+# character but tab and line feed; C1 controls and the bidirectional overrides too, which
+# can make a terminal or a page show text in another order than it is stored.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]{0,256}(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without terminal escapes and control characters (tab, line feed and CR kept)."""
+    return _CONTROL.sub("", _ANSI.sub("", text))
+
+
+def clean_input(text: str) -> str:
+    """Any text from outside (a question, a file, JSON, argv) in the form everything else expects.
+
+    Lone surrogates (invalid UTF-8 bytes smuggled in by ``surrogateescape``, or a JSON
+    ``"\\ud800"``) become U+FFFD, controls and terminal escapes go, then :func:`normalize`.
+    The result always encodes as UTF-8.
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    return normalize(strip_controls(_SURROGATE.sub("\ufffd", text)))
+
+
 # --- diacritics -------------------------------------------------------------------------
 def fold(text: str) -> str:
     """Strip diacritics: 'Hải Phòng' -> 'Hai Phong', 'Đà' -> 'Da'."""
@@ -161,30 +187,55 @@ _ABBREV = {"tp", "ts", "ths", "gs", "pgs", "bs", "ks", "st", "mr", "mrs", "dr", 
 _SENT_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+|$)|\n+")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of ``text`` (line breaks always end a sentence)."""
+MAX_SENTENCE_CHARS = 1000  # longer "sentences" (lists, tables, text with no full stop) are cut
+_NEXT_CHAR = re.compile(r"\s*(\S)")
+_LAST_WORD = re.compile(r"(\S+)\s*$")
+
+
+def sentence_spans(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (line breaks always end a sentence).
+
+    A sentence longer than ``max_chars`` is cut into pieces of at most that length, at a
+    clause boundary (", ; :") when there is one in the second half of the piece, else at a
+    space. Linear in the length of ``text``.
+    """
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENT_END.finditer(text):
         end = m.end()
         if m.group(0)[0] != "\n":
-            before = text[start : m.start()].split()
-            last = before[-1].lower().rstrip(".") if before else ""
-            nxt = text[end:].lstrip()[:1]
+            # only the last 40 characters can hold an abbreviation: keeps this linear
+            lw = _LAST_WORD.search(text, max(start, m.start() - 40), m.start())
+            last = lw.group(1).lower().rstrip(".") if lw else ""
+            nx = _NEXT_CHAR.match(text, end)
             # subtle: "TP. Hồ Chí Minh" and "v.v. và" are not sentence ends; neither is a
             # full stop followed by a lower-case word.
-            if last in _ABBREV or (nxt and nxt.islower()):
+            if last in _ABBREV or (nx and nx.group(1).islower()):
                 continue
-        _add_span(text, start, end, spans)
+        _add_span(text, start, end, spans, max_chars)
         start = end
-    _add_span(text, start, len(text), spans)
+    _add_span(text, start, len(text), spans, max_chars)
     return spans
 
 
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+_CLAUSE_END = re.compile(r"[,;:]\s")
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]], max_chars: int) -> None:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    while end - start > max_chars:  # too long: cut at a clause boundary, else a space, else anywhere
+        limit = start + max_chars
+        half = start + max_chars // 2
+        cut = max((m.end() for m in _CLAUSE_END.finditer(text, half, limit)), default=0)
+        if not cut:
+            space = text.rfind(" ", half, limit)
+            cut = space + 1 if space > 0 else limit
+        _add_span(text, start, cut, spans, max_chars)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
     if end > start and any(c.isalnum() for c in text[start:end]):
         spans.append((start, end))
