@@ -19,7 +19,7 @@ from .vietnamese import sentence_spans
 class ChunkerSettings:
     size: int = 900
     overlap: int = 200
-    version: int = 1  # bump when the algorithm changes: old indexes must be rebuilt
+    version: int = 2  # 2: sentences over 1000 characters are cut. Bump when the algorithm changes: old indexes must be rebuilt
 
     def describe(self) -> dict:
         return {"name": "sentences", "size": self.size, "overlap": self.overlap, "version": self.version}

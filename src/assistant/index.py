@@ -12,7 +12,11 @@ Layout of ``index/``::
         faiss.index         the FAISS index over vectors.npy
 
 A build is written into a fresh folder and only then named in ``CURRENT``, so a crash or
-Ctrl-C mid-build leaves the previous build live. Nothing is pickled: JSON, ``.npy`` loaded
+Ctrl-C mid-build leaves the previous build live. The manifest records the size and CRC-32
+of every other file; loading checks them (about 4 GB/s) and the counts and shapes that
+must agree, so a damaged index is one "rebuild" line, never a wrong answer, and its
+vectors are never reused. One build at a time: ``index/.lock`` (flock) makes a second
+``assistant index`` wait, and the build holding it sweeps what killed builds left behind. Nothing is pickled: JSON, ``.npy`` loaded
 with ``allow_pickle=False`` and FAISS's own format. Updates re-embed only chunks and
 sentences whose text is new; the vectors of unchanged ones are copied over.
 """
@@ -22,9 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import sys
 import time
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,11 +46,13 @@ from .chunking import ChunkerSettings, chunk_documents
 from .config import Settings
 from .documents import Chunk, Document
 from .embedding import VectorEmbeddings, make_embedder
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from .loading import Skipped, load_corpus
 from .vietnamese import index_terms, sentence_spans
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest records every file's size and CRC-32
+LOCK_WAIT_SECONDS = 1800.0
+_BUILD_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
 
 
 def _faiss():
@@ -153,6 +163,7 @@ class BuildReport:
     skipped: tuple[Skipped, ...]
     seconds: float
     rebuilt: bool
+    notes: tuple[str, ...] = ()  # e.g. why nothing of the previous build was reused
 
 
 def chunker_settings(settings: Settings) -> ChunkerSettings:
@@ -163,8 +174,65 @@ def _live_build(index_dir: Path) -> Path | None:
     current = index_dir / "CURRENT"
     if not current.is_file():
         return None
-    path = index_dir / "builds" / current.read_text(encoding="utf-8").strip()
-    return path if path.is_dir() else None
+    try:
+        name = current.read_bytes().decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"{current} is unreadable or not UTF-8") from exc
+    if not _BUILD_NAME.fullmatch(name):  # also keeps "../../elsewhere" from being followed
+        raise IndexCorruptError(f"{current} does not name a build")
+    path = index_dir / "builds" / name
+    if not path.is_dir():
+        raise IndexCorruptError(f"{current} names build {name}, which does not exist")
+    return path
+
+
+def file_checksum(path: Path) -> str:
+    """CRC-32 of a file, streamed: about 4 GB/s, so checking is cheap next to loading."""
+    crc = 0
+    buf = bytearray(1 << 22)
+    view = memoryview(buf)
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            crc = zlib.crc32(view[:n], crc)
+    return f"{crc:08x}"
+
+
+def _checksums(folder: Path) -> dict[str, dict]:
+    return {p.name: {"bytes": p.stat().st_size, "crc32": file_checksum(p)}
+            for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
+
+
+def verify_files(build: Path, manifest: dict) -> None:
+    """Raise IndexCorruptError unless every file the manifest lists is there, unchanged."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexCorruptError(f"the manifest in {build} lists no files")
+    for name, want in files.items():
+        path = build / name
+        if not isinstance(want, dict) or not _BUILD_NAME.fullmatch(str(name)):
+            raise IndexCorruptError(f"the manifest in {build} has a malformed entry for {name!r}")
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise IndexCorruptError(f"{name} is missing from {build}") from exc
+        if size != want.get("bytes") or file_checksum(path) != want.get("crc32"):
+            raise IndexCorruptError(f"{name} in {build} is damaged (its size or checksum does not match the manifest)")
+
+
+_MANIFEST_TYPES = {"format": int, "embedder": dict, "chunker": dict, "faiss_index": str, "corpus_hash": str,
+                   "documents": int, "chunks": int, "built_at": str, "files": dict}
+
+
+def _check_manifest(manifest: object, build: Path) -> dict:
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(f"the manifest in {build} is not a JSON object")
+    for key, kind in _MANIFEST_TYPES.items():
+        if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
+            raise IndexCorruptError(f"the manifest in {build} has no valid {key!r}")
+    emb = manifest["embedder"]
+    if not (isinstance(emb.get("spec"), str) and isinstance(emb.get("model_id"), str) and isinstance(emb.get("dim"), int)):
+        raise IndexCorruptError(f"the manifest in {build} has no valid embedder")
+    return manifest
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -201,45 +269,98 @@ def built_label(manifest: dict) -> str:
 
 
 def load_index(settings: Settings, check: bool = True) -> LoadedIndex:
-    build = _live_build(settings.index_dir)
-    if build is None:
-        raise IndexMissingError(f"no index in {settings.index_dir}")
+    """The live build, verified: checksums first, then the counts and shapes that must agree.
+
+    Raises IndexMissingError (nothing built), IndexMismatchError (built with other settings;
+    only when ``check``) or IndexCorruptError (anything damaged), each with a one-line hint.
+    """
+    for attempt in range(3):
+        build = _live_build(settings.index_dir)
+        if build is None:
+            raise IndexMissingError(f"no index in {settings.index_dir}")
+        try:
+            return _load_build(build, settings, check)
+        except IndexCorruptError:
+            # a build finishing meanwhile removes the one we were reading: read the new one
+            if attempt == 2 or _live_build(settings.index_dir) == build:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _load_build(build: Path, settings: Settings, check: bool) -> LoadedIndex:
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        if check:
-            check_compatible(manifest, settings)
+        manifest = json.loads((build / "manifest.json").read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"cannot read the manifest in {build}: {exc}") from exc
+    if isinstance(manifest, dict) and manifest.get("format") != FORMAT_VERSION:
+        raise IndexMismatchError("the index was written by another version of assistant")
+    manifest = _check_manifest(manifest, build)
+    if check:
+        check_compatible(manifest, settings)
+    verify_files(build, manifest)
+    try:
         docs = [Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")]
         rows = _read_jsonl(build / "chunks.jsonl")
         sents = _read_jsonl(build / "sentences.jsonl")
         vectors = np.load(build / "vectors.npy", allow_pickle=False)
         sent_vectors = np.load(build / "sentences.npy", allow_pickle=False)
         index = _faiss().read_index(str(build / "faiss.index"))
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        chunk_fields = set(Chunk.__dataclass_fields__)
+        loaded = LoadedIndex(
+            path=build,
+            manifest=manifest,
+            documents={d.doc_id: d for d in docs},
+            chunks=[Chunk.from_dict({k: v for k, v in r.items() if k in chunk_fields}) for r in rows],
+            terms=[r["terms"] for r in rows],
+            fterms=[r["fterms"] for r in rows],
+            vectors=vectors,
+            faiss=index,
+            sentences=[SentenceRef(**s) for s in sents],
+            sentence_vectors=sent_vectors,
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read the index in {build}: {exc}") from exc
-    chunk_fields = set(Chunk.__dataclass_fields__)
-    return LoadedIndex(
-        path=build,
-        manifest=manifest,
-        documents={d.doc_id: d for d in docs},
-        chunks=[Chunk.from_dict({k: v for k, v in r.items() if k in chunk_fields}) for r in rows],
-        terms=[r["terms"] for r in rows],
-        fterms=[r["fterms"] for r in rows],
-        vectors=vectors,
-        faiss=index,
-        sentences=[SentenceRef(**s) for s in sents],
-        sentence_vectors=sent_vectors,
-    )
+    _check_shapes(loaded)
+    return loaded
+
+
+def _check_shapes(idx: LoadedIndex) -> None:
+    """Rows, dimensions and references that must agree in an index this module wrote."""
+    m, dim = idx.manifest, idx.manifest["embedder"]["dim"]
+    problems = []
+    if len(idx.documents) != m["documents"] or len(idx.chunks) != m["chunks"]:
+        problems.append("article or chunk counts differ from the manifest")
+    if idx.vectors.shape != (len(idx.chunks), dim) or idx.faiss.ntotal != len(idx.chunks) or idx.faiss.d != dim:
+        problems.append("chunk vectors do not match the chunks")
+    if idx.sentence_vectors.shape != (len(idx.sentences), dim):
+        problems.append("sentence vectors do not match the sentences")
+    if any(c.doc_id not in idx.documents for c in idx.chunks) or any(
+        s.doc_id not in idx.documents for s in idx.sentences
+    ):
+        problems.append("chunks or sentences point to unknown articles")
+    if problems:
+        raise IndexCorruptError(f"the index in {idx.path} is inconsistent: {'; '.join(problems)}")
 
 
 def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _previous_vectors(settings: Settings, model_id: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict]:
-    """Vectors of the live build keyed by chunk id and by sentence text, if reusable."""
+def _previous_vectors(
+    settings: Settings, model_id: str, notes: list[str] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict]:
+    """Vectors of the live build keyed by chunk id and by sentence text, if reusable.
+
+    subtle: a build that fails its checks is never reused, not even in part: a shifted
+    vectors file would otherwise pass its wrong vectors on to every later build.
+    """
     try:
         old = load_index(settings, check=True)
-    except (IndexMissingError, IndexMismatchError, IndexCorruptError):
+    except IndexCorruptError as exc:
+        if notes is not None:
+            notes.append(f"the previous index was damaged ({exc}); everything was embedded again")
+        return {}, {}, {}
+    except (IndexMissingError, IndexMismatchError):
         return {}, {}, {}
     if old.manifest.get("embedder", {}).get("model_id") != model_id:
         return {}, {}, {}
@@ -256,18 +377,23 @@ def _previous_vectors(settings: Settings, model_id: str) -> tuple[dict[str, np.n
 def _embed_missing(
     texts: list[str], keys: list[str], cache: dict[str, np.ndarray], embedder: VectorEmbeddings, desc: str, show: bool
 ) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``: from ``cache`` by key, else embedded, each distinct text once."""
     from tqdm import tqdm
 
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    todo = [i for i, k in enumerate(keys) if k not in cache]
+    rows_of: dict[str, list[int]] = {}  # a text not in the cache -> every row that holds it
     for i, k in enumerate(keys):
         if k in cache:
             out[i] = cache[k]
-    if todo:
+        else:
+            rows_of.setdefault(texts[i], []).append(i)
+    if rows_of:
+        todo = list(rows_of)
         with tqdm(total=len(todo), desc=desc, unit="đoạn", disable=not show, leave=False) as bar:
-            vecs = embedder.passages([texts[i] for i in todo], progress=bar.update)
-        out[todo] = vecs
-    return out, len(todo)
+            vecs = embedder.passages(todo, progress=bar.update)
+        for text, vec in zip(todo, vecs):
+            out[rows_of[text]] = vec
+    return out, len(rows_of)
 
 
 def corpus_hash(docs: list[Document]) -> str:
@@ -290,11 +416,19 @@ def build_index(
     ``embed_sentences=False`` skips the sentence vectors the extractive answerer needs:
     enough for retrieval-only benchmarks, which then build in half the time.
     """
+    with build_lock(settings.index_dir, show_progress):
+        return _build_index(settings, embedder, rebuild=rebuild, show_progress=show_progress,
+                            embed_sentences=embed_sentences)
+
+
+def _build_index(settings: Settings, embedder: VectorEmbeddings | None, *, rebuild: bool, show_progress: bool,
+                 embed_sentences: bool) -> BuildReport:
     t0 = time.perf_counter()
     skipped: list[Skipped] = []
-    docs = load_corpus(settings.corpus_dir, skipped)
+    docs = load_corpus(settings.corpus_dir, skipped, max_bytes=int(settings.max_file_mb * 1e6))
     embedder = embedder or make_embedder(settings.embedder)
-    by_chunk, by_sent, old_hashes = ({}, {}, {}) if rebuild else _previous_vectors(settings, embedder.model_id)
+    notes: list[str] = []
+    by_chunk, by_sent, old_hashes = ({}, {}, {}) if rebuild else _previous_vectors(settings, embedder.model_id, notes)
     rebuilt = rebuild or not old_hashes
 
     chunker = chunker_settings(settings)
@@ -337,20 +471,24 @@ def build_index(
         skipped=tuple(skipped),
         seconds=time.perf_counter() - t0,
         rebuilt=rebuilt,
+        notes=tuple(notes),
     )
 
 
 def _write_build(index_dir: Path, manifest, docs, chunks, terms, fterms, vectors, sentences, sent_vectors, index) -> Path:
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
-    for stale in builds.glob(".tmp-*"):  # left by a build that was killed outright (kill -9)
-        if time.time() - stale.stat().st_mtime > 3600:
+    # subtle: the caller holds the build lock, so every temporary folder or pointer here was
+    # left by a build that was killed outright (kill -9): none is in use.
+    for stale in [*builds.glob(".tmp-*"), *index_dir.glob(".CURRENT.*")]:
+        if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
     name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.time_ns() % 10**6:06d}"
     tmp = builds / f".tmp-{name}"
     tmp.mkdir()
     try:
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         _write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in docs))
         _write_jsonl(
             tmp / "chunks.jsonl", ({**c.to_dict(), "terms": t, "fterms": f} for c, t, f in zip(chunks, terms, fterms))
@@ -359,6 +497,8 @@ def _write_build(index_dir: Path, manifest, docs, chunks, terms, fterms, vectors
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         np.save(tmp / "sentences.npy", sent_vectors, allow_pickle=False)
         _faiss().write_index(index, str(tmp / "faiss.index"))
+        manifest = {**manifest, "files": _checksums(tmp)}  # written last: it vouches for the rest
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         final = builds / name
         tmp.rename(final)
         pointer = index_dir / f".CURRENT.{os.getpid()}"
@@ -374,3 +514,37 @@ def _write_build(index_dir: Path, manifest, docs, chunks, terms, fterms, vectors
         if old.name != name and not old.name.startswith(".tmp-"):
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+@contextmanager
+def build_lock(index_dir: Path, show: bool = False, wait: float | None = None) -> Iterator[None]:
+    """Hold ``index_dir/.lock`` for one build; a second build waits up to ``wait`` seconds.
+
+    flock is released by the kernel when its holder dies, so a killed build never leaves
+    the index locked.
+    """
+    import fcntl
+
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if show:
+                print(f"Another build of {index_dir} is running; waiting for it to finish ...", file=sys.stderr)
+            deadline = time.monotonic() + wait
+            while True:
+                time.sleep(0.2)
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise IndexLockedError(
+                            f"another build of {index_dir} has held its lock for over {wait:g} s"
+                        ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
