@@ -59,8 +59,9 @@ def test_questions_file_prints_one_json_line_each(runner, seed_settings, tmp_pat
         res = run(runner, cmd, "--questions", qfile, "--corpus", seed_settings.corpus_dir,
                   "--index", seed_settings.index_dir)
         lines = [json.loads(ln) for ln in res.output.splitlines()]
-        assert len(lines) == 3
-        assert "error" in lines[2]
+        assert [ln["line"] for ln in lines] == [1, 2, 3, 4]  # the blank line keeps its place
+        assert "empty" in lines[1]["error"] and "3000 characters" in lines[3]["error"]
+        assert "error" not in lines[0] and "error" not in lines[2]
     assert lines[0]["results"]
 
 

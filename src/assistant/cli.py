@@ -11,6 +11,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ import click
 from . import __version__
 from .config import Settings, field_help, load_settings
 from .errors import AssistantError, QuestionError
+from .loading import shown_path
+from .vietnamese import clean_input, strip_controls
 
 HELP = field_help()
 
@@ -41,7 +44,7 @@ def common_options(fn: Callable) -> Callable:
             if debug:
                 raise
             hint = f" ({exc.hint})" if exc.hint else ""
-            click.echo(f"Error: {exc}{hint}", err=True)
+            click.echo(clean_input(f"Error: {exc}{hint}"), err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; the previous index is unchanged.", err=True)
@@ -85,7 +88,9 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None) -> None:
     click.echo(f"Đang lập chỉ mục {settings.corpus_dir} -> {settings.index_dir} ...", err=True)
     report = build_index(settings, rebuild=rebuild, show_progress=True)
     for s in report.skipped:
-        click.echo(f"Warning: skipped {s.path}: {s.reason}", err=True)
+        click.echo(f"Warning: {s.path}: {s.reason}", err=True)
+    for note in report.notes:
+        click.echo(f"Warning: {note}", err=True)
     what = "Built" if report.rebuilt else "Updated"
     changes = []
     for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
@@ -98,16 +103,50 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None) -> None:
     )
 
 
-def _questions(question: str | None, questions_file: Path | None) -> list[str]:
+@dataclass(frozen=True)
+class Asked:
+    """One question to answer, or why its line cannot be one (``--questions`` keeps every line)."""
+
+    text: str
+    line: int | None = None  # 1-based line of the --questions file
+    error: str = ""
+
+
+def _questions(question: str | None, questions_file: Path | None) -> list[Asked]:
+    """The questions to answer: one per ``\\n``-separated line of the file, blank lines included.
+
+    subtle: ``str.splitlines`` would also split at U+2028, U+0085 and other separators, and
+    dropping blank lines shifts every later answer; output line N must answer input line N.
+    """
     if questions_file is not None:
         try:
-            lines = questions_file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise QuestionError(f"cannot read questions file {questions_file}: {exc}") from exc
-        return [q for q in (ln.strip() for ln in lines) if q]
+            data = questions_file.read_bytes()
+        except OSError as exc:
+            raise QuestionError(f"cannot read questions file {shown_path(questions_file)}: {exc.strerror}") from exc
+        lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+        if lines and lines[-1] == b"":  # the newline that ends the last line starts no new one
+            lines.pop()
+        out = []
+        for n, raw in enumerate(lines, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                shown = raw.decode("utf-8", errors="replace")
+                out.append(Asked(clean_input(shown).strip(), n, f"line {n} is not valid UTF-8 (byte {exc.start})"))
+                continue
+            out.append(Asked(clean_input(text).strip(), n))
+        return out
     if question is None:
         raise QuestionError("no question given", hint='assistant ask "câu hỏi" or --questions FILE')
-    return [question]
+    return [Asked(clean_input(question).strip())]
+
+
+def _failed(q: Asked, error: str) -> dict:
+    return {"line": q.line, "question": q.text, "error": error}
+
+
+def _terminal(text: str) -> str:
+    return strip_controls(text)
 
 
 def _open(settings: Settings):
@@ -126,7 +165,8 @@ def _emit_jsonl(obj: dict) -> None:
 @click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: question and results.")
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path),
-              help="File with one question per line; prints one JSON object per line.")
+              help="File of questions, one per line; prints one JSON object per line, output line N for "
+                   "input line N (a blank or undecodable line gets an \"error\" object).")
 def search(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None) -> None:
     """Show the passages that best match QUESTION (no answer).
 
@@ -137,12 +177,15 @@ def search(settings: Settings, question: str | None, k: int | None, as_json: boo
     qs = _questions(question, questions_file)
     assistant = _open(settings)
     for q in qs:
+        if q.error:
+            _emit_jsonl(_failed(q, q.error))
+            continue
         try:
-            hits, timings = assistant.search(q, k)
+            hits, timings = assistant.search(q.text, k)
         except QuestionError as exc:
             if questions_file is None:
                 raise
-            _emit_jsonl({"question": q, "error": str(exc)})
+            _emit_jsonl(_failed(q, str(exc)))
             continue
         results = [
             {"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
@@ -151,24 +194,26 @@ def search(settings: Settings, question: str | None, k: int | None, as_json: boo
             for h in hits
         ]
         if as_json or questions_file is not None:
-            _emit_jsonl({"question": q, "results": results, "timings_ms": {k_: round(v, 1) for k_, v in timings.items()}})
+            row = {"question": q.text, "results": results, "timings_ms": {k_: round(v, 1) for k_, v in timings.items()}}
+            _emit_jsonl(row if q.line is None else {"line": q.line, **row})
             continue
         for i, r in enumerate(results, start=1):
-            click.echo(f"[{i}] {r['title']} — {r['date']} ({r['doc_id']}, score {r['score']:.4f})")
-            click.echo("    " + r["text"].replace("\n", "\n    ") + "\n")
+            click.echo(_terminal(f"[{i}] {r['title']} — {r['date']} ({r['doc_id']}, score {r['score']:.4f})"))
+            click.echo(_terminal("    " + r["text"].replace("\n", "\n    ") + "\n"))
 
 
 def print_answer(answer: Any, text: bool = True) -> None:
+    """An answer for a terminal: whatever an article holds, no control character reaches it."""
     if text:
-        click.echo(answer.text)
+        click.echo(_terminal(answer.text))
     for notice in answer.notices:
-        click.echo(f"⚠ {notice}")
+        click.echo(_terminal(f"⚠ {notice}"))
     if answer.citations:
         click.echo("\nNguồn:")
         for c in answer.citations:
             where = ", ".join(x for x in (c.outlet, c.url) if x)
-            click.echo(f"[{c.n}] {c.title} — {c.date}" + (f" — {where}" if where else "") + f" ({c.doc_id})")
-            click.echo(f"    «{c.quote}»")
+            click.echo(_terminal(f"[{c.n}] {c.title} — {c.date}" + (f" — {where}" if where else "") + f" ({c.doc_id})"))
+            click.echo(_terminal(f"    «{c.quote}»"))
 
 
 @main.command()
@@ -178,7 +223,8 @@ def print_answer(answer: Any, text: bool = True) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: answer, refused, citations, short_answer, timings_ms.")
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path),
-              help="File with one question per line; prints one JSON object per line.")
+              help="File of questions, one per line; prints one JSON object per line, output line N for "
+                   "input line N (a blank or undecodable line gets an \"error\" object).")
 @click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]), help=HELP["backend"])
 def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None,
         backend: str | None) -> None:
@@ -199,14 +245,18 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
     qs = _questions(question, questions_file)
     assistant = _open(settings)
     for q in qs:
+        if q.error:
+            _emit_jsonl(_failed(q, q.error))
+            continue
         try:
             if as_json or questions_file is not None:
-                _emit_jsonl(assistant.ask(q, k).to_dict())
+                row = assistant.ask(q.text, k).to_dict()
+                _emit_jsonl(row if q.line is None else {"line": q.line, **row})
                 continue
             answer = None
-            for part in assistant.ask_stream(q, k):
+            for part in assistant.ask_stream(q.text, k):
                 if isinstance(part, str):
-                    click.echo(part, nl=False)
+                    click.echo(_terminal(part), nl=False)
                     sys.stdout.flush()
                 else:
                     answer = part
@@ -215,7 +265,7 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
         except QuestionError as exc:
             if questions_file is None:
                 raise
-            _emit_jsonl({"question": q, "error": str(exc)})
+            _emit_jsonl(_failed(q, str(exc)))
 
 
 @main.command()

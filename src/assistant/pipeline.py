@@ -20,13 +20,15 @@ from .embedding import VectorEmbeddings, make_embedder
 from .errors import QuestionError
 from .index import LoadedIndex, load_index
 from .retrieval import Retriever
+from .vietnamese import clean_input
 
 if TYPE_CHECKING:
     from .generation import GenerativeAnswerer
 
 
 def validate_question(question: str, max_chars: int) -> str:
-    q = (question or "").strip()
+    """The question as every stage expects it (see ``clean_input``), or a QuestionError."""
+    q = clean_input(question or "").strip()
     if not q:
         raise QuestionError("the question is empty", hint="type a question, e.g. \"Sở Ngoại vụ Hà Nội thành lập khi nào?\"")
     if len(q) > max_chars:
