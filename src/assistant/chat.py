@@ -22,6 +22,7 @@ from .config import Settings
 from .documents import Answer
 from .errors import AssistantError, QuestionError
 from .followup import rewrite
+from .vietnamese import clean_input
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,14 @@ TOO_LONG = ("Câu hỏi dài {n} ký tự, vượt quá giới hạn {limit} ký
 FAILED = "Xin lỗi, không trả lời được câu hỏi này: {error}"
 UNEXPECTED = ("Xin lỗi, đã xảy ra lỗi ngoài dự kiến khi trả lời. Vui lòng thử lại; "
               "nếu lỗi lặp lại, hãy báo cho quản trị viên.")
+
+
+PREVIEW_CHARS = 120
+
+
+def preview(text: str) -> str:
+    """The start of a message the chat refused, which is all of it the session keeps."""
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rstrip() + " …"
 
 
 def available_backends(settings: Settings) -> list[str]:
@@ -95,13 +104,15 @@ class ChatEngine:
                backend: str | None = None) -> Iterator[tuple[Turn, str | None]]:
         """Yield ``(turn, text so far)`` while answering, then ``(final turn, None)``."""
         turn_id = uuid.uuid4().hex[:10]
-        asked = (message or "").strip()
+        asked = clean_input(message if isinstance(message, str) else "").strip()
         limit = self.settings.max_question_chars
         if not asked:
             yield Turn(turn_id, "", text=EMPTY, notice=True), None
             return
         if len(asked) > limit:
-            yield Turn(turn_id, asked, text=TOO_LONG.format(n=len(asked), limit=limit), notice=True), None
+            # subtle: the session keeps only what it accepted; a 1 MB message kept here would be
+            # sent back to the browser with every later reply.
+            yield Turn(turn_id, preview(asked), text=TOO_LONG.format(n=len(asked), limit=limit), notice=True), None
             return
         answered = [t for t in history if not t.notice and t.question]
         rewritten = rewrite(asked, [t.question for t in answered], answered[-1].text if answered else "")

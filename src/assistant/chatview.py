@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .briefing import briefing_stem  # noqa: F401  (the chat names its exports as the CLI does)
+from .briefing.markdown import escape as md_escape
 from .documents import Answer, Citation, Document
 from .index import built_label
 
@@ -248,15 +249,32 @@ def sources_html(turns: Sequence[Turn]) -> str:
 
 # --- copying ------------------------------------------------------------------------------
 def to_markdown(turn: Turn) -> str:
-    """The answer with its numbered sources, ready to paste into a briefing."""
-    lines = [f"**Câu hỏi:** {turn.question or turn.asked}", "", turn.text.strip()]
+    """The answer with its numbered sources, ready to paste into a briefing.
+
+    subtle: escaped as the briefing's Markdown is: pasted into a Markdown editor or a
+    page, an article's ``<script>`` or ``[x](javascript:…)`` stays text. Only an http(s)
+    address becomes an autolink.
+    """
+    answer = "\n".join(_escape_keeping_markers(line) for line in turn.text.strip().splitlines())
+    lines = [f"**Câu hỏi:** {md_escape(turn.question or turn.asked)}", "", answer]
     if turn.citations:
         lines += ["", "**Nguồn:**", ""]
         for c in turn.citations:
-            where = " — ".join(x for x in (c.date, c.outlet, f"<{c.url}>" if c.url else "") if x)
-            lines.append(f"{c.n}. {c.title} — {where}")
-            lines.append(f"   > {c.quote}")
+            url = f"<{c.url}>" if _SAFE_URL.fullmatch(c.url or "") else md_escape(c.url or "")
+            where = " — ".join(x for x in (md_escape(c.date), md_escape(c.outlet), url) if x)
+            lines.append(f"{c.n}. {md_escape(c.title)} — {where}")
+            lines.append(f"   > {md_escape(c.quote)}")
     return "\n".join(lines) + "\n"
+
+
+def _escape_keeping_markers(line: str) -> str:
+    """A line of the answer escaped, its "[n]" markers and a leading "- " bullet kept as written."""
+    bullet = "- " if line.startswith("- ") else ""
+    parts = re.split(r"(\[\d+\])", line[len(bullet):])
+    return bullet + "".join(p if i % 2 else md_escape(p) for i, p in enumerate(parts))
+
+
+_SAFE_URL = re.compile(r"https?://[^\s<>\"'`\\]+", re.IGNORECASE)
 
 
 def last_answer_markdown(turns: Iterable[Turn]) -> str:

@@ -56,6 +56,8 @@ EXAMPLES = [
 ]
 STORAGE_KEY = "assistant-chat-v1"
 TOPIC_CHARS = 200
+MAX_SAVED_CHARS = 10_000_000  # a conversation restored from the browser: larger copies are dropped
+MAX_SAVED_TURNS = 500
 
 log = logging.getLogger(__name__)
 
@@ -241,11 +243,11 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
         return "", gr.update(value=None, visible=False), gr.update(value=None, visible=False), None
 
     def reload(saved: str):
-        try:
-            data = json.loads(saved or "[]")
-        except (TypeError, ValueError):
+        try:  # the browser's copy of the conversation: bounded, and never trusted
+            data = json.loads(saved) if isinstance(saved, str) and len(saved) <= MAX_SAVED_CHARS else []
+        except (TypeError, ValueError, RecursionError):
             data = []
-        return _outputs(restore(data))
+        return _outputs(restore(data)[-MAX_SAVED_TURNS:])
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         turns = gr.State([])
@@ -324,8 +326,10 @@ def launch(settings: Settings, assistant=None, *, host: str | None = None, port:
     host, port = host or settings.host, port or settings.port
     app.queue(default_concurrency_limit=4)
     try:
+        # subtle: the chat takes no files, but Gradio's /upload endpoint exists anyway: bound it.
         app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=quiet,
-                   theme=theme(), show_error=False, footer_links=[], inbrowser=False)
+                   theme=theme(), show_error=False, footer_links=[], inbrowser=False,
+                   max_file_size=f"{settings.max_file_mb:g}mb")
     except OSError as exc:  # Gradio's own message names its environment variables, not our flags
         raise ConfigError(f"cannot serve the chat on {host}:{port}: the port is taken or the address is not local",
                           hint="is it already running? choose another port with --port") from exc
