@@ -25,7 +25,7 @@ from assistant.cli import main
 from assistant.config import api_key, load_settings
 from assistant.documents import Answer, Chunk, ScoredChunk
 from assistant.errors import BackendError, ConfigError
-from assistant.generation import NOTICES, GenerativeAnswerer, build_messages, failure_kind, pack
+from assistant.generation import NOTICES, GenerativeAnswerer, build_messages, failure_kind, pack, render_passage
 from assistant.pipeline import Assistant
 from assistant.vietnamese import has_diacritics, sentence_spans
 
@@ -79,10 +79,10 @@ def test_pack_fills_the_budget_best_first_and_never_cuts_a_sentence():
     assert long.startswith(trimmed.text) and len(trimmed.text) < len(long)
     assert trimmed.text == long[: sentence_spans(long)[len(sentence_spans(trimmed.text)) - 1][1]]
     assert trimmed.end == trimmed.start + len(trimmed.text)
-    assert sum(len(f"[{p.n}] {p.title} ({p.date})\n{p.text}") + 1 for p in packed) <= 600
+    assert sum(len(render_passage(p)) + 1 for p in packed) <= 600
     # a passage whose first sentence does not fit is left out; a smaller one after it still goes in
     hits[1] = hit(2, "Một câu rất dài " + "và dài " * 60 + "không có dấu chấm")
-    assert [(p.n, p.doc_id) for p in pack(hits, 120, count)] == [(1, "d1"), (2, "d3")]
+    assert [(p.n, p.doc_id) for p in pack(hits, 200, count)] == [(1, "d1"), (2, "d3")]
     assert pack(hits, 10, count) == []
 
 

@@ -34,6 +34,7 @@ from .decision import DecisionModel, Decisions, default_model
 from .documents import Answer, Citation, Document, ScoredChunk
 from .embedding import VectorEmbeddings
 from .index import LoadedIndex
+from .instructions import addresses_reader
 from .places import find_places
 from .questions import ACRONYM, Analysis, analyse
 from .retrieval import Retriever
@@ -143,6 +144,8 @@ class ExtractiveAnswerer:
                 s = self.index.sentences[si]
                 if s.start >= c.start and s.end <= c.end and si not in seen:
                     seen.add(si)
+                    if addresses_reader(doc.text[s.start : s.end]):  # instructions in an article are data
+                        continue
                     out.append(Candidate(si, doc, s.start, s.end, doc.text[s.start : s.end], hit, rank))
         return out
 

@@ -62,8 +62,19 @@ class _Timeout(Exception):
 
 
 # --- packing --------------------------------------------------------------------------------
+_QUOTE_TAG = re.compile(r"trích_đoạn", re.IGNORECASE)
+
+
 def render_passage(p: Passage) -> str:
-    return render("passage", n=p.n, title=p.title, date=p.date, text=p.text)
+    """One passage inside its ``<trích_đoạn>`` quotation marks (prompts/passage.txt).
+
+    subtle: an article cannot close the quotation itself: the tag's name in its text is
+    written differently, so nothing in it reads as ours.
+    """
+    def inert(text: str) -> str:
+        return _QUOTE_TAG.sub("trích đoạn", text)
+
+    return render("passage", n=p.n, title=inert(p.title), date=inert(p.date), text=inert(p.text))
 
 
 def pack(hits: list[ScoredChunk], budget: int, count: Callable[[str], int]) -> list[Passage]:

@@ -36,6 +36,7 @@ import numpy as np
 from .documents import Citation, SentenceCheck
 from .embedding import VectorEmbeddings
 from .index import LoadedIndex
+from .instructions import addresses_reader
 from .vietnamese import STOPWORDS, fold, normalize, sentence_spans, words
 
 CITE = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
@@ -203,6 +204,9 @@ class AnswerVerifier:
             else:  # an index built without sentence vectors: embed this passage's sentences now
                 spans = [(p.start + a, p.start + b) for a, b in sentence_spans(p.text)] or [(p.start, p.end)]
                 vectors = self.embedder.passages([doc_text[a:b] for a, b in spans])
+            # a sentence telling a model what to say supports nothing (instructions.py)
+            keep = [i for i, (a, b) in enumerate(spans) if not addresses_reader(doc_text[a:b])]
+            spans, vectors = [spans[i] for i in keep], np.asarray(vectors)[keep]
             self._data[p.n] = _PassageData(
                 p, spans, np.asarray(vectors), terms(p.title + " " + p.text), terms(p.title),
                 [terms(doc_text[a:b]) for a, b in spans], [number_parts(doc_text[a:b]) for a, b in spans],
@@ -224,6 +228,8 @@ class AnswerVerifier:
         one sentence into the subject of another; both are "in the passage", neither claim is.
         """
         d = self._data[n]
+        if not d.spans:  # every sentence of the passage spoke to the model
+            return Support(n, 0.0, 0.0, False, False, (d.passage.start, d.passage.start))
         sims = d.vectors @ claim.vector
         best: Support | None = None
         for i in range(len(d.spans)):
