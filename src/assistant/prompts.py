@@ -1,4 +1,4 @@
-"""Load and strictly render the prompt templates in ``prompts/``.
+"""Load and strictly render the prompt templates in ``prompts/`` (in a wheel: ``prompt_templates/``).
 
 Templates are data: plain text files with ``{name}`` placeholders. Rendering is strict in
 both directions: a placeholder with no value and a value with no placeholder are errors, so
@@ -17,9 +17,10 @@ PROMPTS_DIR = Path(__file__).resolve().parent / "prompt_templates"
 
 
 def prompts_dir() -> Path:
-    # prompts/ at the repository root is the source of truth; an installed wheel carries a copy
-    repo = Path(__file__).resolve().parents[2] / "prompts"
-    return repo if repo.is_dir() else PROMPTS_DIR
+    """The packaged copy in an installed wheel (setup.py puts it there), else prompts/ of the checkout."""
+    if PROMPTS_DIR.is_dir():
+        return PROMPTS_DIR
+    return Path(__file__).resolve().parents[2] / "prompts"
 
 
 @cache

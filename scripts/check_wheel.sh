@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The wheel as a user gets it: built from this checkout (not editable), installed into a fresh
+# venv outside the checkout, then checked there: every prompt template renders from the
+# packaged copy, `assistant ask` answers over the seed corpus, and the openai backend sends
+# the packaged prompts to a real llama.cpp server (run from the dev venv).
+#   bash scripts/check_wheel.sh            (after `make install-dev`; .ci/run calls it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+DEV=$REPO/${VENV:-.venv}/bin
+WORK=$(mktemp -d)
+SERVER=
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK" build' EXIT
+
+echo "== wheel: build"
+"$DEV/pip" wheel -q --no-deps --no-build-isolation . -w "$WORK/dist" 2>&1 | grep -v -i "warn\|^ *!!\|\*\*\*\|corresp\|^ *$\|SPDX\|2027\|packaging.python" || true
+WHEEL=$(ls "$WORK"/dist/assistant-*.whl)
+python3 -m venv "$WORK/venv"
+quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither" || true; }; }  # this machine's pip index notes
+quiet "$WORK/venv/bin/pip" install -q --upgrade pip
+quiet "$WORK/venv/bin/pip" install -q "$WHEEL[openai]"
+BIN=$WORK/venv/bin
+cd "$WORK"  # nothing of the checkout on sys.path or in the working directory
+
+echo "== wheel: prompt templates"
+"$BIN/python" - "$REPO/prompts" <<'PY'
+import sys
+from pathlib import Path
+import assistant.prompts as prompts
+from assistant.prompts import placeholders, prompts_dir, render, template_names
+
+where = prompts_dir()
+assert "site-packages" in str(where), f"prompts read from {where}, not from the installed wheel"
+names = template_names()
+wanted = sorted(p.stem for p in Path(sys.argv[1]).glob("*.txt"))
+assert names == wanted, f"the wheel has templates {names}, the checkout {wanted}"
+for name in names:
+    text = render(name, **{key: f"<{key}>" for key in placeholders(prompts.load_template(name))})
+    assert text.strip(), name
+print(f"{len(names)} templates render from {where}: {', '.join(names)}")
+PY
+
+echo "== wheel: assistant ask over the seed corpus"
+"$BIN/assistant" index --corpus "$REPO/corpus" --index "$WORK/index" 2>/dev/null
+"$BIN/assistant" ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?" --corpus "$REPO/corpus" --index "$WORK/index" \
+  --json > "$WORK/answer.json"
+"$BIN/python" - "$WORK/answer.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1], encoding="utf-8"))
+assert not a["refused"] and a["citations"], a
+print("answered:", a["answer"].splitlines()[0], "| cites", a["citations"][0]["doc_id"])
+PY
+
+echo "== wheel: openai backend with the packaged prompts, against a real llama.cpp server"
+GGUF=$("$DEV/python" -c "from assistant.chat_models import bundled_gguf; print(bundled_gguf())")
+PORT=$("$DEV/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+"$DEV/python" "$REPO/tests/llama_server.py" --model "$GGUF" --host 127.0.0.1 --port "$PORT" --n_ctx 4096 \
+  > "$WORK/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 120); do
+  curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null 2>&1 && break
+  sleep 1
+done
+ASSISTANT_OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" ASSISTANT_OPENAI_MODEL=gemma3-270m ASSISTANT_SYSTEM_PROMPT_AS_USER=true ASSISTANT_LLM_TIMEOUT=120 \
+  "$BIN/assistant" ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?" --backend openai --json \
+  --corpus "$REPO/corpus" --index "$WORK/index" > "$WORK/generated.json"
+"$BIN/python" - "$WORK/generated.json" "$REPO/prompts/system.txt" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1], encoding="utf-8"))
+rule = open(sys.argv[2], encoding="utf-8").read().splitlines()[0][:60]
+assert rule in a["prompt"] and "<trích_đoạn>" in a["prompt"], "the packaged prompts were not sent"
+assert not any("Không kết nối" in n for n in a["notices"]), a["notices"]  # the server was reached
+assert a["citations"] and not a["refused"], a
+print(f"generative answer via {a['backend']}: {a['answer'].splitlines()[0][:80]}",
+      f"| notices: {a['notices'] or 'none'}")
+PY
+echo "== wheel: OK"
