@@ -155,8 +155,12 @@ def _open(settings: Settings):
     return Assistant.open(settings)
 
 
+_LINE_BREAKERS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
 def _emit_jsonl(obj: dict) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False))
+    """One JSON object per line; separators that some readers take for line breaks are escaped."""
+    click.echo(json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKERS))
 
 
 @main.command()
