@@ -24,7 +24,8 @@ def texts_of(source: Path) -> list[str]:
         paras = [p for art in data for p in art["paragraphs"]]
         return [p["context"] for p in paras] + [q["question"] for p in paras for q in p["qas"]]
     if (source / "contexts.jsonl").is_file():
-        rows = [json.loads(line) for f in ("contexts.jsonl", "questions.jsonl") for line in open(source / f)]
+        rows = [json.loads(line) for f in ("contexts.jsonl", "questions.jsonl")
+                for line in (source / f).read_text(encoding="utf-8").splitlines() if line.strip()]
         return [r.get("text") or r.get("context") or r.get("question") or "" for r in rows]
     return [d.text for d in load_corpus(source)]
 

@@ -21,8 +21,8 @@ from assistant.index import load_index
 from conftest import CORPUS, ROOT
 
 SEED = 20261130
-N_QUESTIONS = int(os.environ.get("FUZZ_QUESTIONS", 2000))
-N_FILES = int(os.environ.get("FUZZ_FILES", 200))
+N_QUESTIONS = int(os.environ.get("FUZZ_QUESTIONS", "2000"))
+N_FILES = int(os.environ.get("FUZZ_FILES", "200"))
 
 WORDS = [w.strip(".,;:()\"“”") for w in (CORPUS / "004_ce329a74134a4137.txt").read_text(encoding="utf-8").split()]
 NASTY = [

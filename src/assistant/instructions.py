@@ -30,12 +30,12 @@ _VI = [
     rf"^\W*(?:hay |xin hay |vui long )?{_IGNORE} (?:\w+ ){{0,3}}{_RULES}\b",
     r"\b(?:loi nhac|chi dan|prompt) (?:cua )?he thong\b",
     r"\b(?:hay|ban hay|ban phai|xin hay) tra loi(?: \w+){0,3}\s*:",
-    r"\bban (?:bay gio |tu nay |hien )?(?:la|dong vai(?: tro)?) (?:mot )?"
-    r"(?:tro ly|mo hinh ngon ngu|chatbot|chat bot|ai)\b",
+    (r"\bban (?:bay gio |tu nay |hien )?(?:la|dong vai(?: tro)?) (?:mot )?"
+    r"(?:tro ly|mo hinh ngon ngu|chatbot|chat bot|ai)\b"),
 ]
 _EN = [
-    r"\b(?:ignore|disregard|forget|override)\b (?:all |any |the |your |these |those )?(?:of )?(?:the )?"
-    r"(?:previous |prior |above |earlier |preceding |system |original |former )?(?:instructions|prompts?|directives)\b",
+    (r"\b(?:ignore|disregard|forget|override)\b (?:all |any |the |your |these |those )?(?:of )?(?:the )?"
+    r"(?:previous |prior |above |earlier |preceding |system |original |former )?(?:instructions|prompts?|directives)\b"),
     r"\bsystem prompt\b",
     r"\byou are (?:now |no longer )?(?:an? |the )?(?:ai|assistant|language model|chatbot|llm)\b",
     r"\b(?:respond|reply|answer) only (?:with|by)\b",
