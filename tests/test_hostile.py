@@ -428,3 +428,16 @@ def test_questions_file_lines_match_output_lines_exactly(tmp_path, seed_settings
     assert "error" not in rows[0] and "empty" in rows[1]["error"] and "empty" in rows[3]["error"]
     assert "error" not in rows[2] and "error" not in rows[5]
     assert "not valid UTF-8" in rows[4]["error"] and rows[4]["question"] == "bad \ufffd byte"
+
+
+def test_surrogates_in_a_briefing_topic_and_in_restored_chat_storage(seed_settings, tmp_path):
+    from assistant.chatview import restore
+
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("Sở Ngoại vụ Hà Nội được thành lập khi nào?\n", encoding="utf-8")
+    code, out = cli("brief", qfile, "--topic", "Đối ngoại \udcff Hà Nội", "-o", tmp_path / "b", "--corpus",
+                    seed_settings.corpus_dir, "--index", seed_settings.index_dir)
+    assert code == 0 and "1/1 questions answered" in out
+    assert "Đối ngoại \ufffd Hà Nội" in (tmp_path / "b.md").read_text(encoding="utf-8")
+    good = {"id": "abc", "asked": "q", "question": "q", "text": "t"}
+    assert [t.id for t in restore([good, {**good, "id": "def", "text": "\ud800"}])] == ["abc"]

@@ -11,6 +11,7 @@ and Markdown (the chat bubbles are Markdown that may contain HTML). An article c
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections.abc import Iterable, Sequence
@@ -84,6 +85,7 @@ def restore(data: Any) -> list[Turn]:
     turns = []
     for d in data if isinstance(data, list) else ():
         try:
+            json.dumps(d, ensure_ascii=False).encode("utf-8")  # a lone surrogate raises (a ValueError)
             turns.append(Turn.from_dict(d))
         except (TypeError, KeyError, ValueError, AttributeError):
             continue

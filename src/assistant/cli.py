@@ -312,6 +312,7 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
 
     settings = settings.with_overrides(backend=backend)
     spec = load_spec(questions_file)
+    topic = clean_input(topic).strip() if topic is not None else None
     day = written.date() if written else date.today()
     if out is not None and str(out) == "-" and fmt != "md":
         fmt = "md"

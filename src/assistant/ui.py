@@ -41,6 +41,7 @@ from .chatview import (
 from .config import Settings
 from .errors import BackendError, ConfigError
 from .index import built_label
+from .vietnamese import clean_input
 
 try:
     import gradio as gr
@@ -223,7 +224,7 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
         try:
             from .briefing import assemble, write_briefing
 
-            topic = " ".join((topic or "").split())[:TOPIC_CHARS]
+            topic = " ".join(clean_input(topic or "").split())[:TOPIC_CHARS]
             today = date.today()
             b = assemble([("", answers)], engine.index.documents, topic=topic, written=today,
                          built_at=built_label(engine.index.manifest),

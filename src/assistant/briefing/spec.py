@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BriefingError
+from ..vietnamese import clean_input
 
 try:  # Python 3.11+
     import tomllib
@@ -144,4 +145,4 @@ def _text(value: Any, where: str) -> str:
         return ""
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise BriefingError(f"{where} should be text, not {type(value).__name__}")
-    return str(value).strip()
+    return clean_input(str(value)).strip()
