@@ -15,6 +15,8 @@
    session gets when asked alone, one question at a time (no mixed citations), with 0 errors.
 4. big messages: 30 messages of 1 MB to one chat session; the last reply's size and time, and
    this process's RSS, show that refused messages are not kept.
+5. big files: a 2 MB article with no sentence break is indexed (time, peak memory, chunk
+   lengths); a 30 MB one is named and skipped (max_file_mb).
 
 Runs on a copy of corpus/ in a temporary folder; nothing in the checkout changes.
 """
@@ -149,6 +151,31 @@ def concurrent(work: Path, rounds: int) -> dict:
             "exactly_one_build": one_build, "seconds_per_round": round(sum(waits) / len(waits), 1)}
 
 
+# --- 5. big files ---------------------------------------------------------------------------------
+def big_files(work: Path) -> dict:
+    """A 2 MB file with no sentence break is indexed; a 30 MB one is skipped by name, quickly."""
+    corpus = work / "big-corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    words = "hợp tác đầu tư thương mại giáo dục văn hóa du lịch kiều bào địa phương quốc tế".split()
+    rng = random.Random(5)
+    blob = " ".join(rng.choice(words) for _ in range(400_000))[:2_000_000]
+    (corpus / "khong-dau-cham.txt").write_text(blob, encoding="utf-8")
+    (corpus / "rat-lon.txt").write_text((blob + " ") * 15, encoding="utf-8")
+    where = ["--corpus", str(corpus), "--index", str(work / "big-index")]
+    t0 = time.perf_counter()
+    res = subprocess.run(cli("index", *where), capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    settings = load_settings(cwd=ROOT, corpus_dir=corpus, index_dir=work / "big-index")
+    idx = load_index(settings)
+    blob_chunks = [c for c in idx.chunks if c.doc_id == "khong-dau-cham"]
+    skipped = [ln for ln in res.stderr.splitlines() if "rat-lon.txt" in ln]
+    return {"exit": res.returncode, "seconds": round(seconds, 1), "peak_rss_mb_of_children": round(rss),
+            "no_break_file_mb": round(len(blob.encode()) / 1e6, 1), "its_chunks": len(blob_chunks),
+            "its_longest_chunk_chars": max((len(c.text) for c in blob_chunks), default=0),
+            "file_of_30_mb": skipped[0].split(": ", 1)[1][:80] if skipped else "NOT SKIPPED"}
+
+
 # --- 3. and 4. the chat server ---------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as s:
@@ -240,7 +267,7 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=20)
     ap.add_argument("--big", type=int, default=30, help="1 MB messages sent to one chat session")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--only", choices=["kills", "concurrent", "chat"])
+    ap.add_argument("--only", choices=["kills", "concurrent", "chat", "big"])
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
         work = Path(tmp)
@@ -250,6 +277,8 @@ def main() -> None:
             results["kill -9 during assistant index --rebuild"] = kills(work, args.kills, args.seed)
         if args.only in (None, "concurrent"):
             results["two assistant index at once"] = concurrent(work, args.rounds)
+        if args.only in (None, "big"):
+            results["a 2 MB file with no sentence break, a 30 MB file"] = big_files(work)
         if args.only in (None, "chat"):
             results["chat sessions at once"] = chat(work, args.sessions, args.questions, args.big)
     print(f"\n# bench/hostile.py — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores")
