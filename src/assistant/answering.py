@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -320,6 +321,13 @@ class ExtractiveAnswerer:
                 continue
             extra.append(c)
         return extra
+
+    def stream(self, question: str, k: int = 5) -> Iterator[str | Answer]:
+        """The answer sentence by sentence, then the Answer: every backend streams alike."""
+        answer = self.answer(question, k)
+        for piece in re.split(r"(?<=\]) ", answer.text):
+            yield piece + " "
+        yield answer
 
     def answer(self, question: str, k: int = 5) -> Answer:
         t0 = time.perf_counter()

@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 
+from . import backends
 from .chatview import Turn
 from .config import Settings
 from .documents import Answer
@@ -25,13 +26,6 @@ from .followup import rewrite
 from .vietnamese import clean_input
 
 log = logging.getLogger(__name__)
-
-# Every answer backend the UI knows how to label; which are usable comes from the pipeline.
-BACKEND_LABELS = {
-    "extractive": "Trích nguyên văn (không dùng mô hình ngôn ngữ)",
-    "openai": "Mô hình ngôn ngữ qua API tương thích OpenAI",
-    "llamacpp": "Mô hình ngôn ngữ cục bộ (llama.cpp)",
-}
 
 EMPTY = "Bạn chưa nhập câu hỏi. Hãy gõ một câu hỏi, ví dụ: «Sở Ngoại vụ Hà Nội được thành lập khi nào?»"
 TOO_LONG = ("Câu hỏi dài {n} ký tự, vượt quá giới hạn {limit} ký tự. "
@@ -50,21 +44,15 @@ def preview(text: str) -> str:
 
 
 def available_backends(settings: Settings) -> list[str]:
-    """Answer backends the pipeline can open, the configured one first.
+    """Answer backends the chat offers: the configured one first (the backend registry decides)."""
+    return backends.available(settings)
 
-    Read defensively: the pipeline may (later) expose ``available_backends(settings)``;
-    until it does, only the configured backend is offered.
-    """
-    names = [settings.backend]
+
+def backend_label(name: str) -> str:
     try:
-        from . import pipeline
-
-        listed = getattr(pipeline, "available_backends", None)
-        if callable(listed):
-            names += [str(n) for n in listed(settings)]
-    except Exception:
-        log.warning("could not list answer backends", exc_info=True)
-    return list(dict.fromkeys(names))
+        return backends.get(name).label
+    except AssistantError:
+        return name
 
 
 class ChatEngine:

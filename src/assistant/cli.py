@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .backends import choice as backend_choice
 from .config import Settings, field_help, load_settings
 from .errors import AssistantError, QuestionError
 from .loading import shown_path
@@ -229,7 +230,7 @@ def print_answer(answer: Any, text: bool = True) -> None:
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path),
               help="File of questions, one per line; prints one JSON object per line, output line N for "
                    "input line N (a blank or undecodable line gets an \"error\" object).")
-@click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]), help=HELP["backend"])
+@click.option("--backend", type=backend_choice(), help=HELP["backend"])
 def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None,
         backend: str | None) -> None:
     """Answer QUESTION in Vietnamese, citing the exact sentences it comes from.
@@ -282,7 +283,7 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
               help="Write Markdown, Word (.docx) or both.")
 @click.option("--date", "written", type=click.DateTime(["%Y-%m-%d"]), help="Date of writing [default: today].")
 @click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
-@click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]), help=HELP["backend"])
+@click.option("--backend", type=backend_choice(), help=HELP["backend"])
 def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path | None, fmt: str,
           written: Any, k: int | None, backend: str | None) -> None:
     """Write a cited briefing (Markdown and DOCX) answering the questions in QUESTIONS.
@@ -345,8 +346,9 @@ def config_cmd(settings: Settings) -> None:
     """
     from dataclasses import fields
 
+    helps = field_help()  # read now: a backend registered after import is listed too
     for f in fields(settings):
-        click.echo(f"{f.name} = {getattr(settings, f.name)!s}    # ASSISTANT_{f.name.upper()}: {HELP[f.name]}")
+        click.echo(f"{f.name} = {getattr(settings, f.name)!s}    # ASSISTANT_{f.name.upper()}: {helps[f.name]}")
 
 
 @main.command()
@@ -395,7 +397,7 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
 @click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True,
               help="Retrieval mode of our pipeline.")
-@click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]),
+@click.option("--backend", type=backend_choice(),
               help=HELP["backend"] + " Ours only; the baselines always answer extractively.")
 @click.option("--ignore-diacritics", is_flag=True, help="Match accept strings without diacritics.")
 @click.option("--bench-limit", type=click.IntRange(1), help="Use only the first N benchmark questions.")

@@ -7,13 +7,19 @@ validated here, so every front end rejects an empty or over-long question the sa
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from . import backends
 from .answering import ExtractiveAnswerer
+from .backends import Answerer
 from .config import Settings
 from .documents import Answer, ScoredChunk
 from .embedding import VectorEmbeddings, make_embedder
@@ -21,9 +27,6 @@ from .errors import QuestionError
 from .index import LoadedIndex, load_index
 from .retrieval import Retriever
 from .vietnamese import clean_input
-
-if TYPE_CHECKING:
-    from .generation import GenerativeAnswerer
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -45,19 +48,21 @@ class Assistant:
     embedder: VectorEmbeddings
     index: LoadedIndex
     retriever: Retriever
-    answerer: ExtractiveAnswerer | GenerativeAnswerer
+    answerer: Answerer
 
     @classmethod
     def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None, mode: str = "hybrid") -> Assistant:
         index = load_index(settings)  # cheap checks first: no model load for a missing index
         embedder = embedder or make_embedder(settings.embedder)
         retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=mode)
-        answerer = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
-        if settings.backend != "extractive":  # an LLM writes, the extractive answerer is its fallback
-            from .generation import make_generative_answerer
-
-            answerer = make_generative_answerer(settings, answerer)
+        extractive = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
+        # an LLM backend writes; the extractive answerer is its fallback (backends.py)
+        answerer = backends.get(settings.backend).make(settings, extractive)
         return cls(settings, embedder, index, retriever, answerer)
+
+    def as_retriever(self, k: int | None = None) -> PassageRetriever:
+        """This assistant's hybrid search as a LangChain ``BaseRetriever`` (see PassageRetriever)."""
+        return PassageRetriever(assistant=self, k=k or self.settings.k)
 
     def search(self, question: str, k: int | None = None) -> tuple[list[ScoredChunk], dict[str, float]]:
         q = validate_question(question, self.settings.max_question_chars)
@@ -76,18 +81,36 @@ class Assistant:
         sentence so every front end can treat all backends alike. Generative backends yield
         each sentence of the model's answer once it is finished and verified.
         """
-        if hasattr(self.answerer, "stream"):
-            q = validate_question(question, self.settings.max_question_chars)
-            yield from self.answerer.stream(q, k or self.settings.k)
-            return
-        answer = self.ask(question, k)
-        for piece in re.split(r"(?<=\]) ", answer.text):
-            yield piece + " "
-        yield answer
+        q = validate_question(question, self.settings.max_question_chars)
+        yield from self.answerer.stream(q, k or self.settings.k)
+
+
+class PassageRetriever(BaseRetriever):
+    """Our hybrid Vietnamese search as a LangChain retriever, for a user's own chains.
+
+    Each LangChain ``Document`` is one passage; its metadata carries what a citation needs:
+    ``doc_id``, ``chunk_id``, ``title``, ``date`` (as readers see it), ``date_iso``,
+    ``outlet``, ``url``, ``start``/``end`` (offsets into the cleaned article text) and ``score``.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    assistant: Any
+    k: int = 5
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        hits, _ = self.assistant.search(query, self.k)
+        docs = self.assistant.index.documents
+        out = []
+        for h in hits:
+            c, d = h.chunk, docs[h.chunk.doc_id]
+            out.append(LCDocument(page_content=c.text, id=c.chunk_id, metadata={
+                "doc_id": c.doc_id, "chunk_id": c.chunk_id, "title": c.title, "date": c.date_label,
+                "date_iso": d.date, "outlet": d.outlet, "url": d.url, "start": c.start, "end": c.end,
+                "score": round(h.score, 6),
+            }))
+        return out
 
 
 def available_backends(settings: Settings) -> list[str]:
-    """Answer backends whose packages are installed (the chat UI offers these)."""
-    from .chat_models import available_backends as listed
-
-    return listed(settings)
+    """Answer backends whose packages are installed and configured (the chat UI offers these)."""
+    return backends.available(settings)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .briefing import briefing_stem
-from .chat import BACKEND_LABELS, ChatEngine, available_backends
+from .chat import ChatEngine, available_backends, backend_label
 from .chatview import (
     Turn,
     answers_of,
@@ -291,7 +291,7 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
                     k = gr.Slider(1, 20, value=settings.k, step=1, label="Số đoạn văn tham khảo (k)",
                                   info="Số đoạn văn tìm được đưa vào để soạn câu trả lời.")
                     backend = gr.Dropdown(
-                        [(BACKEND_LABELS.get(b, b), b) for b in backends], value=backends[0],
+                        [(backend_label(b), b) for b in backends], value=backends[0],
                         label="Cách soạn câu trả lời", visible=len(backends) > 1, elem_id="backend",
                     )
             with gr.Column(scale=2, min_width=320):

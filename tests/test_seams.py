@@ -1,0 +1,80 @@
+"""The seams other code plugs into: the answer-backend registry and the LangChain retriever."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+from assistant import backends
+from assistant.backends import Answerer, Backend
+from assistant.cli import main
+from assistant.documents import Answer
+
+QUESTION = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
+
+
+def test_as_retriever_feeds_a_langchain_chain_with_citation_metadata(seed_assistant):
+    retriever = seed_assistant.as_retriever(k=3)
+    assert isinstance(retriever, BaseRetriever)
+    seen: dict = {}
+
+    def passages(docs):
+        seen["docs"] = docs
+        return "\n".join(f"[{i}] {d.metadata['title']} ({d.metadata['date']})\n{d.page_content}"
+                         for i, d in enumerate(docs, start=1))
+
+    def capture(prompt):
+        seen["prompt"] = prompt.to_string()
+        return prompt
+
+    prompt = ChatPromptTemplate.from_messages([("system", "Trả lời từ các đoạn trích:\n{context}"), ("human", "{question}")])
+    model = FakeListChatModel(responses=["Ngày 17/12/1996 [1]."])  # the seam: no LLM here
+    chain = ({"context": retriever | passages, "question": RunnablePassthrough()}
+             | prompt | RunnableLambda(capture) | model | StrOutputParser())
+    assert chain.invoke(QUESTION) == "Ngày 17/12/1996 [1]."
+    docs = seen["docs"]
+    assert len(docs) == 3 and docs[0].metadata["doc_id"] == "004_ce329a74134a4137"
+    for d in docs:
+        meta = d.metadata
+        assert {"doc_id", "chunk_id", "title", "date", "date_iso", "outlet", "url", "start", "end", "score"} <= meta.keys()
+        article = seed_assistant.index.documents[meta["doc_id"]]
+        assert article.text[meta["start"] : meta["end"]] == d.page_content  # a citation can be checked by slicing
+    assert "17/12/1996" in docs[0].page_content and docs[0].page_content in seen["prompt"]
+    assert docs[0].metadata["outlet"] == "kinhtedothi.vn" and docs[0].metadata["date"] == "17/12/2021"
+
+
+class Shouting:
+    """A toy backend: the extractive answer, upper-cased."""
+
+    def __init__(self, extractive):
+        self.extractive = extractive
+
+    def answer(self, question: str, k: int = 5) -> Answer:
+        a = self.extractive.answer(question, k)
+        return Answer(a.question, a.text.upper(), a.refused, a.citations, backend="shouting")
+
+    def stream(self, question: str, k: int = 5):
+        a = self.answer(question, k)
+        yield a.text
+        yield a
+
+
+def test_a_backend_registered_alone_appears_everywhere(monkeypatch, seed_settings, seed_assistant):
+    monkeypatch.setattr(backends, "_REGISTRY", dict(backends._REGISTRY))  # forgotten after the test
+    backends.register(Backend("shouting", "Trả lời in hoa", lambda settings, extractive: Shouting(extractive)))
+    assert isinstance(Shouting(None), Answerer)
+    runner = CliRunner()
+    where = ["--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir)]
+    res = runner.invoke(main, ["ask", QUESTION, "--backend", "shouting", "--json", *where], catch_exceptions=False)
+    assert res.exit_code == 0 and '"backend": "shouting"' in res.output and "NGÀY 17/12/1996" in res.output
+    assert "shouting" in runner.invoke(main, ["ask", "--help"]).output
+    assert "shouting" in runner.invoke(main, ["config", *where]).output
+    from assistant.chat import available_backends, backend_label
+
+    assert "shouting" in available_backends(seed_settings) and backend_label("shouting") == "Trả lời in hoa"
+    res = runner.invoke(main, ["ask", QUESTION, "--backend", "nope", *where])
+    assert res.exit_code == 2 and "shouting" in res.output  # click lists the live choices
