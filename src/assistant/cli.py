@@ -346,7 +346,10 @@ def config_cmd(settings: Settings) -> None:
     """
     from dataclasses import fields
 
-    helps = field_help()  # read now: a backend registered after import is listed too
+    from .backends import names
+
+    helps = field_help()
+    helps["backend"] += f" Registered: {', '.join(names())}."  # read now: later registrations count
     for f in fields(settings):
         click.echo(f"{f.name} = {getattr(settings, f.name)!s}    # ASSISTANT_{f.name.upper()}: {helps[f.name]}")
 

@@ -43,7 +43,7 @@ class Settings:
     rrf_k: int = _f(60, "Reciprocal-rank-fusion constant.")
     max_question_chars: int = _f(1000, "Longest question accepted.")
     answer_sentences: int = _f(3, "Most sentences quoted in an extractive answer.")
-    backend: str = _f("extractive", "Answer backend (see backends.py); the help text lists the registered ones.")
+    backend: str = _f("extractive", "Answer backend: \"extractive\" (no language model) or a generative one (backends.py).")
     # -- generative backends (generation.py, chat_models.py, verification.py) --------------
     language: str = _f("tiếng Việt", "Language of generated answers, whatever the question's language.")
     openai_base_url: str = _f(
@@ -85,11 +85,7 @@ class Settings:
 
 
 def field_help() -> dict[str, str]:
-    helps = {f.name: f.metadata.get("help", "") for f in fields(Settings)}
-    from .backends import names  # the backend registry, as it is now
-
-    helps["backend"] = f"Answer backend: one of {', '.join(names())} (extractive uses no language model)."
-    return helps
+    return {f.name: f.metadata.get("help", "") for f in fields(Settings)}
 
 
 def _coerce(name: str, value: Any) -> Any:
