@@ -360,7 +360,11 @@ def _previous_vectors(
         if notes is not None:
             notes.append(f"the previous index was damaged ({exc}); everything was embedded again")
         return {}, {}, {}
-    except (IndexMissingError, IndexMismatchError):
+    except IndexMismatchError as exc:
+        if notes is not None:
+            notes.append(f"{exc}; everything was embedded again")
+        return {}, {}, {}
+    except IndexMissingError:
         return {}, {}, {}
     if old.manifest.get("embedder", {}).get("model_id") != model_id:
         return {}, {}, {}
