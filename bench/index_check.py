@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from assistant.index import _checksums, _read_jsonl, build_faiss, file_checksum  # noqa: E402
+from assistant.index import _checksums, _read_jsonl, build_faiss, file_checksum
 
 
 def write(folder: Path, chunks: int, per_chunk: int, dim: int = 384) -> None:
@@ -86,7 +86,7 @@ def main() -> None:
                 faiss.read_index(str(folder / name))
             rows.append((name, sizes[name], crc, time.perf_counter() - t))
         total = sum(r[3] for r in rows)
-        print(f"\n| file | MB | CRC-32 s | load s |\n|---|---:|---:|---:|")
+        print("\n| file | MB | CRC-32 s | load s |\n|---|---:|---:|---:|")
         for name, size, crc, load in rows:
             print(f"| {name} | {size / 1e6:,.0f} | {crc:.2f} | {load:.2f} |")
         print(f"| all | {sum(sizes.values()) / 1e6:,.0f} | {check:.2f} | {total:.2f} |")
