@@ -80,14 +80,25 @@ def test_crash_mid_build_leaves_previous_index_usable(mini, embedder, monkeypatc
     assert not [p for p in (mini.index_dir / "builds").iterdir() if p.name.startswith(".tmp")]
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+@pytest.mark.parametrize("kind", ["auto", "flat", "hnsw", "ivf", "ivf-sq8"])
 def test_faiss_index_types_find_the_nearest_vector(kind):
     rng = np.random.default_rng(0)
-    vecs = rng.normal(size=(500, 32)).astype(np.float32)
+    vecs = rng.normal(size=(5000, 32)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     index = build_faiss(vecs, kind)
-    hits = faiss_search(index, vecs[123], 5)
-    assert hits[0][0] == 123
+    for i in (123, 4321):
+        assert faiss_search(index, vecs[i], 5)[0][0] == i
+
+
+def test_auto_is_exact_when_small_and_compressed_when_large(monkeypatch):
+    import faiss
+
+    vecs = np.random.default_rng(1).normal(size=(3000, 32)).astype(np.float32)
+    assert isinstance(build_faiss(vecs, "auto"), faiss.IndexFlatIP)
+    monkeypatch.setattr(index_mod, "AUTO_FLAT_MAX", 1000)
+    ivf = build_faiss(vecs, "auto")
+    assert faiss.extract_index_ivf(ivf).nprobe == index_mod.IVF_NPROBE
+    assert len(faiss.serialize_index(ivf)) < len(faiss.serialize_index(build_faiss(vecs, "flat"))) / 2
 
 
 def test_langchain_vectorstore_over_faiss(embedder):

