@@ -441,3 +441,12 @@ def test_surrogates_in_a_briefing_topic_and_in_restored_chat_storage(seed_settin
     assert "Đối ngoại \ufffd Hà Nội" in (tmp_path / "b.md").read_text(encoding="utf-8")
     good = {"id": "abc", "asked": "q", "question": "q", "text": "t"}
     assert [t.id for t in restore([good, {**good, "id": "def", "text": "\ud800"}])] == ["abc"]
+
+
+def test_a_metadata_entry_naming_no_file_is_reported(tmp_path):
+    corpus = corpus_with(tmp_path, {"metadata.json": json.dumps({"articles": {
+        "a_danang": {"title": "Đà Nẵng"}, "a_danag": {"title": "lỗi chính tả"}}})})
+    problems = []
+    docs = {d.doc_id: d for d in load_corpus(corpus, problems)}
+    assert docs["a_danang"].title == "Đà Nẵng"
+    assert [p.reason for p in problems] == ["article 'a_danag': no such file in the corpus; its entry is not used"]

@@ -375,6 +375,10 @@ def iter_documents(
     paths = corpus_files(corpus_dir)
     ids = document_ids(paths)
     stems = {ids[p] for p in paths if ids[p] == p.stem}
+    known = {p.name for p in paths} | {p.stem for p in paths}
+    for name in sorted(set(metadata) - known):  # a typo in a key, or an article since removed
+        skipped.append(Skipped(shown_path(corpus_dir / METADATA_FILE),
+                               f"article {name!r}: no such file in the corpus; its entry is not used"))
     for path in paths:
         why = _name_problem(path)
         if why is None and not _inside(path, corpus_dir):
