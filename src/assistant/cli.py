@@ -146,8 +146,9 @@ def _failed(q: Asked, error: str) -> dict:
     return {"line": q.line, "question": q.text, "error": error}
 
 
-def _terminal(text: str) -> str:
-    return strip_controls(text)
+def _numbered(q: Asked, row: dict) -> dict:
+    """``row`` led by the --questions line it answers (plain questions have none)."""
+    return row if q.line is None else {"line": q.line, **row}
 
 
 def _open(settings: Settings):
@@ -199,26 +200,26 @@ def search(settings: Settings, question: str | None, k: int | None, as_json: boo
             for h in hits
         ]
         if as_json or questions_file is not None:
-            row = {"question": q.text, "results": results, "timings_ms": {k_: round(v, 1) for k_, v in timings.items()}}
-            _emit_jsonl(row if q.line is None else {"line": q.line, **row})
+            _emit_jsonl(_numbered(q, {"question": q.text, "results": results,
+                                      "timings_ms": {k_: round(v, 1) for k_, v in timings.items()}}))
             continue
         for i, r in enumerate(results, start=1):
-            click.echo(_terminal(f"[{i}] {r['title']} — {r['date']} ({r['doc_id']}, score {r['score']:.4f})"))
-            click.echo(_terminal("    " + r["text"].replace("\n", "\n    ") + "\n"))
+            click.echo(strip_controls(f"[{i}] {r['title']} — {r['date']} ({r['doc_id']}, score {r['score']:.4f})"))
+            click.echo(strip_controls("    " + r["text"].replace("\n", "\n    ") + "\n"))
 
 
 def print_answer(answer: Any, text: bool = True) -> None:
     """An answer for a terminal: whatever an article holds, no control character reaches it."""
     if text:
-        click.echo(_terminal(answer.text))
+        click.echo(strip_controls(answer.text))
     for notice in answer.notices:
-        click.echo(_terminal(f"⚠ {notice}"))
+        click.echo(strip_controls(f"⚠ {notice}"))
     if answer.citations:
         click.echo("\nNguồn:")
         for c in answer.citations:
             where = ", ".join(x for x in (c.outlet, c.url) if x)
-            click.echo(_terminal(f"[{c.n}] {c.title} — {c.date}" + (f" — {where}" if where else "") + f" ({c.doc_id})"))
-            click.echo(_terminal(f"    «{c.quote}»"))
+            click.echo(strip_controls(f"[{c.n}] {c.title} — {c.date}" + (f" — {where}" if where else "") + f" ({c.doc_id})"))
+            click.echo(strip_controls(f"    «{c.quote}»"))
 
 
 @main.command()
@@ -255,13 +256,12 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
             continue
         try:
             if as_json or questions_file is not None:
-                row = assistant.ask(q.text, k).to_dict()
-                _emit_jsonl(row if q.line is None else {"line": q.line, **row})
+                _emit_jsonl(_numbered(q, assistant.ask(q.text, k).to_dict()))
                 continue
             answer = None
             for part in assistant.ask_stream(q.text, k):
                 if isinstance(part, str):
-                    click.echo(_terminal(part), nl=False)
+                    click.echo(strip_controls(part), nl=False)
                     sys.stdout.flush()
                 else:
                     answer = part

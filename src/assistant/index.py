@@ -264,8 +264,6 @@ def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
 def check_compatible(manifest: dict, settings: Settings) -> None:
     want = {"embedder": settings.embedder, "chunker": chunker_settings(settings).describe()}
     have = {"embedder": manifest.get("embedder", {}).get("spec"), "chunker": manifest.get("chunker")}
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexMismatchError("the index was written by another version of assistant")
     for key in ("embedder", "chunker"):
         if want[key] != have[key]:
             raise IndexMismatchError(

@@ -199,8 +199,8 @@ def _field_problem(key: str, value: object) -> str | None:
 
 def _clean_field(key: str, value: object) -> object:
     if key == "localities":
-        places = [value] if isinstance(value, str) else value
-        return [clean_input(x).strip() for x in places if clean_input(x).strip()]
+        places = (clean_input(x).strip() for x in ([value] if isinstance(value, str) else value))
+        return [x for x in places if x]
     return clean_input(value).strip() if isinstance(value, str) else value
 
 
