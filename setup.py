@@ -1,6 +1,6 @@
 """Only what pyproject.toml cannot say: the wheel carries prompts/ as assistant/prompt_templates.
 
-prompts/ at the repository root stays the one copy to edit; ``assistant.prompts`` reads it
+prompts/ at the repository root stays the one copy to edit; ``assistant.answer.prompts`` reads it
 in a checkout and the packaged copy in an installed wheel.
 """
 

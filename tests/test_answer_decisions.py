@@ -70,7 +70,7 @@ def test_a_foreign_name_answers_who(nearmiss):
 
 
 def test_the_fitted_parameters_reload_from_their_file():
-    from assistant.decision import FEATURES, Decisions, default_model
+    from assistant.answer.decision import FEATURES, Decisions, default_model
 
     path = ROOT / "src" / "assistant" / "data" / "answerer.json"
     models = Decisions.load(path)
@@ -84,7 +84,7 @@ def test_the_fitted_parameters_reload_from_their_file():
 
 
 def test_malformed_parameters_are_a_clear_error(tmp_path):
-    from assistant.decision import Decisions
+    from assistant.answer.decision import Decisions
     from assistant.errors import ConfigError
 
     good = json.loads((ROOT / "src" / "assistant" / "data" / "answerer.json").read_text(encoding="utf-8"))
@@ -111,7 +111,7 @@ def test_the_fit_script_reproduces_the_parameters():
 def test_logistic_fit_recovers_a_known_rule():
     import numpy as np
 
-    from assistant.decision import fit_logistic
+    from assistant.answer.decision import fit_logistic
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4000, 2))

@@ -21,10 +21,10 @@ import docx
 import pytest
 from click.testing import CliRunner
 
+from assistant.app.cli import main
 from assistant.briefing import NO_INFO, assemble, build_briefing, load_spec, to_markdown, unescape, write_briefing
 from assistant.briefing.markdown import escape
 from assistant.briefing.spec import BriefSpec, Question, SectionSpec
-from assistant.cli import main
 from assistant.documents import Answer, Citation, Document
 from assistant.errors import BriefingError
 from briefing_checks import check_docx, check_markdown, md_footnotes, sections_of
@@ -317,7 +317,7 @@ def test_generated_answers_keep_only_verified_sentences(seed_assistant):
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from assistant.generation import GenerativeAnswerer
+    from assistant.answer.generative import GenerativeAnswerer
 
     generated = ("Hà Nội có 17 sân bay quốc tế.\n"
                  "Sở Ngoại vụ Hà Nội được thành lập ngày 17/12/1996 [1]. Sở có 500 cán bộ [7].")

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 import pytest
 from click.testing import CliRunner
 
-from assistant.chat import EMPTY, UNEXPECTED, ChatEngine, available_backends
-from assistant.chatview import Turn
-from assistant.cli import main
+from assistant.app.chat import EMPTY, UNEXPECTED, ChatEngine, available_backends
+from assistant.app.chatview import Turn
+from assistant.app.cli import main
 
 HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 
@@ -98,7 +98,7 @@ def test_backends_offered_include_the_configured_one(seed_settings):
 def test_create_app_builds_without_serving(seed_settings, seed_assistant):
     import gradio as gr
 
-    from assistant.ui import create_app
+    from assistant.app.ui import create_app
 
     app = create_app(seed_settings, seed_assistant)
     assert isinstance(app, gr.Blocks)

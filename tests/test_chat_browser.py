@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 
 def _serve(settings, assistant):
-    from assistant import ui
+    from assistant.app import ui
 
     port = _free_port()
     app = ui.launch(settings, assistant, host="127.0.0.1", port=port, block=False, quiet=True)
@@ -266,8 +266,8 @@ HOSTILE = (
 def hostile_url(tmp_path_factory, embedder):
     """A two-article corpus whose text and metadata try to inject HTML, Markdown and templates."""
     from assistant.config import load_settings
-    from assistant.index import build_index
     from assistant.pipeline import Assistant
+    from assistant.store.disk import build_index
 
     base = tmp_path_factory.mktemp("hostile")
     corpus = base / "corpus"

@@ -4,7 +4,7 @@ import json
 import re
 from datetime import date
 
-from assistant.chatview import (
+from assistant.app.chatview import (
     Turn,
     answers_of,
     assistant_content,

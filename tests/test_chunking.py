@@ -1,8 +1,8 @@
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.chunking import ChunkerSettings, chunk_document
-from assistant.loading import load_corpus
+from assistant.ingest.chunking import ChunkerSettings, chunk_document
+from assistant.ingest.loading import load_corpus
 from assistant.vietnamese import sentence_spans
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"

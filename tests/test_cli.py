@@ -4,7 +4,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.app.cli import main
 from conftest import MINI, ROOT
 
 

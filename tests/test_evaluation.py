@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.app.cli import main
 from assistant.documents import Answer, Chunk, Citation, Document, ScoredChunk
 from assistant.evaluation import check_fixtures, contains_accept, evaluate, load_fixtures, load_thresholds
 from assistant.evaluation.fixtures import FixtureError
@@ -195,7 +195,7 @@ def test_aggregate_refusal_precision_and_recall():
 @pytest.mark.slow
 def test_langchain_baseline_answers_from_fixed_size_chunks(seed_settings, embedder):
     from assistant.evaluation.systems import langchain_baseline
-    from assistant.index import load_index
+    from assistant.store.disk import load_index
 
     index = load_index(seed_settings)
     lc = langchain_baseline(seed_settings, index, embedder)
@@ -269,8 +269,8 @@ def test_weakened_retriever_fails_the_gate(seed_settings, embedder):
 def test_caching_embeddings_embed_each_passage_once_across_runs(tmp_path):
     import numpy as np
 
-    from assistant.embedding import VectorEmbeddings
     from assistant.evaluation.systems import CachingEmbeddings
+    from assistant.ingest.embedding import VectorEmbeddings
 
     class Counting(VectorEmbeddings):  # a fake at the embedder seam: counts what it encodes
         dim, model_id = 2, "counting"

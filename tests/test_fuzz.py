@@ -15,9 +15,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.app.cli import main
 from assistant.config import load_settings
-from assistant.index import load_index
+from assistant.store.disk import load_index
 from conftest import CORPUS, ROOT
 
 SEED = 20261130

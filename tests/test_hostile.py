@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.app.cli import main
 from assistant.config import load_settings
 from assistant.errors import IndexCorruptError, IndexLockedError
-from assistant.index import build_index, build_lock, load_index
-from assistant.loading import load_corpus
+from assistant.ingest.loading import load_corpus
+from assistant.store.disk import build_index, build_lock, load_index
 from assistant.vietnamese import sentence_spans
 from conftest import MINI, ROOT
 
@@ -111,7 +111,7 @@ def test_bad_metadata_is_one_line_per_field_and_the_articles_still_index(tmp_pat
     assert docs["a_danang"].title.startswith("Đà Nẵng mở rộng hợp tác")
     assert docs["b_cantho"].localities == ("Cần Thơ",) and docs["b_cantho"].url == ""
     # later commands work on what was indexed: chat's coverage sorts dates, ask prints outlets
-    from assistant.chatview import coverage
+    from assistant.app.chatview import coverage
 
     assert "2023" in coverage(docs, {"chunks": 1}).text()
     code, out = cli("ask", DANANG, "--corpus", corpus, "--index", tmp_path / "index")
@@ -300,7 +300,7 @@ def test_lone_surrogates_in_argv_are_answered_not_a_traceback(seed_settings):
 
 
 def test_a_surrogate_in_chat_does_not_break_the_session(seed_assistant):
-    from assistant.chat import ChatEngine
+    from assistant.app.chat import ChatEngine
 
     engine = ChatEngine(seed_assistant.settings, seed_assistant)
     history = []
@@ -312,8 +312,8 @@ def test_a_surrogate_in_chat_does_not_break_the_session(seed_assistant):
 
 
 def test_an_over_long_chat_message_is_refused_and_not_kept(seed_assistant):
-    from assistant.chat import ChatEngine
-    from assistant.ui import _outputs
+    from assistant.app.chat import ChatEngine
+    from assistant.app.ui import _outputs
 
     engine = ChatEngine(seed_assistant.settings, seed_assistant)
     history = []
@@ -330,7 +330,7 @@ def test_the_chat_server_refuses_a_big_upload(seed_settings, seed_assistant):
     import urllib.error
     import urllib.request
 
-    from assistant.ui import launch
+    from assistant.app.ui import launch
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -395,7 +395,7 @@ def test_terminal_escapes_in_an_article_never_reach_the_terminal(hostile):
 
 
 def test_the_copied_markdown_keeps_article_html_inert(hostile, embedder):
-    from assistant.chatview import Turn, to_markdown
+    from assistant.app.chatview import Turn, to_markdown
     from assistant.pipeline import Assistant
 
     answer = Assistant.open(hostile, embedder).ask("Hà Nội có bao nhiêu dự án?")
@@ -432,7 +432,7 @@ def test_questions_file_lines_match_output_lines_exactly(tmp_path, seed_settings
 
 
 def test_surrogates_in_a_briefing_topic_and_in_restored_chat_storage(seed_settings, tmp_path):
-    from assistant.chatview import restore
+    from assistant.app.chatview import restore
 
     qfile = tmp_path / "q.txt"
     qfile.write_text("Sở Ngoại vụ Hà Nội được thành lập khi nào?\n", encoding="utf-8")

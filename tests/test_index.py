@@ -4,10 +4,10 @@ import shutil
 import numpy as np
 import pytest
 
-from assistant import index as index_mod
 from assistant.config import load_settings
 from assistant.errors import IndexMismatchError, IndexMissingError
-from assistant.index import FaissStore, build_faiss, build_index, faiss_search, load_index
+from assistant.store import disk as index_mod
+from assistant.store.disk import FaissStore, build_faiss, build_index, faiss_search, load_index
 from conftest import MINI, ROOT
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import CorpusError
-from assistant.loading import Skipped, clean_text, load_corpus
+from assistant.ingest.loading import Skipped, clean_text, load_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

@@ -1,7 +1,7 @@
 import pytest
 
+from assistant.answer.prompts import load_template, placeholders, render, template_names
 from assistant.errors import PromptError
-from assistant.prompts import load_template, placeholders, render, template_names
 
 
 def test_every_template_renders_strictly():

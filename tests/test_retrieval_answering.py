@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from assistant.answering import REFUSAL
+from assistant.answer.extractive import REFUSAL
 from assistant.errors import QuestionError
 
 HANOI = "004_ce329a74134a4137"
@@ -78,8 +78,8 @@ def test_near_duplicate_articles_are_returned_once(tmp_path, embedder):
     import shutil
 
     from assistant.config import load_settings
-    from assistant.index import build_index
     from assistant.pipeline import Assistant
+    from assistant.store.disk import build_index
     from conftest import CORPUS, ROOT
 
     corpus = tmp_path / "corpus"

@@ -9,9 +9,9 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-from assistant import backends
-from assistant.backends import Answerer, Backend
-from assistant.cli import main
+from assistant.answer import backends
+from assistant.answer.backends import Answerer, Backend
+from assistant.app.cli import main
 from assistant.documents import Answer
 
 QUESTION = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
@@ -73,7 +73,7 @@ def test_a_backend_registered_alone_appears_everywhere(monkeypatch, seed_setting
     assert res.exit_code == 0 and '"backend": "shouting"' in res.output and "NGÀY 17/12/1996" in res.output
     assert "shouting" in runner.invoke(main, ["ask", "--help"]).output
     assert "shouting" in runner.invoke(main, ["config", *where]).output
-    from assistant.chat import available_backends, backend_label
+    from assistant.app.chat import available_backends, backend_label
 
     assert "shouting" in available_backends(seed_settings) and backend_label("shouting") == "Trả lời in hoa"
     res = runner.invoke(main, ["ask", QUESTION, "--backend", "nope", *where])

@@ -12,9 +12,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.documents import Answer
-from assistant.generation import NOTICES, GenerativeAnswerer, pack
-from assistant.verification import (
+from assistant.answer.generative import NOTICES, GenerativeAnswerer, pack
+from assistant.answer.verification import (
     FLAG,
     AnswerVerifier,
     cited_numbers,
@@ -24,6 +23,7 @@ from assistant.verification import (
     numbers,
     strip_markers,
 )
+from assistant.documents import Answer
 
 QUESTION = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 HANOI = "004_ce329a74134a4137"
@@ -187,7 +187,7 @@ def test_names_keep_their_diacritics():
     "Tỉnh đã ký thỏa thuận hợp tác với tỉnh Chăm-pa-xắc của Lào [2].",  # ... or the prompt's example
 ])
 def test_sentences_recited_from_the_instructions_are_removed(verifier_for, seed_assistant, sentence):
-    from assistant.generation import system_prompt
+    from assistant.answer.generative import system_prompt
 
     v = verifier_for(instructions=system_prompt(seed_assistant.settings, 3))
     check, shown = v.check(sentence)

@@ -17,15 +17,15 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from . import backends
-from .answering import ExtractiveAnswerer
-from .backends import Answerer
+from .answer import backends
+from .answer.backends import Answerer
+from .answer.extractive import ExtractiveAnswerer
 from .config import Settings
 from .documents import Answer, ScoredChunk
-from .embedding import VectorEmbeddings, make_embedder
 from .errors import QuestionError
-from .index import LoadedIndex, load_index
-from .retrieval import Retriever
+from .ingest.embedding import VectorEmbeddings, make_embedder
+from .retrieve.hybrid import Retriever
+from .store.disk import LoadedIndex, load_index
 from .vietnamese import clean_input
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .kinds import expected_kind
 from .places import Place, find_places
-from .retrieval import Query
+from .retrieve.hybrid import Query
 from .vietnamese import fold, index_terms, looks_english
 
 # Words that shape a question but say nothing about its topic: Vietnamese interrogatives and

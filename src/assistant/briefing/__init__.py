@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import BriefingError, QuestionError
-from ..index import built_label
+from ..store.disk import built_label
 from ..vietnamese import fold
 from .markdown import to_markdown, unescape
 from .model import NO_INFO, Briefing, Footnote, Item, Line, Source, assemble, title_for

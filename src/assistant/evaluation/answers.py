@@ -30,8 +30,8 @@ from typing import Any
 
 from ..config import Settings
 from ..documents import Answer
-from ..embedding import VectorEmbeddings, make_embedder
 from ..errors import AssistantError
+from ..ingest.embedding import VectorEmbeddings, make_embedder
 from ..vietnamese import normalize
 from .bench import BenchError, _read_jsonl, write_corpus
 from .scoring import percentile
@@ -190,7 +190,7 @@ def prepare_answer_bench(
     seed: int = 42, progress: bool = False,
 ) -> tuple[Settings, list[GoldQuestion], frozenset[str], int, float]:
     """Index the bench's corpus minus the held-out articles; return what answering needs."""
-    from ..index import build_index
+    from ..store.disk import build_index
     from .systems import CachingEmbeddings
 
     contexts, questions = load_answer_bench(folder)

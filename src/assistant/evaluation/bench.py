@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..embedding import VectorEmbeddings, make_embedder
 from ..errors import AssistantError
-from ..index import build_index, load_index
-from ..retrieval import Retriever
+from ..ingest.embedding import VectorEmbeddings, make_embedder
+from ..retrieve.hybrid import Retriever
+from ..store.disk import build_index, load_index
 from .scoring import percentile
 from .systems import BASELINES, LABELS, CachingEmbeddings, langchain_baseline
 

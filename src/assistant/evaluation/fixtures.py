@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AssistantError
-from ..loading import corpus_files
+from ..ingest.loading import corpus_files
 
 TYPES = (
     "factoid", "numeric", "date", "list", "paraphrase", "multi_doc", "temporal_conflict",

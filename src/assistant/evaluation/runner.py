@@ -16,8 +16,8 @@ from typing import Any
 
 from ..config import Settings
 from ..documents import Answer, ScoredChunk
-from ..embedding import VectorEmbeddings, make_embedder
 from ..errors import AssistantError
+from ..ingest.embedding import VectorEmbeddings, make_embedder
 from .fixtures import QAItem, load_fixtures
 from .scoring import ItemScore, aggregate, by_type, latency, score_item, supports
 from .systems import BASELINES, System, open_systems

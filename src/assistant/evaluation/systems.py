@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..answering import ExtractiveAnswerer
+from ..answer.extractive import ExtractiveAnswerer
 from ..config import Settings
 from ..documents import Chunk, ScoredChunk
-from ..embedding import Progress, VectorEmbeddings
-from ..index import FaissStore, LoadedIndex, build_faiss
+from ..ingest.embedding import Progress, VectorEmbeddings
 from ..pipeline import Assistant
-from ..retrieval import Query, Retriever
+from ..retrieve.hybrid import Query, Retriever
+from ..store.disk import FaissStore, LoadedIndex, build_faiss
 from ..vietnamese import index_terms
 
 BASELINES = ("dense", "bm25", "langchain")

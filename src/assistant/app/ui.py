@@ -25,7 +25,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .briefing import briefing_stem
+from ..briefing import briefing_stem
+from ..config import Settings
+from ..errors import BackendError, ConfigError
+from ..store.disk import built_label
+from ..vietnamese import clean_input
 from .chat import ChatEngine, available_backends, backend_label
 from .chatview import (
     Turn,
@@ -38,10 +42,6 @@ from .chatview import (
     restore,
     sources_html,
 )
-from .config import Settings
-from .errors import BackendError, ConfigError
-from .index import built_label
-from .vietnamese import clean_input
 
 try:
     import gradio as gr
@@ -222,7 +222,7 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
             return NOTHING_TO_EXPORT, gr.update(visible=False), gr.update(visible=False), folder
         fresh = None
         try:
-            from .briefing import assemble, write_briefing
+            from ..briefing import assemble, write_briefing
 
             topic = " ".join(clean_input(topic or "").split())[:TOPIC_CHARS]
             today = date.today()

@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlparse
 
-from .briefing import briefing_stem  # noqa: F401  (the chat names its exports as the CLI does)
-from .briefing.markdown import escape as md_escape
-from .documents import Answer, Citation, Document
-from .index import built_label
+from ..briefing import briefing_stem  # noqa: F401  (the chat names its exports as the CLI does)
+from ..briefing.markdown import escape as md_escape
+from ..documents import Answer, Citation, Document
+from ..store.disk import built_label
 
 # Every ASCII punctuation mark as a numeric character reference: inert in HTML and in
 # Markdown alike (no emphasis, links, autolinks, lists, headings, tables or LaTeX).

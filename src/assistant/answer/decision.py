@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 FEATURES = (
     "dense",  # e5 cosine of sentence and question

@@ -17,12 +17,12 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .backends import choice as backend_choice
-from .config import Settings, field_help, load_settings
-from .errors import AssistantError, QuestionError
-from .loading import shown_path
-from .vietnamese import clean_input, strip_controls
+from .. import __version__
+from ..answer.backends import choice as backend_choice
+from ..config import Settings, field_help, load_settings
+from ..errors import AssistantError, QuestionError
+from ..ingest.loading import shown_path
+from ..vietnamese import clean_input, strip_controls
 
 HELP = field_help()
 
@@ -83,7 +83,7 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None) -> None:
     Example:
       assistant index --corpus corpus --index index
     """
-    from .index import build_index
+    from ..store.disk import build_index
 
     settings = settings.with_overrides(faiss_index=faiss_index)
     click.echo(f"Đang lập chỉ mục {settings.corpus_dir} -> {settings.index_dir} ...", err=True)
@@ -152,7 +152,7 @@ def _numbered(q: Asked, row: dict) -> dict:
 
 
 def _open(settings: Settings):
-    from .pipeline import Assistant
+    from ..pipeline import Assistant
 
     return Assistant.open(settings)
 
@@ -309,7 +309,7 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
     """
     from datetime import date
 
-    from .briefing import briefing_stem, build_briefing, load_spec, write_briefing
+    from ..briefing import briefing_stem, build_briefing, load_spec, write_briefing
 
     settings = settings.with_overrides(backend=backend)
     spec = load_spec(questions_file)
@@ -325,7 +325,7 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
     for warning in b.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if out is not None and str(out) == "-":
-        from .briefing import to_markdown
+        from ..briefing import to_markdown
 
         click.echo(to_markdown(b), nl=False)
         return
@@ -346,7 +346,7 @@ def config_cmd(settings: Settings) -> None:
     """
     from dataclasses import fields
 
-    from .backends import names
+    from ..answer.backends import names
 
     helps = field_help()
     helps["backend"] += f" Registered: {', '.join(names())}."  # read now: later registrations count
@@ -423,7 +423,7 @@ def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir:
       assistant eval ../shared/eval/seed_qa_dev.jsonl --gate --no-baselines   # the CI gate
       assistant eval ../shared/eval/seed_qa_dev.jsonl --answer-bench ../shared/bench/xquad_vi --report docs/eval
     """
-    from .evaluation import DEFAULT_THRESHOLDS, check_fixtures, evaluate, load_thresholds
+    from ..evaluation import DEFAULT_THRESHOLDS, check_fixtures, evaluate, load_thresholds
 
     if check:
         if fixtures is None:
@@ -444,12 +444,12 @@ def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir:
                       ignore_diacritics=ignore_diacritics, cache_dir=cache_dir, bench_limit=bench_limit,
                       answer_benches=answer_benches, holdout=holdout, seed=seed, progress=True)
     if report_dir is not None:
-        from .evaluation.report import write_report
+        from ..evaluation.report import write_report
 
         paths = write_report(result, report_dir)
         click.echo(f"Wrote {', '.join(str(p) for p in paths[:3])} and {len(paths) - 3} artifact files.", err=True)
     else:
-        from .evaluation.report import to_markdown
+        from ..evaluation.report import to_markdown
 
         click.echo(to_markdown(result, chart=None))
     if gate:

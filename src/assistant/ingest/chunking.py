@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .documents import Chunk, Document
-from .vietnamese import sentence_spans
+from ..documents import Chunk, Document
+from ..vietnamese import sentence_spans
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field, replace
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from .answering import REFUSAL, ExtractiveAnswerer
-from .config import Settings
-from .documents import Answer, ScoredChunk, SentenceCheck
+from ..config import Settings
+from ..documents import Answer, ScoredChunk, SentenceCheck
+from ..vietnamese import sentence_spans
+from .extractive import REFUSAL, ExtractiveAnswerer
 from .prompts import render
 from .verification import AnswerVerifier, Passage, claim_spans
-from .vietnamese import sentence_spans
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .errors import BackendError
+from ..errors import BackendError
 
 Progress = Callable[[int], None]
 

@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .documents import Citation, SentenceCheck
-from .embedding import VectorEmbeddings
-from .index import LoadedIndex
-from .instructions import addresses_reader
-from .vietnamese import STOPWORDS, fold, normalize, sentence_spans, words
+from ..documents import Citation, SentenceCheck
+from ..ingest.embedding import VectorEmbeddings
+from ..instructions import addresses_reader
+from ..store.disk import LoadedIndex
+from ..vietnamese import STOPWORDS, fold, normalize, sentence_spans, words
 
 CITE = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
 FLAG = "(⚠ chưa kiểm chứng)"

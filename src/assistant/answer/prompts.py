@@ -11,16 +11,16 @@ import string
 from functools import cache
 from pathlib import Path
 
-from .errors import PromptError
+from ..errors import PromptError
 
-PROMPTS_DIR = Path(__file__).resolve().parent / "prompt_templates"
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompt_templates"
 
 
 def prompts_dir() -> Path:
     """The packaged copy in an installed wheel (setup.py puts it there), else prompts/ of the checkout."""
     if PROMPTS_DIR.is_dir():
         return PROMPTS_DIR
-    return Path(__file__).resolve().parents[2] / "prompts"
+    return Path(__file__).resolve().parents[3] / "prompts"
 
 
 @cache

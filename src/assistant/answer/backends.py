@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from .answering import ExtractiveAnswerer
-    from .config import Settings
-    from .documents import Answer
+    from ..config import Settings
+    from ..documents import Answer
+    from .extractive import ExtractiveAnswerer
 
 
 @runtime_checkable
@@ -91,7 +91,7 @@ def choice():  # -> click.Choice
 
 # --- the built-in backends -------------------------------------------------------------------
 def _generative(settings: Settings, extractive: ExtractiveAnswerer) -> Answerer:
-    from .generation import make_generative_answerer
+    from .generative import make_generative_answerer
 
     return make_generative_answerer(settings, extractive)
 

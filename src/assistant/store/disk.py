@@ -42,13 +42,13 @@ import numpy as np
 from langchain_core.documents import Document as LCDocument
 from langchain_core.vectorstores import VectorStore
 
-from .chunking import ChunkerSettings, chunk_documents
-from .config import Settings
-from .documents import Chunk, Document
-from .embedding import VectorEmbeddings, make_embedder
-from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
-from .loading import Skipped, load_corpus
-from .vietnamese import index_terms, sentence_spans
+from ..config import Settings
+from ..documents import Chunk, Document
+from ..errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from ..ingest.chunking import ChunkerSettings, chunk_documents
+from ..ingest.embedding import VectorEmbeddings, make_embedder
+from ..ingest.loading import Skipped, load_corpus
+from ..vietnamese import index_terms, sentence_spans
 
 FORMAT_VERSION = 2  # 2: the manifest records every file's size and CRC-32
 LOCK_WAIT_SECONDS = 1800.0

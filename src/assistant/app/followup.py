@@ -22,8 +22,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .places import Place, find_places
-from .vietnamese import fold, has_diacritics, normalize
+from ..places import Place, find_places
+from ..vietnamese import fold, has_diacritics, normalize
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def _year_of(answer: str, prev: str) -> str | None:
 
 
 def _person_of(answer: str, prev: str) -> str | None:
-    from .kinds import spans
+    from ..kinds import spans
 
     for text in (answer.split("\n", 1)[0], answer, prev):
         clean = re.sub(r"\[\d+\]", " ", text)
@@ -198,7 +198,7 @@ def _resolve_reference(q: str, prev: str, answer: str) -> tuple[str, str] | None
         rest = (q[: m.start()] + q[m.end() :]).strip(" ,")
         x = _ellipsis_target(rest) if rest else None
         if x is not None or not rest.strip(" ?"):  # "Năm đó Hà Nội thì sao?", "Còn năm đó?"
-            from .kinds import expected_kind
+            from ..kinds import expected_kind
 
             new, _ = _ellipsis(x, prev) if x else (prev, "")
             if expected_kind(prev) in ("year", "date", "day", "month"):

@@ -17,10 +17,10 @@ from itertools import pairwise
 
 import numpy as np
 
-from .documents import ScoredChunk
-from .embedding import VectorEmbeddings
-from .index import LoadedIndex, faiss_search
-from .vietnamese import ENGLISH_WORDS, fold, has_diacritics, index_terms, looks_english, normalize, words
+from ..documents import ScoredChunk
+from ..ingest.embedding import VectorEmbeddings
+from ..store.disk import LoadedIndex, faiss_search
+from ..vietnamese import ENGLISH_WORDS, fold, has_diacritics, index_terms, looks_english, normalize, words
 
 
 # --- diacritic restoration -----------------------------------------------------------------
@@ -52,7 +52,7 @@ class DiacriticRestorer:
                 self.bigrams.update({b: 20 for b in pairwise(toks)})
                 for t in toks:
                     self.forms[fold(t)].add(t)
-        from .places import places  # every province's and country's name, not only the corpus's
+        from ..places import places  # every province's and country's name, not only the corpus's
 
         for place in places():
             if place.vietnamese or place.country:
@@ -189,7 +189,7 @@ def translate_keywords(question: str) -> str:
         if pattern.search(rest):
             found.append(vi)
             rest = pattern.sub(" ", rest)
-    from .places import find_places
+    from ..places import find_places
 
     named = find_places(rest, accented=False)
     for f in reversed(named):  # "Hanoi" -> "Hà Nội": the articles' own spelling

@@ -26,8 +26,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from .config import Settings, api_key
-from .errors import BackendError, ConfigError
+from ..config import Settings, api_key
+from ..errors import BackendError, ConfigError
 
 # A base model (a GGUF without a chat template) gets the prompt as plain text; these end its
 # answer before it starts inventing the next question of the few-shot pattern.

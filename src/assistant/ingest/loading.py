@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .documents import Document
-from .errors import CorpusError
-from .vietnamese import clean_input, common_syllables, is_syllable, normalize, words
+from ..documents import Document
+from ..errors import CorpusError
+from ..vietnamese import clean_input, common_syllables, is_syllable, normalize, words
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 METADATA_FILE = "metadata.json"

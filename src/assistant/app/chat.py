@@ -17,13 +17,13 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 
-from . import backends
+from ..answer import backends
+from ..config import Settings
+from ..documents import Answer
+from ..errors import AssistantError, QuestionError
+from ..vietnamese import clean_input
 from .chatview import Turn
-from .config import Settings
-from .documents import Answer
-from .errors import AssistantError, QuestionError
 from .followup import rewrite
-from .vietnamese import clean_input
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def backend_label(name: str) -> str:
 
 class ChatEngine:
     def __init__(self, settings: Settings, assistant=None) -> None:
-        from .pipeline import Assistant
+        from ..pipeline import Assistant
 
         self.settings = settings
         self.default = assistant or Assistant.open(settings)
@@ -73,7 +73,7 @@ class ChatEngine:
         backend = backend or self.default.settings.backend
         with self._lock:
             if backend not in self._assistants:
-                from .pipeline import Assistant
+                from ..pipeline import Assistant
 
                 settings = self.default.settings.with_overrides(backend=backend)
                 self._assistants[backend] = Assistant.open(settings, embedder=self.default.embedder)

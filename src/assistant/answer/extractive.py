@@ -30,16 +30,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import kinds
+from .. import kinds
+from ..documents import Answer, Citation, Document, ScoredChunk
+from ..ingest.embedding import VectorEmbeddings
+from ..instructions import addresses_reader
+from ..places import find_places
+from ..questions import ACRONYM, Analysis, analyse
+from ..retrieve.hybrid import Retriever
+from ..store.disk import LoadedIndex
+from ..vietnamese import fold, index_terms
 from .decision import DecisionModel, Decisions, default_model
-from .documents import Answer, Citation, Document, ScoredChunk
-from .embedding import VectorEmbeddings
-from .index import LoadedIndex
-from .instructions import addresses_reader
-from .places import find_places
-from .questions import ACRONYM, Analysis, analyse
-from .retrieval import Retriever
-from .vietnamese import fold, index_terms
 
 REFUSAL = "Không tìm thấy thông tin này trong các bài viết."
 ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
