@@ -50,8 +50,12 @@ run: install
 	$(BIN)/assistant ask "$(QUESTION)"
 	$(BIN)/assistant chat
 
+# the store and retrieval tests run a second time with the vectors in Milvus Lite
+STORE_TESTS = tests/test_index.py tests/test_store.py tests/test_retrieval_answering.py tests/test_seams.py
+
 test: install-dev browser docs-tools
 	$(BIN)/python -m pytest tests -m "slow or not slow"
+	ASSISTANT_STORE=milvus $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
 
 check: install-dev
 	$(BIN)/ruff check src tests

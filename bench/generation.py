@@ -39,8 +39,7 @@ def accepted(item: dict, text: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> list[dict]:
-    from assistant.pipeline import Assistant
-    from assistant.store.disk import build_index
+    from assistant.pipeline import Assistant, build_index
 
     overrides = {"backend": args.backend, "k": args.k, "max_answer_tokens": args.max_tokens,
                  "context_tokens": args.context, "corpus_dir": args.corpus}

@@ -23,7 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from assistant.store.disk import _checksums, _read_jsonl, build_faiss, file_checksum
+from assistant.store.disk import _checksums, _read_jsonl, file_checksum
+from assistant.store.faiss import build_faiss
 
 
 def write(folder: Path, chunks: int, per_chunk: int, dim: int = 384) -> None:

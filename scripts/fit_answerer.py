@@ -73,8 +73,7 @@ def collect(args: argparse.Namespace) -> None:
     from assistant.evaluation.scoring import contains_accept, quote_supports
     from assistant.evaluation.systems import CachingEmbeddings
     from assistant.ingest.embedding import make_embedder
-    from assistant.pipeline import Assistant
-    from assistant.store.disk import build_index
+    from assistant.pipeline import Assistant, build_index
 
     settings = load_settings(cwd=ROOT)
     embedder = make_embedder(settings.embedder)

@@ -73,6 +73,20 @@ def graph() -> dict[str, set[str]]:
     return {module_name(p): imports_of(p, modules) for p in paths}
 
 
+STAGES = ("ingest", "store", "retrieve", "answer")
+
+
+def stage_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in STAGES else None
+
+
+def sideways(g: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports from one stage into another (a stage is handed such things by pipeline.py)."""
+    return sorted((m, d) for m, deps in g.items() for d in deps
+                  if stage_of(m) and stage_of(d) and stage_of(m) != stage_of(d))
+
+
 def depths(g: dict[str, set[str]]) -> tuple[dict[str, int], dict[str, list[str]], list[tuple[str, str]]]:
     cycles: list[tuple[str, str]] = []
     visiting: set[str] = set()
@@ -106,10 +120,12 @@ def main() -> None:
                 if (ROOT / (m.replace(".", "/"))).with_suffix(".py").exists() else 0 for m in g)
     if args.json:
         json.dump({"depth": depth[top], "chain": chains[top], "modules": len(g), "lines": lines,
-                   "cycles": cycles, "imports": {m: sorted(d) for m, d in g.items()}}, sys.stdout, indent=1)
+                   "cycles": cycles, "sideways": sideways(g), "imports": {m: sorted(d) for m, d in g.items()}}, sys.stdout, indent=1)
         return
     print(f"{len(g)} modules, {lines:,} lines; import depth {depth[top]} floors")
     print("longest chain: " + " -> ".join(c.removeprefix(PACKAGE + ".") for c in chains[top]))
+    side = sideways(g)
+    print("stage-to-stage imports: " + (", ".join(f"{a} -> {b}" for a, b in side) if side else "none"))
     if cycles:
         print("cycles: " + ", ".join(f"{a} -> {b}" for a, b in sorted(set(cycles))))
     importers: dict[str, int] = {m: 0 for m in g}

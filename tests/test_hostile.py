@@ -23,7 +23,8 @@ from assistant.app.cli import main
 from assistant.config import load_settings
 from assistant.errors import IndexCorruptError, IndexLockedError
 from assistant.ingest.loading import load_corpus
-from assistant.store.disk import build_index, build_lock, load_index
+from assistant.pipeline import build_index
+from assistant.store.disk import build_lock, load_index
 from assistant.vietnamese import sentence_spans
 from conftest import MINI, ROOT
 

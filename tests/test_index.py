@@ -6,8 +6,11 @@ import pytest
 
 from assistant.config import load_settings
 from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.pipeline import build_index
 from assistant.store import disk as index_mod
-from assistant.store.disk import FaissStore, build_faiss, build_index, faiss_search, load_index
+from assistant.store import faiss as faiss_mod
+from assistant.store.disk import load_index
+from assistant.store.faiss import FaissStore, build_faiss, faiss_search
 from conftest import MINI, ROOT
 
 
@@ -22,13 +25,15 @@ def test_build_then_load_describes_itself(mini, embedder):
     assert report.documents == 3 and report.chunks >= 3 and report.reused == 0
     idx = load_index(mini)
     assert idx.manifest["embedder"]["model_id"] == embedder.model_id
-    assert idx.manifest["embedder"]["dim"] == 384 == idx.vectors.shape[1]
+    assert idx.manifest["embedder"]["dim"] == 384 == idx.store.dim
     assert idx.manifest["chunker"]["size"] == mini.chunk_size
-    assert idx.faiss.ntotal == len(idx.chunks) == idx.vectors.shape[0]
-    # nothing pickled: JSON, .npy without pickle, FAISS's own format
+    assert idx.manifest["store"]["name"] == mini.store == idx.store.name
+    assert idx.store.count() == len(idx.chunks) and not idx.store.check()
+    # nothing pickled: JSON, .npy without pickle, FAISS's own format (the FAISS store's two files)
     files = sorted(p.name for p in idx.path.iterdir())
-    assert files == ["chunks.jsonl", "documents.jsonl", "faiss.index", "manifest.json", "sentences.jsonl",
-                     "sentences.npy", "vectors.npy"]
+    store_files = ["faiss.index", "vectors.npy"] if mini.store == "faiss" else []
+    assert files == sorted(["chunks.jsonl", "documents.jsonl", "manifest.json", "sentences.jsonl",
+                            "sentences.npy", *store_files])
     json.loads((idx.path / "manifest.json").read_text())
 
 
@@ -70,14 +75,17 @@ def test_crash_mid_build_leaves_previous_index_usable(mini, embedder, monkeypatc
     before = load_index(mini)
     (mini.corpus_dir / "a_danang.txt").write_text("Bài mới hoàn toàn về Huế.\n", encoding="utf-8")
 
-    # Ctrl-C after embedding, while the new build is being assembled
-    monkeypatch.setattr(index_mod, "build_faiss", lambda v, k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C after embedding and storing the vectors, while the new build folder is being written
+    monkeypatch.setattr(index_mod, "_checksums", lambda folder: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         build_index(mini, embedder)
     after = load_index(mini)
     assert after.path == before.path
     assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
     assert not [p for p in (mini.index_dir / "builds").iterdir() if p.name.startswith(".tmp")]
+    # the previous build still searches right: every chunk finds itself first (Milvus skips the new rows)
+    vectors = embedder.passages([f"{c.title}\n{c.text}" for c in after.chunks])
+    assert [after.store.search(v, 1)[0][0] for v in vectors] == list(range(len(after.chunks)))
 
 
 @pytest.mark.parametrize("kind", ["auto", "flat", "hnsw", "ivf", "ivf-sq8"])
@@ -95,16 +103,18 @@ def test_auto_is_exact_when_small_and_compressed_when_large(monkeypatch):
 
     vecs = np.random.default_rng(1).normal(size=(3000, 32)).astype(np.float32)
     assert isinstance(build_faiss(vecs, "auto"), faiss.IndexFlatIP)
-    monkeypatch.setattr(index_mod, "AUTO_FLAT_MAX", 1000)
+    monkeypatch.setattr(faiss_mod, "AUTO_FLAT_MAX", 1000)
     ivf = build_faiss(vecs, "auto")
-    assert faiss.extract_index_ivf(ivf).nprobe == index_mod.IVF_NPROBE
+    assert faiss.extract_index_ivf(ivf).nprobe == faiss_mod.IVF_NPROBE
     assert len(faiss.serialize_index(ivf)) < len(faiss.serialize_index(build_faiss(vecs, "flat"))) / 2
 
 
 def test_langchain_vectorstore_over_faiss(embedder):
     store = FaissStore.from_texts(
         ["Hà Nội thành lập Sở Ngoại vụ năm 1996.", "Đà Nẵng có bãi biển đẹp.", "Hải Phòng là thành phố cảng."],
-        embedder, metadatas=[{"i": 0}, {"i": 1}, {"i": 2}],
+        embedder, metadatas=[{"doc_id": "hn"}, {"doc_id": "dn"}, {"doc_id": "hp"}],
     )
     docs = store.as_retriever(search_kwargs={"k": 1}).invoke("Sở Ngoại vụ Hà Nội thành lập khi nào?")
-    assert docs[0].metadata == {"i": 0}
+    assert docs[0].metadata["doc_id"] == "hn" and docs[0].page_content.startswith("Hà Nội")
+    assert store.delete([docs[0].id]) and len(store.chunks) == 2
+    assert store.similarity_search("Sở Ngoại vụ Hà Nội", k=1)[0].metadata["doc_id"] != "hn"

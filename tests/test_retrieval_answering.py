@@ -78,8 +78,7 @@ def test_near_duplicate_articles_are_returned_once(tmp_path, embedder):
     import shutil
 
     from assistant.config import load_settings
-    from assistant.pipeline import Assistant
-    from assistant.store.disk import build_index
+    from assistant.pipeline import Assistant, build_index
     from conftest import CORPUS, ROOT
 
     corpus = tmp_path / "corpus"

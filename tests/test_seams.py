@@ -78,3 +78,38 @@ def test_a_backend_registered_alone_appears_everywhere(monkeypatch, seed_setting
     assert "shouting" in available_backends(seed_settings) and backend_label("shouting") == "Trả lời in hoa"
     res = runner.invoke(main, ["ask", QUESTION, "--backend", "nope", *where])
     assert res.exit_code == 2 and "shouting" in res.output  # click lists the live choices
+
+
+def _import_graph():
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("import_depth", ROOT / "scripts" / "import_depth.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod, mod.graph()
+
+
+def test_no_stage_imports_another_and_only_the_pipeline_composes():
+    mod, g = _import_graph()
+    assert mod.sideways(g) == []  # ingest, store, retrieve, answer: each imports leaves and itself only
+    assert not mod.depths(g)[2]  # no cycles
+    # the composer is the only module outside the stages that builds retrievers or answerers
+    import re
+
+    from conftest import ROOT
+
+    builds = re.compile(r"(?<![\w.])(?:Retriever|ExtractiveAnswerer)\(")
+    builders = [p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src" / "assistant").rglob("*.py")
+                if builds.search(p.read_text(encoding="utf-8"))
+                and "/retrieve/" not in p.as_posix() and "/answer/" not in p.as_posix()]
+    assert builders == ["assistant/pipeline.py"]
+
+
+def test_the_stages_do_not_import_the_pipeline_or_the_apps():
+    _, g = _import_graph()
+    for module, deps in g.items():
+        if module.split(".")[1:2] and module.split(".")[1] in ("ingest", "store", "retrieve", "answer"):
+            assert not {d for d in deps if d.startswith(("assistant.pipeline", "assistant.app", "assistant.evaluation",
+                                                          "assistant.briefing"))}, module

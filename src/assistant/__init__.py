@@ -28,7 +28,7 @@ def __getattr__(name: str):  # lazy: keep `import assistant` light (no FAISS, no
 
         return Assistant
     if name == "build_index":
-        from .store.disk import build_index
+        from .pipeline import build_index
 
         return build_index
     raise AttributeError(name)

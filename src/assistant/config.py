@@ -26,6 +26,16 @@ def _f(default: Any, help: str) -> Any:
 
 
 @dataclass(frozen=True)
+class ChunkerSettings:
+    size: int = 900
+    overlap: int = 200
+    version: int = 2  # 2: sentences over 1000 characters are cut. Bump when the algorithm changes: old indexes must be rebuilt
+
+    def describe(self) -> dict:
+        return {"name": "sentences", "size": self.size, "overlap": self.overlap, "version": self.version}
+
+
+@dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = _f(Path("corpus"), "Folder of articles (.txt, .md, .html) and metadata.json.")  # noqa: RUF009
     index_dir: Path = _f(Path("index"), "Folder holding the FAISS index, chunk store and manifest.")  # noqa: RUF009
@@ -37,6 +47,15 @@ class Settings:
     faiss_index: str = _f(
         "auto", 'FAISS index type: "auto" (exact up to 100,000 vectors, IVF-SQ8 above), "flat", "hnsw", "ivf", "ivf-sq8".'
     )
+    store: str = _f(
+        "faiss", 'Vector store: "faiss" (files in index_dir, one machine) or "milvus" (milvus_uri: a local '
+        'Milvus Lite file or a Milvus server/cluster).'
+    )
+    milvus_uri: str = _f(
+        "", 'Milvus of store="milvus": a file path runs the embedded Milvus Lite (one process at a time); '
+        '"http://HOST:19530" reaches a server or cluster. Empty = index_dir/milvus.db.'
+    )
+    milvus_collection: str = _f("assistant_chunks", "Milvus collection holding the chunk vectors.")
     max_file_mb: float = _f(10.0, "Largest article file indexed, in MB; bigger files are named and skipped.")
     chunk_size: int = _f(900, "Target chunk length in characters (sentences are never cut).")
     chunk_overlap: int = _f(200, "Characters of whole sentences repeated between chunks.")
@@ -80,6 +99,10 @@ class Settings:
     debug: bool = _f(False, "Show full tracebacks on errors.")
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
+
+    @property
+    def chunker(self) -> ChunkerSettings:
+        return ChunkerSettings(size=self.chunk_size, overlap=self.chunk_overlap)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         clean = {k: v for k, v in overrides.items() if v is not None}

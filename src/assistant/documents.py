@@ -136,3 +136,22 @@ class Answer:
         if self.prompt:
             d["prompt"] = self.prompt
         return d
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # as asked, normalised
+    dense_text: str  # with diacritics restored when the user typed none
+    accented: bool  # did the user type diacritics? (an English question counts as accented)
+    lexical_text: str = ""  # what BM25 and term coverage read: Vietnamese keywords for English
+
+    @property
+    def lexical(self) -> str:
+        return self.lexical_text or self.dense_text
+
+
+@dataclass(frozen=True)
+class SentenceRef:
+    doc_id: str
+    start: int
+    end: int

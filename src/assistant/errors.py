@@ -7,6 +7,7 @@
     ├── IndexMismatchError         index built with another embedder or chunker
     ├── IndexCorruptError          an index folder that cannot be read or fails its checksums
     ├── IndexLockedError           another build holds the index's lock for too long
+    ├── StoreError                 the vector store (Milvus) cannot be reached or opened
     ├── QuestionError              an empty or over-long question
     ├── PromptError                a template that cannot be rendered strictly
     ├── BriefingError              a briefing's question file that cannot be read
@@ -47,6 +48,10 @@ class IndexCorruptError(AssistantError):
 
 class IndexLockedError(AssistantError):
     hint = "wait for the other \"assistant index\" to finish, or stop it"
+
+
+class StoreError(AssistantError):
+    pass
 
 
 class QuestionError(AssistantError):

@@ -1,4 +1,6 @@
-"""The one object the CLI, the chat UI and the evaluation share: load once, ask many.
+"""The only composer: builds the index (ingest -> store) and the Assistant (store ->
+retriever -> answerer) from Settings. The CLI, the chat UI, the evaluation and the benches
+all come through here.
 
 ``Assistant.open(settings)`` loads the embedder and the index (refusing an index built with
 other settings); ``search`` returns passages, ``ask`` returns a cited Answer. Questions are
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -22,10 +25,13 @@ from .answer.backends import Answerer
 from .answer.extractive import ExtractiveAnswerer
 from .config import Settings
 from .documents import Answer, ScoredChunk
-from .errors import QuestionError
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
+from .ingest.build import Reusable, corpus_hash, prepare, text_key
 from .ingest.embedding import VectorEmbeddings, make_embedder
+from .ingest.loading import Skipped, load_corpus
 from .retrieve.hybrid import Retriever
-from .store.disk import LoadedIndex, load_index
+from .store import citation_metadata, new_store
+from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, load_index, write_build
 from .vietnamese import clean_input
 
 
@@ -42,6 +48,108 @@ def validate_question(question: str, max_chars: int) -> str:
     return q
 
 
+# --- building the index: ingest -> store ------------------------------------------------------
+@dataclass(frozen=True)
+class BuildReport:
+    path: Path
+    documents: int
+    chunks: int
+    embedded: int  # chunks + sentences that needed the model
+    reused: int
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    rebuilt: bool
+    notes: tuple[str, ...] = ()  # e.g. why nothing of the previous build was reused
+
+
+def _reusable(settings: Settings, model_id: str, notes: list[str]) -> Reusable:
+    """What the live build can give the next one, if it passes its checks.
+
+    subtle: a build that fails its checks is never reused, not even in part: a shifted
+    vectors file would otherwise pass its wrong vectors on to every later build. Vectors
+    are reused across a change of store or chunker (they are keyed by text), never across
+    a change of model.
+    """
+    try:
+        old = load_index(settings, check=False)
+    except IndexCorruptError as exc:
+        notes.append(f"the previous index was damaged ({exc}); everything was embedded again")
+        return Reusable()
+    except IndexMismatchError as exc:
+        notes.append(f"{exc}; everything was embedded again")
+        return Reusable()
+    except IndexMissingError:
+        return Reusable()
+    if old.manifest["embedder"]["model_id"] != model_id:
+        notes.append(f"the previous index was embedded with {old.manifest['embedder']['model_id']}; "
+                     "everything was embedded again")
+        return Reusable()
+    was = (old.manifest.get("store") or {}).get("name", "faiss")
+    if was != settings.store:
+        notes.append(f"the previous build kept its vectors in {was}; this one keeps them in {settings.store} "
+                     "(setting store); its vectors were reused")
+    by_sent = {}
+    for i, s in enumerate(old.sentences):
+        by_sent[text_key(old.documents[s.doc_id].text[s.start : s.end])] = old.sentence_vectors[i]
+    return Reusable(chunks=old.store.vectors_of, sentences=by_sent,
+                    hashes={d.doc_id: d.content_hash for d in old.documents.values()})
+
+
+def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *, rebuild: bool = False,
+                show_progress: bool = False, embed_sentences: bool = True) -> BuildReport:
+    """Build or update the index of ``settings.corpus_dir`` in ``settings.index_dir``.
+
+    Articles are read and embedded (ingest), written into a new Store (``settings.store``)
+    and a new build folder, which then goes live; ``embed_sentences=False`` skips the
+    sentence vectors (retrieval-only benchmarks).
+    """
+    with build_lock(settings.index_dir, show_progress):
+        t0 = time.perf_counter()
+        skipped: list[Skipped] = []
+        docs = load_corpus(settings.corpus_dir, skipped, max_bytes=int(settings.max_file_mb * 1e6))
+        embedder = embedder or make_embedder(settings.embedder)
+        notes: list[str] = []
+        reuse = Reusable() if rebuild else _reusable(settings, embedder.model_id, notes)
+        ready = prepare(docs, settings.chunker, embedder, reuse, embed_sentences=embed_sentences,
+                        show_progress=show_progress)
+        store = new_store(settings, embedder, embedder.dim, embedder.model_id, fresh=rebuild)
+        store.documents = {d.doc_id: d for d in docs}
+        store.add(ready.chunks, ready.vectors)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "embedder": {"spec": settings.embedder, "model_id": embedder.model_id, "dim": embedder.dim},
+            "chunker": settings.chunker.describe(),
+            "faiss_index": settings.faiss_index,
+            "corpus_hash": corpus_hash(docs),
+            "documents": len(docs),
+            "chunks": len(ready.chunks),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        path = write_build(settings.index_dir, manifest, docs, ready.chunks, ready.terms, ready.fterms,
+                           ready.sentences, ready.sentence_vectors, store)
+        store.commit()  # the new build is live: the store may drop what only the old one used
+    rebuilt = rebuild or reuse.empty
+    old, new = reuse.hashes, {d.doc_id: d.content_hash for d in docs}
+    return BuildReport(
+        path=path,
+        documents=len(docs),
+        chunks=len(ready.chunks),
+        embedded=ready.embedded,
+        reused=ready.reused,
+        added=tuple(sorted(set(new) - set(old))) if not rebuilt else (),
+        changed=tuple(sorted(k for k in new if k in old and old[k] != new[k])),
+        removed=tuple(sorted(set(old) - set(new))),
+        skipped=tuple(skipped),
+        seconds=time.perf_counter() - t0,
+        rebuilt=rebuilt,
+        notes=tuple(notes),
+    )
+
+
+# --- answering: store -> retriever -> answerer ----------------------------------------------
 @dataclass
 class Assistant:
     settings: Settings
@@ -53,11 +161,22 @@ class Assistant:
     @classmethod
     def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None, mode: str = "hybrid") -> Assistant:
         index = load_index(settings)  # cheap checks first: no model load for a missing index
-        embedder = embedder or make_embedder(settings.embedder)
-        retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=mode)
+        return cls.over(index, settings, embedder or make_embedder(settings.embedder), mode=mode)
+
+    @classmethod
+    def over(cls, index: LoadedIndex, settings: Settings, embedder: VectorEmbeddings, *, mode: str = "hybrid",
+             retriever: Retriever | None = None, backend: str | None = None) -> Assistant:
+        """Retriever and answerer over a loaded ``index``: how every system is composed.
+
+        ``retriever`` replaces our hybrid one (the evaluation's baselines); ``backend``
+        replaces ``settings.backend``.
+        """
+        index.store.bind(embedder)
+        retriever = retriever or Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
+                                           mode=mode)
         extractive = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
-        # an LLM backend writes; the extractive answerer is its fallback (backends.py)
-        answerer = backends.get(settings.backend).make(settings, extractive)
+        # an LLM backend writes; the extractive answerer is its fallback (answer/backends.py)
+        answerer = backends.get(backend or settings.backend).make(settings, extractive)
         return cls(settings, embedder, index, retriever, answerer)
 
     def as_retriever(self, k: int | None = None) -> PassageRetriever:
@@ -100,15 +219,9 @@ class PassageRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
         hits, _ = self.assistant.search(query, self.k)
         docs = self.assistant.index.documents
-        out = []
-        for h in hits:
-            c, d = h.chunk, docs[h.chunk.doc_id]
-            out.append(LCDocument(page_content=c.text, id=c.chunk_id, metadata={
-                "doc_id": c.doc_id, "chunk_id": c.chunk_id, "title": c.title, "date": c.date_label,
-                "date_iso": d.date, "outlet": d.outlet, "url": d.url, "start": c.start, "end": c.end,
-                "score": round(h.score, 6),
-            }))
-        return out
+        return [LCDocument(page_content=h.chunk.text, id=h.chunk.chunk_id,
+                           metadata={**citation_metadata(h.chunk, docs[h.chunk.doc_id]), "score": round(h.score, 6)})
+                for h in hits]
 
 
 def available_backends(settings: Settings) -> list[str]:

@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .documents import Query
 from .kinds import expected_kind
 from .places import Place, find_places
-from .retrieve.hybrid import Query
 from .vietnamese import fold, index_terms, looks_english
 
 # Words that shape a question but say nothing about its topic: Vietnamese interrogatives and

@@ -27,21 +27,24 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import kinds
 from ..documents import Answer, Citation, Document, ScoredChunk
-from ..ingest.embedding import VectorEmbeddings
 from ..instructions import addresses_reader
 from ..places import find_places
 from ..questions import ACRONYM, Analysis, analyse
-from ..retrieve.hybrid import Retriever
-from ..store.disk import LoadedIndex
 from ..vietnamese import fold, index_terms
+from . import REFUSAL
 from .decision import DecisionModel, Decisions, default_model
 
-REFUSAL = "Không tìm thấy thông tin này trong các bài viết."
+if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
+    from ..ingest.embedding import VectorEmbeddings
+    from ..retrieve.hybrid import Retriever
+    from ..store.disk import LoadedIndex
+
 ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
 _YEAR = re.compile(r"(?<!\d)(?:1[89]\d{2}|20\d{2})(?!\d)")
 # kinds whose detectors are precise enough to be rules: a sentence without one does not answer

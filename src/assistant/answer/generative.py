@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -32,9 +33,12 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from ..config import Settings
 from ..documents import Answer, ScoredChunk, SentenceCheck
 from ..vietnamese import sentence_spans
-from .extractive import REFUSAL, ExtractiveAnswerer
+from . import REFUSAL
 from .prompts import render
 from .verification import AnswerVerifier, Passage, claim_spans
+
+if TYPE_CHECKING:
+    from .extractive import ExtractiveAnswerer
 
 log = logging.getLogger(__name__)
 

@@ -30,14 +30,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..documents import Citation, SentenceCheck
-from ..ingest.embedding import VectorEmbeddings
 from ..instructions import addresses_reader
-from ..store.disk import LoadedIndex
 from ..vietnamese import STOPWORDS, fold, normalize, sentence_spans, words
+
+if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
+    from ..ingest.embedding import VectorEmbeddings
+    from ..store.disk import LoadedIndex
 
 CITE = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
 FLAG = "(⚠ chưa kiểm chứng)"

@@ -72,7 +72,8 @@ def main() -> None:
 @common_options
 @click.option("--rebuild", is_flag=True, help="Ignore the existing index and embed everything again.")
 @click.option("--faiss-index", type=click.Choice(["auto", "flat", "hnsw", "ivf", "ivf-sq8"]), help=HELP["faiss_index"])
-def index(settings: Settings, rebuild: bool, faiss_index: str | None) -> None:
+@click.option("--store", type=click.Choice(["faiss", "milvus"]), help=HELP["store"])
+def index(settings: Settings, rebuild: bool, faiss_index: str | None, store: str | None) -> None:
     """Build or update the index from the corpus folder.
 
     Only new or changed articles are embedded again; removed articles drop out. A file that
@@ -80,12 +81,14 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None) -> None:
     stays usable until the new one is complete.
 
     \b
-    Example:
+    Examples:
       assistant index --corpus corpus --index index
+      assistant index --store milvus           # vectors in index/milvus.db (Milvus Lite)
+      ASSISTANT_MILVUS_URI=http://milvus:19530 assistant index --store milvus
     """
-    from ..store.disk import build_index
+    from ..pipeline import build_index
 
-    settings = settings.with_overrides(faiss_index=faiss_index)
+    settings = settings.with_overrides(faiss_index=faiss_index, store=store)
     click.echo(f"Đang lập chỉ mục {settings.corpus_dir} -> {settings.index_dir} ...", err=True)
     report = build_index(settings, rebuild=rebuild, show_progress=True)
     for s in report.skipped:

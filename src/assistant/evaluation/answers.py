@@ -33,7 +33,7 @@ from ..documents import Answer
 from ..errors import AssistantError
 from ..ingest.embedding import VectorEmbeddings, make_embedder
 from ..vietnamese import normalize
-from .bench import BenchError, _read_jsonl, write_corpus
+from .benchdata import BenchError, read_jsonl, write_corpus
 from .scoring import percentile
 
 
@@ -47,13 +47,13 @@ class GoldQuestion:
 
 
 def load_answer_bench(folder: Path) -> tuple[list[dict], list[GoldQuestion]]:
-    contexts = _read_jsonl(folder / "contexts.jsonl")
+    contexts = read_jsonl(folder / "contexts.jsonl")
     try:
         titles = {c["context_id"]: str(c.get("title") or c["context_id"]) for c in contexts}
         questions = [
             GoldQuestion(str(q["id"]), str(q["question"]), tuple(str(a) for a in q.get("answers") or ()),
                          str(q["context_id"]), titles[q["context_id"]])
-            for q in _read_jsonl(folder / "questions.jsonl")
+            for q in read_jsonl(folder / "questions.jsonl")
         ]
     except (KeyError, TypeError, AttributeError) as exc:
         raise BenchError(f"{folder}: a line lacks a field or names an unknown context: {exc}") from exc
@@ -190,7 +190,7 @@ def prepare_answer_bench(
     seed: int = 42, progress: bool = False,
 ) -> tuple[Settings, list[GoldQuestion], frozenset[str], int, float]:
     """Index the bench's corpus minus the held-out articles; return what answering needs."""
-    from ..store.disk import build_index
+    from ..pipeline import build_index
     from .systems import CachingEmbeddings
 
     contexts, questions = load_answer_bench(folder)

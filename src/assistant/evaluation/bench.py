@@ -9,8 +9,6 @@ Recall@k counts ranks <= k, MRR@10 averages 1/r over ranks <= 10.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -18,25 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import AssistantError
 from ..ingest.embedding import VectorEmbeddings, make_embedder
+from ..pipeline import Assistant, build_index
 from ..retrieve.hybrid import Retriever
-from ..store.disk import build_index, load_index
+from ..store.disk import load_index
+from .benchdata import bench_settings, load_bench
 from .scoring import percentile
 from .systems import BASELINES, LABELS, CachingEmbeddings, langchain_baseline
 
 BENCH_AT = (1, 5, 10)
-
-
-class BenchError(AssistantError):
-    hint = "a benchmark folder holds contexts.jsonl (context_id, title, text) and questions.jsonl"
-
-
-@dataclass(frozen=True)
-class BenchQuestion:
-    id: str
-    question: str
-    context_id: str
 
 
 @dataclass
@@ -55,49 +43,6 @@ class BenchRun:
         out["mrr@10"] = sum(1 / r for r in self.ranks.values() if r is not None and r <= 10) / n
         out["latency_ms"] = {"p50": percentile(self.latency_ms, 50), "p95": percentile(self.latency_ms, 95)}
         return out
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BenchError(f"cannot read {path}: {exc}") from exc
-
-
-def load_bench(folder: Path) -> tuple[list[dict], list[BenchQuestion]]:
-    contexts = _read_jsonl(folder / "contexts.jsonl")
-    try:
-        rows = _read_jsonl(folder / "questions.jsonl")
-        questions = [BenchQuestion(q["id"], q["question"], q["context_id"]) for q in rows]
-        known = {c["context_id"] for c in contexts if c["text"].strip()}
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise BenchError(f"{folder}: a line lacks a field: {exc}") from exc
-    missing = [q.id for q in questions if q.context_id not in known]
-    if missing:
-        raise BenchError(f"{folder}: {len(missing)} questions point to no context, e.g. {missing[0]}")
-    return contexts, questions
-
-
-def bench_settings(settings: Settings, folder: Path, cache_dir: Path) -> Settings:
-    """Write the contexts as a corpus under ``cache_dir`` (once) and point settings at it."""
-    raw = (folder / "contexts.jsonl").read_bytes()
-    work = cache_dir / "bench" / f"{folder.resolve().name}-{hashlib.sha256(raw).hexdigest()[:12]}"
-    corpus = work / "corpus"
-    if not (corpus / "metadata.json").is_file():
-        write_corpus(load_bench(folder)[0], corpus)
-    return settings.with_overrides(corpus_dir=corpus, index_dir=work / "index")
-
-
-def write_corpus(contexts: list[dict], corpus: Path) -> None:
-    """One article per context (``<context_id>.txt``), titles in ``metadata.json``."""
-    corpus.mkdir(parents=True, exist_ok=True)
-    meta = {}
-    for c in contexts:
-        (corpus / f"{c['context_id']}.txt").write_text(c["text"], encoding="utf-8")
-        meta[c["context_id"]] = {"title": c.get("title") or c["context_id"], "date": None}
-    # subtle: metadata last: its presence marks a complete corpus folder
-    (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
 
 
 def run_bench(
@@ -125,7 +70,7 @@ def run_bench(
     build_s = time.perf_counter() - t0
 
     def ours(retrieval_mode: str) -> Retriever:
-        return Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k, mode=retrieval_mode)
+        return Assistant.over(index, settings, embedder, mode=retrieval_mode, backend="extractive").retriever
 
     searchers: list[tuple[str, str, Any]] = [("ours", LABELS["ours"] + f" ({mode})", ours(mode))]
     for name in baselines:

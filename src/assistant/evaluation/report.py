@@ -12,11 +12,13 @@ import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError
-from .runner import EvalResult, SystemRun
 from .scoring import METRICS, aggregate
+
+if TYPE_CHECKING:
+    from .runner import EvalResult, SystemRun
 
 RATIO_METRICS = ("hit@1", "hit@5", "mrr", "evidence_recall", "answer_accuracy", "completeness",
                  "refusal_precision", "refusal_recall", "citation_precision", "citation_recall")

@@ -26,13 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..answer.extractive import ExtractiveAnswerer
 from ..config import Settings
-from ..documents import Chunk, ScoredChunk
+from ..documents import Chunk, Query, ScoredChunk
 from ..ingest.embedding import Progress, VectorEmbeddings
 from ..pipeline import Assistant
-from ..retrieve.hybrid import Query, Retriever
-from ..store.disk import FaissStore, LoadedIndex, build_faiss
+from ..retrieve.hybrid import Retriever
+from ..store.disk import LoadedIndex
 from ..vietnamese import index_terms
 
 BASELINES = ("dense", "bm25", "langchain")
@@ -112,20 +111,21 @@ class CachingEmbeddings(VectorEmbeddings):
 
 
 class LangChainRetriever(Retriever):
-    """A stock LangChain ``VectorStoreRetriever`` (similarity search) behind our Retriever."""
+    """A stock LangChain ``VectorStoreRetriever`` (similarity search) over the index's Store."""
 
-    def __init__(self, index: LoadedIndex, embedder: VectorEmbeddings, store: FaissStore) -> None:
+    def __init__(self, index: LoadedIndex, embedder: VectorEmbeddings) -> None:
         # subtle: the base class builds BM25 over the baseline's chunks; search never uses
         # it, but the answerer reads its IDF weights to judge sentences, as for every system.
         super().__init__(index, embedder, mode="dense")
-        self.store = store
+        self.store = index.store
+        self._rows = {c.chunk_id: i for i, c in enumerate(index.chunks)}
 
     def search(self, question: str | Query, k: int = 5, vector: np.ndarray | None = None) -> list[ScoredChunk]:
         query = question if isinstance(question, Query) else self.prepare(question)
         # plain LangChain: the question as typed (no diacritic restoration), no dedup
         docs = self.store.as_retriever(search_type="similarity", search_kwargs={"k": k}).invoke(query.text)
         return [
-            ScoredChunk(self.index.chunks[d.metadata["chunk"]], 1.0 / rank, dense_rank=rank)
+            ScoredChunk(self.index.chunks[self._rows[d.id]], 1.0 / rank, dense_rank=rank)
             for rank, d in enumerate(docs, start=1)
         ]
 
@@ -149,24 +149,22 @@ def langchain_baseline(
     settings: Settings, index: LoadedIndex, embedder: VectorEmbeddings, size: int = 1000, overlap: int = 100
 ) -> Assistant:
     """The plain-LangChain system over the documents (and sentence vectors) of ``index``."""
+    from ..store.faiss import FaissStore
+
     chunks = fixed_size_chunks(index, size, overlap)
     cached = embedder if isinstance(embedder, CachingEmbeddings) else CachingEmbeddings(embedder)
-    texts = [c.text for c in chunks]
-    metadatas = [{"chunk": i, "doc_id": c.doc_id} for i, c in enumerate(chunks)]
-    store = FaissStore.from_texts(texts, cached, metadatas=metadatas)
-    vectors = cached.passages(texts)  # cached: the store just embedded them
+    store = FaissStore(cached, cached.dim, documents=index.documents, kind="flat")
+    store.add(chunks, cached.passages([c.text for c in chunks]))  # chunk text only, as LangChain embeds it
     lc_index = replace(
         index,
         manifest={**index.manifest, "chunker": {"name": "langchain-recursive", "size": size, "overlap": overlap}},
         chunks=chunks,
         terms=[index_terms(f"{c.title}\n{c.text}") for c in chunks],
         fterms=[index_terms(f"{c.title}\n{c.text}", folded=True) for c in chunks],
-        vectors=vectors,
-        faiss=build_faiss(vectors),
+        store=store,
     )
-    retriever = LangChainRetriever(lc_index, embedder, store)
-    answerer = ExtractiveAnswerer(lc_index, retriever, embedder, max_sentences=settings.answer_sentences)
-    return Assistant(settings, embedder, lc_index, retriever, answerer)
+    return Assistant.over(lc_index, settings, cached, retriever=LangChainRetriever(lc_index, cached),
+                          backend="extractive")
 
 
 def open_systems(
@@ -183,10 +181,7 @@ def open_systems(
     index = ours.index
 
     def over_index(retrieval_mode: str) -> Assistant:
-        retriever = Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
-                              mode=retrieval_mode)
-        answerer = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
-        return Assistant(settings, embedder, index, retriever, answerer)
+        return Assistant.over(index, settings, embedder, mode=retrieval_mode, backend="extractive")
 
     backend = "" if settings.backend == "extractive" else f", {settings.backend}"
     systems = [System("ours", f"{LABELS['ours']} ({mode}{backend})", ours)]

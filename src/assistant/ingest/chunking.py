@@ -9,20 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from ..config import ChunkerSettings
 from ..documents import Chunk, Document
 from ..vietnamese import sentence_spans
-
-
-@dataclass(frozen=True)
-class ChunkerSettings:
-    size: int = 900
-    overlap: int = 200
-    version: int = 2  # 2: sentences over 1000 characters are cut. Bump when the algorithm changes: old indexes must be rebuilt
-
-    def describe(self) -> dict:
-        return {"name": "sentences", "size": self.size, "overlap": self.overlap, "version": self.version}
 
 
 def chunk_id(doc_id: str, text: str, occurrence: int = 0) -> str:

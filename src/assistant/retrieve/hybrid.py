@@ -1,4 +1,4 @@
-"""Question -> ScoredChunks: dense FAISS + BM25 over segmented Vietnamese, fused by RRF.
+"""Question -> ScoredChunks: dense (the index's Store) + BM25 over segmented Vietnamese, fused by RRF.
 
 Questions typed without diacritics ("so ngoai vu ha noi") are handled twice over: BM25
 also runs on a diacritic-free copy of the corpus, and the dense query gets its diacritics
@@ -11,16 +11,18 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..documents import ScoredChunk
-from ..ingest.embedding import VectorEmbeddings
-from ..store.disk import LoadedIndex, faiss_search
+from ..documents import Query, ScoredChunk
 from ..vietnamese import ENGLISH_WORDS, fold, has_diacritics, index_terms, looks_english, normalize, words
+
+if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
+    from ..ingest.embedding import VectorEmbeddings
+    from ..store.disk import LoadedIndex
 
 
 # --- diacritic restoration -----------------------------------------------------------------
@@ -156,18 +158,6 @@ def near_duplicate(a: set, b: set, threshold: float = 0.8) -> bool:
     return len(a & b) / len(a | b) >= threshold
 
 
-@dataclass(frozen=True)
-class Query:
-    text: str  # as asked, normalised
-    dense_text: str  # with diacritics restored when the user typed none
-    accented: bool  # did the user type diacritics? (an English question counts as accented)
-    lexical_text: str = ""  # what BM25 and term coverage read: Vietnamese keywords for English
-
-    @property
-    def lexical(self) -> str:
-        return self.lexical_text or self.dense_text
-
-
 @lru_cache(maxsize=1)
 def _glossary() -> list[tuple[re.Pattern, str]]:
     from importlib.resources import files
@@ -228,7 +218,7 @@ class Retriever:
 
     def dense(self, query: Query, k: int, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
         vec = self.embedder.query(query.dense_text) if vector is None else vector
-        return faiss_search(self.index.faiss, vec, k)
+        return self.index.store.search(vec, k)
 
     def lexical(self, query: Query, k: int) -> list[list[tuple[int, float]]]:
         lists = [self.bm25.search(index_terms(query.lexical), k)]
