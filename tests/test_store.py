@@ -59,6 +59,29 @@ def test_ask_over_milvus_gives_the_same_cited_answers_as_faiss(both):
         assert _cited(milvus_a.ask(item.question)) == _cited(faiss_a.ask(item.question)), item.id
 
 
+def test_assistant_ask_over_milvus_prints_the_same_cited_answers_as_over_faiss(both, tmp_path):
+    """The CLI itself, once per store, over every development question (``--questions``)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from assistant.app.cli import main
+
+    questions = tmp_path / "dev.txt"
+    questions.write_text("\n".join(i.question for i in load_fixtures(DEV)) + "\n", encoding="utf-8")
+    printed = {}
+    for store, a in both.items():
+        where = ["--corpus", str(a.settings.corpus_dir), "--index", str(a.settings.index_dir)]
+        res = CliRunner().invoke(main, ["ask", "--questions", str(questions), *where], catch_exceptions=False)
+        assert res.exit_code == 0
+        printed[store] = [json.loads(line) for line in res.output.splitlines()]
+    assert len(printed["milvus"]) == len(load_fixtures(DEV))
+    for f, m in zip(printed["faiss"], printed["milvus"]):
+        f.pop("timings_ms", None), m.pop("timings_ms", None)
+        assert m == f
+    assert sum(bool(r.get("citations")) for r in printed["milvus"]) >= 25
+
+
 def test_dense_scores_agree_between_stores(both, embedder):
     vec = embedder.query("Đà Nẵng hợp tác với bao nhiêu địa phương nước ngoài?")
     f = both["faiss"].index.store.search(vec, 10)
