@@ -7,6 +7,7 @@ citation can be checked by slicing.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,6 +25,13 @@ class Document:
     url: str = ""
     localities: tuple[str, ...] = ()
     content_hash: str = ""  # of the raw file bytes
+    pages: tuple[int, ...] = ()  # paged files (PDF): offset in ``text`` where page i+1 starts
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (1-based) holding ``offset`` of the text, for paged files; else None."""
+        if not self.pages:
+            return None
+        return bisect.bisect_right(self.pages, offset)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -32,7 +40,7 @@ class Document:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Document:
-        return cls(**{**d, "localities": tuple(d.get("localities", ()))})
+        return cls(**{**d, "localities": tuple(d.get("localities", ())), "pages": tuple(d.get("pages", ()))})
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class Citation:
     end: int = 0
     outlet: str = ""
     url: str = ""
+    page: int | None = None  # page of the quote, for paged files (PDF)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

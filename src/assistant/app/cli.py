@@ -220,7 +220,7 @@ def print_answer(answer: Any, text: bool = True) -> None:
     if answer.citations:
         click.echo("\nNguồn:")
         for c in answer.citations:
-            where = ", ".join(x for x in (c.outlet, c.url) if x)
+            where = ", ".join(x for x in (c.outlet, c.url, f"tr. {c.page}" if c.page else "") if x)
             click.echo(strip_controls(f"[{c.n}] {c.title} — {c.date}" + (f" — {where}" if where else "") + f" ({c.doc_id})"))
             click.echo(strip_controls(f"    «{c.quote}»"))
 

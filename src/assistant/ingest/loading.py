@@ -27,8 +27,8 @@ from pathlib import Path
 from ..documents import Document
 from ..errors import CorpusError
 from ..vietnamese import clean_input, common_syllables, is_syllable, normalize, words
+from .formats import SUFFIXES, extract
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
 METADATA_FILE = "metadata.json"
 
 
@@ -163,15 +163,6 @@ def clean_text(raw: str) -> str:
     return "\n".join(lines)
 
 
-# --- html -------------------------------------------------------------------------------
-def html_to_lines(raw: str) -> str:
-    """Visible text of an HTML page, one block element per line (no third-party parser)."""
-    raw = re.sub(r"(?is)<(script|style|noscript|nav|header|footer|aside|form)\b.*?</\1>", " ", raw)
-    raw = re.sub(r"(?i)<br\s*/?>|</(p|div|h[1-6]|li|tr|section|article|figcaption)>", "\n", raw)
-    raw = re.sub(r"(?s)<[^>]+>", " ", raw)
-    return html.unescape(raw)
-
-
 # --- metadata ---------------------------------------------------------------------------
 _ISO_DATE = re.compile(r"((?:1[89]|2\d)\d\d)(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?")
 _TEXT_FIELDS = ("title", "date_label", "date_sort", "outlet", "url")
@@ -290,30 +281,48 @@ def _infer_outlet(raw: str) -> tuple[str, str]:
     return outlet, url
 
 
-def make_document(path: Path, raw: str, meta: dict, raw_bytes: bytes, doc_id: str | None = None) -> Document:
-    if path.suffix.lower() in (".html", ".htm"):
-        raw = html_to_lines(raw)
-    elif path.suffix.lower() == ".md":  # headings and emphasis markers are not text
-        raw = re.sub(r"(?m)^#{1,6}\s*", "", raw).replace("**", "")
-    text = clean_text(raw)
+def _clean_pages(pages: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
+    """Each page cleaned on its own, then joined; the offset where each page starts."""
+    if len(pages) == 1:
+        return clean_text(pages[0]), ()
+    parts, starts, pos = [], [], 0
+    for page in pages:
+        text = clean_text(page)
+        starts.append(pos)
+        if text:
+            parts.append(text)
+            pos += len(text) + 1
+    return "\n".join(parts), tuple(starts)
+
+
+def make_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None = None) -> Document:
+    """A Document from a file's bytes: its format's reader, then the Vietnamese cleaner.
+
+    Title, date, outlet and URL: ``metadata.json`` first, then what the file says about
+    itself (a page's metadata, a PDF's or DOCX's properties), then a guess from the text.
+    """
+    got = extract(path, raw_bytes)
+    text, page_starts = _clean_pages(got.pages)
     if not text.strip():
         raise ValueError("no article text left after cleaning")
+    raw = "\n".join(got.pages)
     head = "\n".join(raw.splitlines()[:8])
-    date = meta["date"] if "date" in meta else _infer_date(head)  # an explicit null means undated
+    date = meta["date"] if "date" in meta else (got.date or _infer_date(head))  # an explicit null means undated
     outlet, url = _infer_outlet(raw)
-    title = meta.get("title") or text.splitlines()[0][:160]
+    title = meta.get("title") or got.title or text.splitlines()[0][:160]
     return Document(
         doc_id=doc_id or path.stem,
-        title=normalize(title),
+        title=normalize(clean_input(title)),
         text=text,
         path=str(path),
         date=date,
         date_label=meta.get("date_label") or _date_label(date),
         date_sort=meta.get("date_sort") or (date or ""),
-        outlet=meta.get("outlet") or outlet,
-        url=meta.get("url") or url,
+        outlet=meta.get("outlet") or clean_input(got.outlet) or outlet,
+        url=meta.get("url") or got.url or url,
         localities=tuple(normalize(x) for x in meta.get("localities", ())),
         content_hash=hashlib.sha256(raw_bytes).hexdigest(),
+        pages=page_starts if got.paged else (),
     )
 
 
@@ -395,12 +404,9 @@ def iter_documents(
             continue
         try:
             raw_bytes = path.read_bytes()
-            raw = raw_bytes.decode("utf-8-sig")
             meta = metadata.get(path.name) or (metadata.get(path.stem) if path.stem in stems else None) or {}
-            yield make_document(path, raw, meta, raw_bytes, ids[path])
-        except UnicodeDecodeError as exc:
-            skipped.append(Skipped(shown_path(path), f"skipped: not UTF-8 text (byte {exc.start})"))
-        except (OSError, ValueError) as exc:
+            yield make_document(path, raw_bytes, meta, ids[path])
+        except (OSError, ValueError) as exc:  # Unreadable is a ValueError carrying the reason
             skipped.append(Skipped(shown_path(path), f"skipped: {clean_input(str(exc))}"))
 
 
