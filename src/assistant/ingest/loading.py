@@ -1,7 +1,8 @@
-"""Corpus files -> Documents: reading, metadata, cleaning, Unicode normalisation.
+"""Corpus files -> Documents: which files, their metadata, cleaning, Unicode normalisation.
 
-The files in ``corpus/`` are kept exactly as scraped; every repair happens here, at load
-time, so it is repeatable and reviewable:
+Each format's reader (``formats``: HTML, PDF, DOCX, TXT, MD) gives text and what the file
+says about itself. The files in ``corpus/`` are kept exactly as saved; every repair
+happens here, at load time, so it is repeatable and reviewable:
 
 * Unicode NFC and one tone convention ("hòa", not "hoà");
 * words the web page glued together ("thành lậpSở", "PCPNNđạt", "đãtrải") split again,
@@ -9,8 +10,9 @@ time, so it is repeatable and reviewable:
 * web boilerplate dropped: navigation, "Tin bài liên quan"/"Đọc nhiều" teasers, video
   lists, weather boxes, tag clouds, duplicated photo captions.
 
-Metadata comes from ``corpus/metadata.json`` when it names the file, else it is inferred
-from the text (first line as title, a dd/mm/yyyy date near the top, an outlet line).
+Metadata comes from ``corpus/metadata.json`` when it names the file, else from the file
+itself (a page's metadata, a document's properties), else it is inferred from the text
+(first line as title, a dd/mm/yyyy date near the top, an outlet line).
 Not here: chunking, and any decision about what is relevant to a question.
 """
 
@@ -417,6 +419,6 @@ def load_corpus(
     if not docs:
         raise CorpusError(
             f"no readable articles in {shown_path(corpus_dir)}",
-            hint="add .txt, .md or .html files (UTF-8) to the corpus folder",
+            hint="add articles (.txt, .md, .html, .pdf, .docx) to the corpus folder",
         )
     return docs
