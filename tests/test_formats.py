@@ -175,3 +175,54 @@ def test_an_archive_of_formats_is_indexed_and_each_answers_with_its_citation(arc
         c = ans.citations[0]
         assert (c.doc_id, c.title, c.date, c.outlet, c.page) == (doc_id, title, date, outlet, page)
         assert docs[doc_id].text[c.start : c.end] == c.quote
+
+
+def test_assistant_add_copies_readable_files_and_updates_the_index(archive, tmp_path, embedder):
+    from click.testing import CliRunner
+
+    from assistant.app.cli import main
+    from assistant.config import load_settings
+    from assistant.pipeline import Assistant, build_index
+    from conftest import MINI
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(MINI, corpus)
+    build_index(load_settings(cwd=ROOT, corpus_dir=corpus, index_dir=index), embedder)
+    inbox = tmp_path / "inbox"
+    (inbox / "nam-2024").mkdir(parents=True)
+    for name in ("cong-van-ninh-thuan.docx", "cong-van-scan.pdf", "bao-cao-binh-dinh.pdf"):
+        shutil.copy(archive / name, inbox / "nam-2024" / name)
+    (inbox / "nam-2024" / "bang-tinh.xlsx").write_bytes(b"not read")  # not a format we read: not walked
+    notes = inbox / "ghi-chu.odt"
+    notes.write_bytes(b"x")
+    where = ["--corpus", str(corpus), "--index", str(index)]
+    runner = CliRunner()
+
+    res = runner.invoke(main, ["add", str(PAGE), str(inbox / "nam-2024"), str(notes), *where], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert f"added: {PAGE}" in out and "added: " + str(inbox / "nam-2024" / "bao-cao-binh-dinh.pdf") in out
+    assert "skipped: " + str(inbox / "nam-2024" / "cong-van-scan.pdf") in out and "no text layer" in out
+    assert "ghi-chu.odt (unsupported file type .odt" in out and "bang-tinh" not in out
+    assert "3 added, 0 updated, 0 unchanged, 2 skipped" in out
+    assert sorted(p.name for p in corpus.iterdir() if p.suffix in (".html", ".pdf", ".docx")) == [
+        "bao-cao-binh-dinh.pdf", "cong-van-ninh-thuan.docx", "quang-nam-champasak.html"]
+    assert not [p for p in corpus.iterdir() if p.name.startswith(".adding")]
+
+    settings = load_settings(cwd=ROOT, corpus_dir=corpus, index_dir=index)
+    ans = Assistant.open(settings, embedder).ask("Quảng Nam cấp bao nhiêu suất học bổng cho sinh viên Champasak?")
+    assert "25" in ans.text and ans.citations[0].outlet == "Báo Điện tử Miền Trung"
+
+    res = runner.invoke(main, ["add", str(PAGE), *where], catch_exceptions=False)  # the same file again
+    assert "unchanged: " in res.output and "0 added, 0 updated, 1 unchanged" in res.output
+    assert "Index updated" not in res.output  # nothing new: no build
+
+    edited = tmp_path / PAGE.name
+    edited.write_text(PAGE.read_text(encoding="utf-8").replace("25 suất học bổng", "30 suất học bổng"), encoding="utf-8")
+    res = runner.invoke(main, ["add", str(edited), *where], catch_exceptions=False)
+    assert "updated: " in res.output and "0 added, 1 updated" in res.output and "Index updated" in res.output
+    ans = Assistant.open(settings, embedder).ask("Quảng Nam cấp bao nhiêu suất học bổng cho sinh viên Champasak?")
+    assert "30" in ans.text and "25 suất" not in ans.text
+
+    res = runner.invoke(main, ["add", str(tmp_path / "missing.pdf"), *where])
+    assert res.exit_code == 1 and "no such file or folder" in res.output

@@ -26,6 +26,7 @@ from .answer.extractive import ExtractiveAnswerer
 from .config import Settings
 from .documents import Answer, ScoredChunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
+from .ingest.adding import Placed, place_files
 from .ingest.build import Reusable, corpus_hash, prepare, text_key
 from .ingest.embedding import VectorEmbeddings, make_embedder
 from .ingest.loading import Skipped, load_corpus
@@ -147,6 +148,25 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
         rebuilt=rebuilt,
         notes=tuple(notes),
     )
+
+
+@dataclass(frozen=True)
+class AddReport:
+    placed: tuple[Placed, ...]
+    build: BuildReport | None  # None when nothing new reached the corpus and an index exists
+
+    def of(self, status: str) -> list[Placed]:
+        return [p for p in self.placed if p.status == status]
+
+
+def add_documents(settings: Settings, paths: list[Path], embedder: VectorEmbeddings | None = None, *,
+                  show_progress: bool = False) -> AddReport:
+    """Copy readable files into the corpus folder, then update the index incrementally."""
+    placed = place_files(paths, settings.corpus_dir, max_bytes=int(settings.max_file_mb * 1e6))
+    changed = any(p.status in ("added", "updated") for p in placed)
+    built = (settings.index_dir / "CURRENT").is_file()
+    report = build_index(settings, embedder, show_progress=show_progress) if changed or not built else None
+    return AddReport(tuple(placed), report)
 
 
 # --- answering: store -> retriever -> answerer ----------------------------------------------

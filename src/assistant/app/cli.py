@@ -62,6 +62,7 @@ def main() -> None:
     \b
     Typical use:
       assistant index                      # build or update index/ from corpus/
+      assistant add bai-bao.html bao-cao.pdf   # copy into corpus/ and update the index
       assistant ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
       assistant search "kiều bào Hải Phòng" --k 3 --json
       assistant brief questions.txt --topic "Đối ngoại Hải Phòng"   # cited .md + .docx
@@ -105,6 +106,42 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None, store: str
         f"embedded {report.embedded}, reused {report.reused} in {report.seconds:.1f}s"
         + (f" ({'; '.join(changes)})" if changes else "")
     )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@common_options
+def add(settings: Settings, paths: tuple[Path, ...]) -> None:
+    """Add files or folders to the corpus and update the index.
+
+    Each file is read first (news pages saved as .html, .pdf with a text layer, .docx, .txt,
+    .md); a file that cannot be read is named and skipped, with the reason, and never copied.
+    Readable files are copied into the corpus folder (a file of the same name is replaced),
+    then only the new text is embedded.
+
+    \b
+    Examples:
+      assistant add ~/Downloads/bai-bao.html bao-cao-2024.pdf
+      assistant add ~/luu-tru/cong-van/          # every supported file under the folder
+    """
+    from ..pipeline import add_documents
+
+    click.echo(f"Đang thêm vào {settings.corpus_dir} ...", err=True)
+    report = add_documents(settings, list(paths), show_progress=True)
+    for p in report.placed:
+        name = f" -> {p.name}" if p.name and p.name != Path(p.source).name else ""
+        line = f"{p.status}: {p.source}{name}" + (f" ({p.reason})" if p.reason else "")
+        click.echo(strip_controls(line), err=p.status == "skipped")
+    if report.build:
+        for s in report.build.skipped:
+            click.echo(strip_controls(f"Warning: {s.path}: {s.reason}"), err=True)
+        b = report.build
+        click.echo(f"Index updated: {b.documents} articles, {b.chunks} chunks; embedded {b.embedded}, "
+                   f"reused {b.reused} in {b.seconds:.1f}s")
+    counts = {s: len(report.of(s)) for s in ("added", "updated", "unchanged", "skipped")}
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+    if not counts["added"] and not counts["updated"] and not counts["unchanged"]:
+        sys.exit(1)
 
 
 @dataclass(frozen=True)
