@@ -13,6 +13,18 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another publication of an article's text (a wire story republished by another outlet)."""
+
+    doc_id: str
+    title: str
+    outlet: str
+    url: str
+    date_label: str
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
 class Document:
     doc_id: str  # corpus file name without its extension
     title: str
@@ -26,6 +38,11 @@ class Document:
     localities: tuple[str, ...] = ()
     content_hash: str = ""  # of the raw file bytes
     pages: tuple[int, ...] = ()  # paged files (PDF): offset in ``text`` where page i+1 starts
+    copies: tuple[Copy, ...] = ()  # the same text published elsewhere (not indexed again)
+
+    def outlets(self) -> tuple[str, ...]:
+        """Where else this article appeared, as a reader sees it: "vov.vn (16/03/2024)"."""
+        return tuple(f"{c.outlet or c.doc_id} ({c.date_label})" for c in self.copies)
 
     def page_at(self, offset: int) -> int | None:
         """The page (1-based) holding ``offset`` of the text, for paged files; else None."""
@@ -40,7 +57,8 @@ class Document:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Document:
-        return cls(**{**d, "localities": tuple(d.get("localities", ())), "pages": tuple(d.get("pages", ()))})
+        return cls(**{**d, "localities": tuple(d.get("localities", ())), "pages": tuple(d.get("pages", ())),
+                      "copies": tuple(Copy(**c) for c in d.get("copies", ()))})
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,7 @@ class Citation:
     outlet: str = ""
     url: str = ""
     page: int | None = None  # page of the quote, for paged files (PDF)
+    also: tuple[str, ...] = ()  # other outlets that published the same article ("vov.vn (16/03/2024)")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,7 +10,7 @@ validated here, so every front end rejects an empty or over-long question the sa
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,11 @@ from .answer import backends
 from .answer.backends import Answerer
 from .answer.extractive import ExtractiveAnswerer
 from .config import Settings
-from .documents import Answer, ScoredChunk
+from .documents import Answer, Document, ScoredChunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
 from .ingest.adding import Placed, place_files
 from .ingest.build import Reusable, corpus_hash, prepare, text_key
+from .ingest.duplicates import merge_copies
 from .ingest.embedding import VectorEmbeddings, make_embedder
 from .ingest.loading import Skipped, load_corpus
 from .retrieve.hybrid import Retriever
@@ -64,6 +65,7 @@ class BuildReport:
     seconds: float
     rebuilt: bool
     notes: tuple[str, ...] = ()  # e.g. why nothing of the previous build was reused
+    copies: tuple[tuple[str, str], ...] = ()  # (copy, article it republishes): recorded, not indexed
 
 
 def _reusable(settings: Settings, model_id: str, notes: list[str]) -> Reusable:
@@ -95,8 +97,16 @@ def _reusable(settings: Settings, model_id: str, notes: list[str]) -> Reusable:
     by_sent = {}
     for i, s in enumerate(old.sentences):
         by_sent[text_key(old.documents[s.doc_id].text[s.start : s.end])] = old.sentence_vectors[i]
-    return Reusable(chunks=old.store.vectors_of, sentences=by_sent,
-                    hashes={d.doc_id: d.content_hash for d in old.documents.values()})
+    return Reusable(chunks=old.store.vectors_of, sentences=by_sent, hashes=_hashes(old.documents.values()))
+
+
+def _hashes(docs: Iterable[Document]) -> dict[str, str]:
+    """Content hash of every file behind ``docs``, republished copies included."""
+    out = {}
+    for d in docs:
+        out[d.doc_id] = d.content_hash
+        out.update({c.doc_id: c.content_hash for c in d.copies})
+    return out
 
 
 def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *, rebuild: bool = False,
@@ -110,7 +120,8 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
     with build_lock(settings.index_dir, show_progress):
         t0 = time.perf_counter()
         skipped: list[Skipped] = []
-        docs = load_corpus(settings.corpus_dir, skipped, max_bytes=int(settings.max_file_mb * 1e6))
+        docs, copies = merge_copies(load_corpus(settings.corpus_dir, skipped,
+                                                max_bytes=int(settings.max_file_mb * 1e6)))
         embedder = embedder or make_embedder(settings.embedder)
         notes: list[str] = []
         reuse = Reusable() if rebuild else _reusable(settings, embedder.model_id, notes)
@@ -133,7 +144,7 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
                            ready.sentences, ready.sentence_vectors, store)
         store.commit()  # the new build is live: the store may drop what only the old one used
     rebuilt = rebuild or reuse.empty
-    old, new = reuse.hashes, {d.doc_id: d.content_hash for d in docs}
+    old, new = reuse.hashes, _hashes(docs)
     return BuildReport(
         path=path,
         documents=len(docs),
@@ -147,6 +158,7 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
         seconds=time.perf_counter() - t0,
         rebuilt=rebuilt,
         notes=tuple(notes),
+        copies=tuple(sorted(copies.items())),
     )
 
 

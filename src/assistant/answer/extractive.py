@@ -363,7 +363,8 @@ def compose(chosen: list[Candidate], a: Analysis) -> tuple[str, list[Citation]]:
         citations.append(
             Citation(n=n, doc_id=c.doc.doc_id, title=c.doc.title, date=c.doc.date_label, quote=c.text,
                      passage=c.hit.chunk.text, chunk_id=c.hit.chunk.chunk_id, start=c.start, end=c.end,
-                     outlet=c.doc.outlet, url=c.doc.url, page=c.doc.page_at(c.start))
+                     outlet=c.doc.outlet, url=c.doc.url, page=c.doc.page_at(c.start),
+                     also=c.doc.outlets())
         )
         parts.append(f"- Theo bài {c.doc.date_label}: {c.text} [{n}]" if dated else f"{c.text} [{n}]")
     if dated:

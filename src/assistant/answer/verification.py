@@ -339,5 +339,6 @@ class AnswerVerifier:
             start, end = self._quotes.get(n, (0.0, self._data[n].spans[0]))[1]
             out.append(Citation(n=n, doc_id=p.doc_id, title=p.title, date=p.date, quote=doc.text[start:end],
                                 passage=p.text, chunk_id=p.chunk_id, start=start, end=end,
-                                outlet=doc.outlet, url=doc.url, page=doc.page_at(start)))
+                                outlet=doc.outlet, url=doc.url, page=doc.page_at(start),
+                                also=doc.outlets()))
         return out

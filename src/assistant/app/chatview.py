@@ -77,8 +77,12 @@ def _typed(obj: Any) -> Any:
         kind = _SCALARS.get(str(f.type))
         if kind is not None and type(getattr(obj, f.name)) is not kind:
             raise ValueError(f"{type(obj).__name__}.{f.name} should be {kind.__name__}")
-        if str(f.type) == "int | None" and getattr(obj, f.name) is not None and type(getattr(obj, f.name)) is not int:
+        value = getattr(obj, f.name)
+        if str(f.type) == "int | None" and value is not None and type(value) is not int:
             raise ValueError(f"{type(obj).__name__}.{f.name} should be an int or null")
+        if str(f.type) == "tuple[str, ...]" and not (isinstance(value, (list, tuple))
+                                                     and all(type(x) is str for x in value)):
+            raise ValueError(f"{type(obj).__name__}.{f.name} should be a list of strings")
     return obj
 
 
@@ -223,7 +227,8 @@ def _link(url: str) -> str:
 
 def citation_html(turn: Turn, c: Citation) -> str:
     meta = ([inert(c.date)] + [inert(c.outlet)] * bool(c.outlet) + [_link(c.url)] * bool(c.url)
-            + ([f"tr. {int(c.page)}"] if c.page else []))
+            + ([f"tr. {int(c.page)}"] if c.page else [])
+            + ([inert("cũng đăng trên: " + ", ".join(c.also))] if c.also else []))
     return (
         f'<article class="src-card" id="{anchor(turn, c.n)}">'
         f'<header><span class="src-n">{c.n}</span><span class="src-title">{inert(c.title)}</span></header>'
@@ -267,7 +272,8 @@ def to_markdown(turn: Turn) -> str:
         for c in turn.citations:
             url = f"<{c.url}>" if _SAFE_URL.fullmatch(c.url or "") else md_escape(c.url or "")
             page = f"tr. {int(c.page)}" if c.page else ""
-            where = " — ".join(x for x in (md_escape(c.date), md_escape(c.outlet), url, page) if x)
+            also = md_escape("cũng đăng trên: " + ", ".join(c.also)) if c.also else ""
+            where = " — ".join(x for x in (md_escape(c.date), md_escape(c.outlet), url, page, also) if x)
             lines.append(f"{c.n}. {md_escape(c.title)} — {where}")
             lines.append(f"   > {md_escape(c.quote)}")
     return "\n".join(lines) + "\n"

@@ -96,6 +96,7 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None, store: str
         click.echo(f"Warning: {s.path}: {s.reason}", err=True)
     for note in report.notes:
         click.echo(f"Warning: {note}", err=True)
+    _copies(report.copies)
     what = "Built" if report.rebuilt else "Updated"
     changes = []
     for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
@@ -106,6 +107,11 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None, store: str
         f"embedded {report.embedded}, reused {report.reused} in {report.seconds:.1f}s"
         + (f" ({'; '.join(changes)})" if changes else "")
     )
+
+
+def _copies(copies: tuple[tuple[str, str], ...]) -> None:
+    for copy, article in copies:
+        click.echo(strip_controls(f"{copy}: the same text as {article}; recorded as another publication of it"))
 
 
 @main.command()
@@ -135,6 +141,7 @@ def add(settings: Settings, paths: tuple[Path, ...]) -> None:
     if report.build:
         for s in report.build.skipped:
             click.echo(strip_controls(f"Warning: {s.path}: {s.reason}"), err=True)
+        _copies(report.build.copies)
         b = report.build
         click.echo(f"Index updated: {b.documents} articles, {b.chunks} chunks; embedded {b.embedded}, "
                    f"reused {b.reused} in {b.seconds:.1f}s")
@@ -258,6 +265,8 @@ def print_answer(answer: Any, text: bool = True) -> None:
         click.echo("\nNguồn:")
         for c in answer.citations:
             where = ", ".join(x for x in (c.outlet, c.url, f"tr. {c.page}" if c.page else "") if x)
+            if c.also:
+                where += f" (cũng đăng trên: {', '.join(c.also)})"
             click.echo(strip_controls(f"[{c.n}] {c.title} — {c.date}" + (f" — {where}" if where else "") + f" ({c.doc_id})"))
             click.echo(strip_controls(f"    «{c.quote}»"))
 

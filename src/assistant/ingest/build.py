@@ -32,6 +32,8 @@ def corpus_hash(docs: Sequence[Document]) -> str:
     h = hashlib.sha256()
     for d in sorted(docs, key=lambda d: d.doc_id):
         h.update(f"{d.doc_id}\x00{d.content_hash}\n".encode())
+        for c in d.copies:  # a republished copy is part of the corpus too
+            h.update(f"{c.doc_id}\x00{c.content_hash}\n".encode())
     return h.hexdigest()
 
 
