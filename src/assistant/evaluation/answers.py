@@ -31,7 +31,8 @@ from typing import Any
 from ..config import Settings
 from ..documents import Answer
 from ..errors import AssistantError
-from ..ingest.embedding import VectorEmbeddings, make_embedder
+from ..ingest.embedding import VectorEmbeddings
+from ..pipeline import embedder_for
 from ..vietnamese import normalize
 from .benchdata import BenchError, read_jsonl, write_corpus
 from .scoring import percentile
@@ -219,7 +220,7 @@ def run_answer_bench(
 
     from ..pipeline import Assistant
 
-    embedder = embedder or make_embedder(settings.embedder)
+    embedder = embedder or embedder_for(settings)
     bsettings, questions, held, n_ctx, build_s = prepare_answer_bench(
         settings, folder, cache_dir, embedder, share=share, seed=seed, progress=progress)
     questions = questions[:limit] if limit else questions

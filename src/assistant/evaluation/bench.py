@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..ingest.embedding import VectorEmbeddings, make_embedder
-from ..pipeline import Assistant, build_index
+from ..ingest.embedding import VectorEmbeddings
+from ..pipeline import Assistant, build_index, embedder_for
 from ..retrieve.hybrid import Retriever
 from ..store.disk import load_index
 from .benchdata import bench_settings, load_bench
@@ -61,7 +61,7 @@ def run_bench(
 
     _, questions = load_bench(folder)
     questions = questions[:limit] if limit else questions
-    embedder = embedder or make_embedder(settings.embedder)
+    embedder = embedder or embedder_for(settings)
     cached = CachingEmbeddings(embedder, cache_dir)
     bsettings = bench_settings(settings, folder, cache_dir)
     t0 = time.perf_counter()

