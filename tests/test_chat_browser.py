@@ -309,3 +309,56 @@ def test_corpus_text_cannot_inject_anything(context, hostile_url):
     assert page.evaluate("window.__pwned") is None
     assert page.locator("img[src='x'], #chat script, #sources script, #chat strong, #chat b").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
+
+
+@pytest.fixture(scope="module")
+def upload_url(tmp_path_factory, embedder):
+    """A chat over the three-article mini corpus with allow_upload on."""
+    from assistant.config import load_settings
+    from assistant.pipeline import Assistant, build_index
+
+    base = tmp_path_factory.mktemp("upload")
+    shutil.copytree(ROOT / "tests" / "data" / "mini", base / "corpus")
+    settings = load_settings(cwd=ROOT, corpus_dir=base / "corpus", index_dir=base / "index", allow_upload=True)
+    build_index(settings, embedder)
+    app, url = _serve(settings, Assistant.open(settings, embedder))
+    yield url, base
+    app.close()
+
+
+def test_files_dropped_into_the_chat_are_answerable_at_once(context, upload_url, tmp_path):
+    from PIL import Image
+
+    url, base = upload_url
+    page_html = (ROOT / "tests" / "data" / "formats" / "quang-nam-champasak.html").read_text(encoding="utf-8")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "quang-nam-champasak.html").write_text(page_html, encoding="utf-8")
+    (inbox / "ban-tin-lao-viet.html").write_text(
+        page_html.replace("Báo Điện tử Miền Trung", "Báo Tin tức Lào Việt")
+        .replace("baomientrung.example.vn", "laoviet.example.la")
+        .replace("2024-03-15T08:30:00+07:00", "2024-03-16T07:00:00+07:00"), encoding="utf-8")
+    Image.new("RGB", (300, 400), "white").save(inbox / "cong-van-scan.pdf", format="PDF")
+
+    page = _open(context, url)
+    assert "3 bài viết" in page.inner_text("#coverage")
+    page.click("#upload-panel button, #upload-panel .label-wrap")
+    page.locator("#upload-files input[type=file]").set_input_files(sorted(str(p) for p in inbox.iterdir()))
+    page.wait_for_function("document.querySelectorAll('#upload-files .file-name, #upload-files tr').length >= 3")
+    page.click("#upload-add")
+    page.wait_for_function("(document.querySelector('#upload-status') || {}).innerText?.includes('Đã cập nhật chỉ mục')")
+    status = page.inner_text("#upload-status")
+    assert "cong-van-scan.pdf — bỏ qua" in status and "no text layer" in status
+    assert "ban-tin-lao-viet trùng nội dung với quang-nam-champasak" in status
+    page.wait_for_function("document.querySelector('#coverage').innerText.includes('4 bài viết')")
+    assert sorted(p.name for p in (base / "corpus").glob("*.html")) == ["ban-tin-lao-viet.html",
+                                                                         "quang-nam-champasak.html"]
+
+    _ask(page, "Quảng Nam cấp bao nhiêu suất học bổng cho sinh viên Champasak mỗi năm?")
+    assert "25" in _bot_messages(page)[-1]
+    card = page.locator("#sources .src-card").first
+    meta = card.locator(".src-meta").inner_text()
+    assert "Báo Điện tử Miền Trung" in meta and "cũng đăng trên: Báo Tin tức Lào Việt (16/03/2024)" in meta
+    shot = tmp_path / "upload.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000

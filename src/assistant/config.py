@@ -104,6 +104,7 @@ class Settings:
         "remove", 'What to do with a cited sentence its passages do not support: "remove" or "flag".'
     )
     debug: bool = _f(False, "Show full tracebacks on errors.")
+    allow_upload: bool = _f(False, "Let chat users add files to the corpus (a drag-and-drop panel); off by default.")
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
 

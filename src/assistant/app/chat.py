@@ -63,6 +63,7 @@ class ChatEngine:
         self.default = assistant or Assistant.open(settings)
         self._assistants = {self.default.settings.backend: self.default}
         self._lock = threading.Lock()
+        self._adding = threading.Lock()
 
     @property
     def index(self):
@@ -78,6 +79,26 @@ class ChatEngine:
                 settings = self.default.settings.with_overrides(backend=backend)
                 self._assistants[backend] = Assistant.open(settings, embedder=self.default.embedder)
             return self._assistants[backend]
+
+    def add_files(self, paths: Sequence, show_progress: bool = False):
+        """Add files to the corpus, update the index, and answer from it from now on.
+
+        The new index is opened beside the current one and swapped in under the lock, so a
+        question being answered finishes on the index it started with.
+        """
+        from pathlib import Path
+
+        from ..pipeline import Assistant, add_documents
+
+        with self._adding:  # one upload at a time per server (the build lock covers other processes)
+            report = add_documents(self.default.settings, [Path(p) for p in paths], self.default.embedder,
+                                   show_progress=show_progress)
+            if report.build is not None:
+                fresh = Assistant.open(self.default.settings, embedder=self.default.embedder)
+                with self._lock:
+                    self.default = fresh
+                    self._assistants = {fresh.settings.backend: fresh}
+            return report
 
     def _locked(self, stream: Iterator) -> Iterator:
         while True:

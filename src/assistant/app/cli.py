@@ -409,7 +409,9 @@ def config_cmd(settings: Settings) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), help=HELP["port"])
 @click.option("--share", is_flag=True, help="Also open a public gradio.live link (off by default: nothing leaves this machine).")
 @click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
-def chat(settings: Settings, host: str | None, port: int | None, share: bool, k: int | None) -> None:
+@click.option("--allow-upload", is_flag=True, default=None, help=HELP["allow_upload"])
+def chat(settings: Settings, host: str | None, port: int | None, share: bool, k: int | None,
+         allow_upload: bool | None) -> None:
     """Open the chat in a browser: cited answers, follow-up questions, a sources panel.
 
     Serves http://127.0.0.1:7860 until Ctrl+C. Build the index first ("assistant index").
@@ -418,8 +420,9 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
     Example:
       assistant chat
       assistant chat --port 8080 --k 8
+      assistant chat --allow-upload            # a panel to drag files into the corpus
     """
-    settings = settings.with_overrides(host=host, port=port, k=k)
+    settings = settings.with_overrides(host=host, port=port, k=k, allow_upload=allow_upload)
     assistant = _open(settings)  # a missing index fails here, in one line, before Gradio loads
     from .ui import launch
 

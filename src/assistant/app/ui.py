@@ -27,7 +27,7 @@ from typing import Any
 
 from ..briefing import briefing_stem
 from ..config import Settings
-from ..errors import BackendError, ConfigError
+from ..errors import AssistantError, BackendError, ConfigError
 from ..store.disk import built_label
 from ..vietnamese import clean_input
 from .chat import ChatEngine, available_backends, backend_label
@@ -193,6 +193,26 @@ def _exported(b) -> str:
     return text + " Bấm nút bên dưới để tải về."
 
 
+UPLOAD_TYPES = [".html", ".htm", ".pdf", ".docx", ".txt", ".md"]
+STATUS_WORDS = {"added": "đã thêm", "updated": "đã cập nhật", "unchanged": "không đổi", "skipped": "bỏ qua"}
+
+
+def _added(report) -> str:
+    """What an upload did, one line per file, for the upload panel's status."""
+    lines = []
+    counts = {s: len(report.of(s)) for s in STATUS_WORDS}
+    lines.append(", ".join(f"{STATUS_WORDS[s].capitalize() if i == 0 else STATUS_WORDS[s]} {n}"
+                           for i, (s, n) in enumerate(counts.items())) + " tệp.")
+    for p in report.placed:
+        why = f": {inert(p.reason)}" if p.reason else ""
+        lines.append(f"- {inert(Path(p.source).name)} — {STATUS_WORDS[p.status]}{why}")
+    for copy, article in (report.build.copies if report.build else ()):
+        lines.append(f"- {inert(copy)} trùng nội dung với {inert(article)}: ghi nhận là một nơi đăng khác của bài đó")
+    if report.build is not None:
+        lines += ["", "**Đã cập nhật chỉ mục: có thể hỏi ngay về các tài liệu mới.**"]
+    return "\n".join(lines)
+
+
 def create_app(settings: Settings, assistant=None) -> gr.Blocks:
     """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served.
 
@@ -250,12 +270,26 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
             data = []
         return _outputs(restore(data)[-MAX_SAVED_TURNS:])
 
+    def upload(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's own idiom
+        """status, header, cleared file box: add the files, then answer from them."""
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
+        if not paths:
+            return "Chưa chọn tệp nào.", gr.skip(), gr.skip()
+        progress(0, desc="Đang đọc và lập chỉ mục")
+        try:
+            report = engine.add_files(paths, show_progress=True)
+        except Exception as exc:  # an upload never takes the chat down
+            log.exception("adding %d uploaded files failed", len(paths))
+            why = inert(str(exc)) if isinstance(exc, AssistantError) else "lỗi ngoài dự kiến"
+            return f"Không thêm được tài liệu ({why}). Vui lòng thử lại.", gr.skip(), None
+        return _added(report), _header(engine), None
+
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         turns = gr.State([])
         folder = gr.State(None, delete_callback=_remove)  # this tab's latest export, removed with the tab
         saved = gr.Textbox(visible="hidden", elem_id="chat-store")
         copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
-        gr.HTML(_header(engine), head=f"<style>{CSS}</style>")
+        header = gr.HTML(_header(engine), head=f"<style>{CSS}</style>")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chatbot = gr.Chatbot(
@@ -294,6 +328,12 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
                         [(backend_label(b), b) for b in backends], value=backends[0],
                         label="Cách soạn câu trả lời", visible=len(backends) > 1, elem_id="backend",
                     )
+                if settings.allow_upload:
+                    with gr.Accordion("Thêm tài liệu vào kho", open=False, elem_id="upload-panel"):
+                        files = gr.File(label="Kéo thả bài báo (.html), PDF, Word (.docx), .txt, .md",
+                                        file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload-files")
+                        add_btn = gr.Button("Thêm vào kho", size="sm", elem_id="upload-add")
+                        add_status = gr.Markdown("", elem_id="upload-status")
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### Nguồn trích dẫn", elem_id="sources-title")
                 sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=NAVIGATE_JS, max_height=660)
@@ -315,6 +355,9 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
             trigger(reset_export, inputs=[folder], outputs=exports, show_progress="hidden").then(**ask)
         clear.click(reset_export, inputs=[folder], outputs=exports)
         chatbot.clear(reset_export, inputs=[folder], outputs=exports)
+        if settings.allow_upload:
+            add_btn.click(upload, inputs=[files], outputs=[add_status, header, files], concurrency_limit=1,
+                          concurrency_id="upload")
         saved.change(None, inputs=[saved], outputs=None, js=SAVE_JS)
         app.load(reload, inputs=[saved], outputs=views, js=LOAD_JS)
     return app
@@ -327,7 +370,7 @@ def launch(settings: Settings, assistant=None, *, host: str | None = None, port:
     host, port = host or settings.host, port or settings.port
     app.queue(default_concurrency_limit=4)
     try:
-        # subtle: the chat takes no files, but Gradio's /upload endpoint exists anyway: bound it.
+        # subtle: Gradio's /upload endpoint exists even when uploads are off: bound it either way.
         app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=quiet,
                    theme=theme(), show_error=False, footer_links=[], inbrowser=False,
                    max_file_size=f"{settings.max_file_mb:g}mb")
