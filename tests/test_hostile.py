@@ -79,7 +79,9 @@ def test_links_out_of_the_corpus_are_not_read(tmp_path, embedder):
     assert "ignored" in problems["metadata.json"]
     text = indexed_text(settings)
     assert "ngựa-vằn" not in text and "Tiêu đề giả mạo" not in {d.title for d in load_index(settings).documents.values()}
-    assert {"a_danang", "b_cantho", "c_quangninh", "inside"} == set(load_index(settings).documents)
+    docs = load_index(settings).documents
+    assert {"a_danang", "b_cantho", "c_quangninh"} == set(docs)  # the link inside is read: the same text,
+    assert [c.doc_id for c in docs["b_cantho"].copies] == ["inside"]  # so it is recorded as a copy
     code, out = cli("search", "mật khẩu máy chủ", "--json", "--corpus", corpus, "--index", settings.index_dir)
     assert code == 0 and "ngựa-vằn" not in out
 

@@ -15,7 +15,7 @@ import json
 import re
 import string
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -54,7 +54,7 @@ class Turn:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Turn:
         """Raises TypeError, KeyError or ValueError on anything but a dict from :meth:`to_dict`."""
-        cites = tuple(_typed(Citation(**c)) for c in d.get("citations", ()))
+        cites = tuple(replace(c, also=tuple(c.also)) for c in (_typed(Citation(**c)) for c in d.get("citations", ())))
         turn = _typed(cls(**{**d, "citations": cites}))
         if not _ID.fullmatch(turn.id):
             raise ValueError(f"malformed turn id {turn.id!r}")
