@@ -454,3 +454,31 @@ def test_a_metadata_entry_naming_no_file_is_reported(tmp_path):
     docs = {d.doc_id: d for d in load_corpus(corpus, problems)}
     assert docs["a_danang"].title == "Đà Nẵng"
     assert [p.reason for p in problems] == ["article 'a_danag': no such file in the corpus; its entry is not used"]
+
+
+def test_a_build_killed_mid_embedding_resumes_where_it_stopped(tmp_path, embedder):
+    """kill -9 during `assistant index`: the next build embeds only what the killed one had not."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    index = tmp_path / "index"
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "index", "--corpus", str(corpus), "--index", str(index)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while not list(index.glob(".partial-*/part-*.json")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the build finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (index / "CURRENT").exists()  # nothing went live
+    counting = CountingEmbedder(embedder)
+    report = build_index(settings_for(corpus), counting)
+    assert any("resumed an interrupted build" in n for n in report.notes)
+    assert 0 < len(counting.texts) < report.embedded  # only the rest met the model
+    assert not list(index.glob(".partial-*"))  # cleared once the build is live
+    code, out = cli("ask", "Sở Ngoại vụ Hà Nội được thành lập khi nào?", "--corpus", corpus, "--index", index)
+    assert code == 0 and "17/12/1996" in out

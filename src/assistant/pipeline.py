@@ -27,7 +27,7 @@ from .config import Settings, embedding_api_key
 from .documents import Answer, Document, ScoredChunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
 from .ingest.adding import Placed, place_files
-from .ingest.build import Reusable, corpus_hash, prepare, text_key
+from .ingest.build import Checkpoint, Reusable, corpus_hash, prepare, text_key
 from .ingest.duplicates import merge_copies
 from .ingest.embedding import VectorEmbeddings, make_embedder
 from .ingest.loading import Skipped, load_corpus
@@ -131,8 +131,16 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
         embedder = embedder or embedder_for(settings)
         notes: list[str] = []
         reuse = Reusable() if rebuild else _reusable(settings, embedder.model_id, notes)
+        # subtle: what a killed build embedded is kept under index/.partial-<model>, so the next
+        # build embeds only the rest; the folder goes once a build is live
+        checkpoint = Checkpoint(settings.index_dir / f".partial-{text_key(embedder.model_id)[:12]}")
+        if rebuild:
+            checkpoint.clear()
+            checkpoint = Checkpoint(checkpoint.folder)
+        if checkpoint.known:
+            notes.append(f"resumed an interrupted build: {len(checkpoint.known)} texts were already embedded")
         ready = prepare(docs, settings.chunker, embedder, reuse, embed_sentences=embed_sentences,
-                        show_progress=show_progress)
+                        show_progress=show_progress, checkpoint=checkpoint)
         store = new_store(settings, embedder, embedder.dim, embedder.model_id, fresh=rebuild)
         store.documents = {d.doc_id: d for d in docs}
         store.add(ready.chunks, ready.vectors)
@@ -149,6 +157,7 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
         path = write_build(settings.index_dir, manifest, docs, ready.chunks, ready.terms, ready.fterms,
                            ready.sentences, ready.sentence_vectors, store)
         store.commit()  # the new build is live: the store may drop what only the old one used
+        checkpoint.clear()
     rebuilt = rebuild or reuse.empty
     old, new = reuse.hashes, _hashes(docs)
     return BuildReport(

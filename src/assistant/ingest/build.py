@@ -12,8 +12,13 @@ order of a build (``pipeline.build_index``).
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import shutil
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -67,9 +72,58 @@ class Prepared:
     reused: int
 
 
+class Checkpoint:
+    """Vectors of an unfinished build, saved as it goes, so a killed build resumes.
+
+    Parts are written into ``folder`` every ``every`` texts (vectors, then their keys, each
+    under a temporary name then renamed): a part is used only when both files are whole. The
+    folder is named after the model; ``clear`` removes it once the build is live.
+    """
+
+    def __init__(self, folder: Path, every: int = 256) -> None:
+        self.folder, self.every = folder, every
+        self.known: dict[str, np.ndarray] = {}
+        self._keys: list[str] = []
+        self._vecs: list[np.ndarray] = []
+        for keys_file in sorted(folder.glob("part-*.json")) if folder.is_dir() else ():
+            try:
+                keys = json.loads(keys_file.read_text(encoding="utf-8"))
+                vecs = np.load(keys_file.with_suffix(".npy"), allow_pickle=False)
+                if isinstance(keys, list) and vecs.ndim == 2 and len(keys) == len(vecs):
+                    self.known.update(zip(keys, vecs))
+            except (OSError, ValueError):
+                continue  # a part a kill cut short: its texts are embedded again
+
+    def add(self, keys: Sequence[str], vecs: np.ndarray) -> None:
+        self._keys.extend(keys)
+        self._vecs.append(np.asarray(vecs, dtype=np.float32))
+        if len(self._keys) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._keys:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stem = self.folder / f"part-{time.time_ns()}-{os.getpid()}"
+        for suffix, write in ((".npy", lambda f: np.save(f, np.concatenate(self._vecs), allow_pickle=False)),
+                              (".json", lambda f: f.write(json.dumps(self._keys).encode()))):
+            tmp = stem.with_name(f".{stem.name}{suffix}")
+            with tmp.open("wb") as fh:
+                write(fh)
+            os.replace(tmp, stem.with_suffix(suffix))
+        self._keys, self._vecs = [], []
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def embed_missing(texts: list[str], keys: list[str], cache: Mapping[str, np.ndarray], embedder: VectorEmbeddings,
-                  desc: str, show: bool) -> tuple[np.ndarray, int]:
-    """Vectors for ``texts``: from ``cache`` by key, else embedded, each distinct text once."""
+                  desc: str, show: bool, checkpoint: Checkpoint | None = None) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``: from ``cache`` by key, else embedded, each distinct text once.
+
+    With a ``checkpoint``, texts an interrupted build already embedded are taken from it, and
+    new vectors are saved to it as they come (counted as embedded: the model made them).
+    """
     from tqdm import tqdm
 
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
@@ -81,27 +135,41 @@ def embed_missing(texts: list[str], keys: list[str], cache: Mapping[str, np.ndar
             rows_of.setdefault(texts[i], []).append(i)
     if rows_of:
         todo = list(rows_of)
-        with tqdm(total=len(todo), desc=desc, unit="đoạn", disable=not show, leave=False) as bar:
-            vecs = embedder.passages(todo, progress=bar.update)
-        for text, vec in zip(todo, vecs):
-            out[rows_of[text]] = vec
+        tkeys = [text_key(t) for t in todo]
+        saved = checkpoint.known if checkpoint else {}
+        fresh = [i for i, k in enumerate(tkeys) if k not in saved]
+        with tqdm(total=len(todo), initial=len(todo) - len(fresh), desc=desc, unit="đoạn", disable=not show,
+                  leave=False) as bar:
+            for start in range(0, len(fresh), 256):
+                part = fresh[start : start + 256]
+                vecs = embedder.passages([todo[i] for i in part], progress=bar.update)
+                for i, vec in zip(part, vecs):
+                    out[rows_of[todo[i]]] = vec
+                if checkpoint:
+                    checkpoint.add([tkeys[i] for i in part], vecs)
+        for i, k in enumerate(tkeys):
+            if k in saved:
+                out[rows_of[todo[i]]] = saved[k]
+        if checkpoint:
+            checkpoint.flush()
     return out, len(rows_of)
 
 
 def prepare(docs: list[Document], chunker: ChunkerSettings, embedder: VectorEmbeddings, reuse: Reusable | None = None,
-            *, embed_sentences: bool = True, show_progress: bool = False) -> Prepared:
+            *, embed_sentences: bool = True, show_progress: bool = False,
+            checkpoint: Checkpoint | None = None) -> Prepared:
     """Chunk, term and embed ``docs``; ``embed_sentences=False`` skips the sentence vectors
     (retrieval-only benchmarks build in half the time)."""
     reuse = reuse or Reusable()
     chunks = chunk_documents(docs, chunker)
     ids = [c.chunk_id for c in chunks]
     vectors, n_chunks = embed_missing([f"{c.title}\n{c.text}" for c in chunks], ids, reuse.chunks(ids), embedder,
-                                      "Nhúng đoạn", show_progress)
+                                      "Nhúng đoạn", show_progress, checkpoint)
     by_id = {d.doc_id: d for d in docs}
     sentences = [SentenceRef(d.doc_id, s, e) for d in docs for s, e in sentence_spans(d.text)] if embed_sentences else []
     sent_texts = [by_id[s.doc_id].text[s.start : s.end] for s in sentences]
     sent_vectors, n_sents = embed_missing(sent_texts, [text_key(t) for t in sent_texts], reuse.sentences, embedder,
-                                          "Nhúng câu", show_progress)
+                                          "Nhúng câu", show_progress, checkpoint)
     return Prepared(
         documents=docs,
         chunks=chunks,
