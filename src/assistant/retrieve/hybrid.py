@@ -201,8 +201,22 @@ class Retriever:
         self.mode = mode
         self.bm25 = BM25(index.terms)
         self.bm25_folded = BM25(index.fterms)
-        self.restorer = DiacriticRestorer([d.text for d in index.documents.values()])
-        self._shingles = [_shingles(c.text) for c in index.chunks]
+        self._restorer: DiacriticRestorer | None = None
+        self._shingle_cache: dict[int, set] = {}
+
+    # subtle: both are built on first use, not at start: at 10,000 articles they cost seconds of
+    # every cold start, and most questions need neither the restorer nor most chunks' shingles
+    @property
+    def restorer(self) -> DiacriticRestorer:
+        if self._restorer is None:
+            self._restorer = DiacriticRestorer([d.text for d in self.index.documents.values()])
+        return self._restorer
+
+    def _shingles_of(self, idx: int) -> set:
+        got = self._shingle_cache.get(idx)
+        if got is None:
+            got = self._shingle_cache[idx] = _shingles(self.index.chunks[idx].text)
+        return got
 
     def prepare(self, question: str) -> Query:
         text = normalize(question.strip())
@@ -241,7 +255,7 @@ class Retriever:
         results: list[ScoredChunk] = []
         kept: list[int] = []
         for idx, score in sorted(fused.items(), key=lambda x: -x[1]):
-            if any(near_duplicate(self._shingles[idx], self._shingles[j]) for j in kept):
+            if any(near_duplicate(self._shingles_of(idx), self._shingles_of(j)) for j in kept):
                 continue
             kept.append(idx)
             results.append(ScoredChunk(self.index.chunks[idx], score, dense_rank.get(idx), bm25_rank.get(idx)))
