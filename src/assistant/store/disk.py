@@ -197,7 +197,8 @@ def _load_build(build: Path, settings: Settings, check: bool, embedding: Any) ->
         docs = [Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")]
         rows = _read_jsonl(build / "chunks.jsonl")
         sents = _read_jsonl(build / "sentences.jsonl")
-        sent_vectors = np.load(build / "sentences.npy", allow_pickle=False)
+        # memory-mapped: the answerer reads a few rows per question, not all of them
+        sent_vectors = np.load(build / "sentences.npy", allow_pickle=False, mmap_mode="r")
         chunk_fields = set(Chunk.__dataclass_fields__)
         chunks = [Chunk.from_dict({k: v for k, v in r.items() if k in chunk_fields}) for r in rows]
         documents = {d.doc_id: d for d in docs}

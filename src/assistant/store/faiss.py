@@ -83,7 +83,7 @@ class FaissStore(Store):
     @classmethod
     def load(cls, folder: Path, embedding: Any, dim: int, chunks: Sequence[Chunk],
              documents: Mapping[str, Document], kind: str) -> FaissStore:
-        vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+        vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode="r")  # faiss.index holds its own copy
         index = _faiss().read_index(str(folder / "faiss.index"))
         return cls(embedding, dim, chunks, documents, kind=kind, vectors=vectors, index=index)
 
