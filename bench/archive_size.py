@@ -66,7 +66,7 @@ def synth_archive(folder: Path, n: int, seed: int = 0) -> None:
         home, partner = rng.choice(provinces), rng.choice(abroad)
         body = []
         for s in rng.sample(sentences, rng.randint(15, 30)):
-            s = name_re.sub(lambda m: rng.choice((home, home, partner)), s)
+            s = name_re.sub(lambda m, h=home, p=partner: rng.choice((h, h, p)), s)
             s = re.sub(r"\d+", lambda m: str(rng.randint(1, 30 if len(m.group()) <= 2 else 2025)), s)
             body.append(s)
         year = rng.randint(2005, 2025)
@@ -120,10 +120,10 @@ class StandIn:
 
 
 def seed_texts(real) -> set[str]:
+    from assistant.config import load_settings
     from assistant.ingest.chunking import chunk_documents
     from assistant.ingest.loading import load_corpus
     from assistant.vietnamese import sentence_spans
-    from assistant.config import load_settings
 
     docs = load_corpus(ROOT / "corpus")
     out = {d.text[a:b] for d in docs for a, b in sentence_spans(d.text)}
