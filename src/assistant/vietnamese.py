@@ -239,3 +239,9 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]], max
             start += 1
     if end > start and any(c.isalnum() for c in text[start:end]):
         spans.append((start, end))
+
+
+def word_shingles(text: str, n: int) -> set[tuple[str, ...]]:
+    """Runs of ``n`` words, case and diacritics folded (a text shorter than ``n`` is one run)."""
+    toks = [fold(w.lower()) for w in words(text)]
+    return {tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1))}

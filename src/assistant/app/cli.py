@@ -207,6 +207,20 @@ def _open(settings: Settings):
 _LINE_BREAKERS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
 
 
+def _each(qs: list[Asked], batch: bool, one: Callable[[Asked], None]) -> None:
+    """``one(q)`` for every question; in a batch, a bad line or a refused question is its error row."""
+    for q in qs:
+        if q.error:
+            _emit_jsonl(_failed(q, q.error))
+            continue
+        try:
+            one(q)
+        except QuestionError as exc:
+            if not batch:
+                raise
+            _emit_jsonl(_failed(q, str(exc)))
+
+
 def _emit_jsonl(obj: dict) -> None:
     """One JSON object per line; separators that some readers take for line breaks are escaped."""
     click.echo(json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKERS))
@@ -229,17 +243,9 @@ def search(settings: Settings, question: str | None, k: int | None, as_json: boo
     """
     qs = _questions(question, questions_file)
     assistant = _open(settings)
-    for q in qs:
-        if q.error:
-            _emit_jsonl(_failed(q, q.error))
-            continue
-        try:
-            hits, timings = assistant.search(q.text, k)
-        except QuestionError as exc:
-            if questions_file is None:
-                raise
-            _emit_jsonl(_failed(q, str(exc)))
-            continue
+
+    def one(q: Asked) -> None:
+        hits, timings = assistant.search(q.text, k)
         results = [
             {"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
              "title": h.chunk.title, "date": h.chunk.date_label, "start": h.chunk.start, "end": h.chunk.end,
@@ -249,10 +255,12 @@ def search(settings: Settings, question: str | None, k: int | None, as_json: boo
         if as_json or questions_file is not None:
             _emit_jsonl(_numbered(q, {"question": q.text, "results": results,
                                       "timings_ms": {k_: round(v, 1) for k_, v in timings.items()}}))
-            continue
+            return
         for i, r in enumerate(results, start=1):
             click.echo(strip_controls(f"[{i}] {r['title']} — {r['date']} ({r['doc_id']}, score {r['score']:.4f})"))
             click.echo(strip_controls("    " + r["text"].replace("\n", "\n    ") + "\n"))
+
+    _each(qs, questions_file is not None, one)
 
 
 def print_answer(answer: Any, text: bool = True) -> None:
@@ -299,27 +307,22 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
     settings = settings.with_overrides(backend=backend)
     qs = _questions(question, questions_file)
     assistant = _open(settings)
-    for q in qs:
-        if q.error:
-            _emit_jsonl(_failed(q, q.error))
-            continue
-        try:
-            if as_json or questions_file is not None:
-                _emit_jsonl(_numbered(q, assistant.ask(q.text, k).to_dict()))
-                continue
-            answer = None
-            for part in assistant.ask_stream(q.text, k):
-                if isinstance(part, str):
-                    click.echo(strip_controls(part), nl=False)
-                    sys.stdout.flush()
-                else:
-                    answer = part
-            click.echo()
-            print_answer(answer, text=False)
-        except QuestionError as exc:
-            if questions_file is None:
-                raise
-            _emit_jsonl(_failed(q, str(exc)))
+
+    def one(q: Asked) -> None:
+        if as_json or questions_file is not None:
+            _emit_jsonl(_numbered(q, assistant.ask(q.text, k).to_dict()))
+            return
+        answer = None
+        for part in assistant.ask_stream(q.text, k):
+            if isinstance(part, str):
+                click.echo(strip_controls(part), nl=False)
+                sys.stdout.flush()
+            else:
+                answer = part
+        click.echo()
+        print_answer(answer, text=False)
+
+    _each(qs, questions_file is not None, one)
 
 
 @main.command()

@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..documents import Copy, Document
-from ..vietnamese import fold, words
+from ..vietnamese import word_shingles
 
 SAME_ARTICLE = 0.9
 SHINGLE = 5
@@ -30,10 +30,7 @@ _PRIME = (1 << 61) - 1
 
 
 def shingles(text: str) -> set[int]:
-    toks = [fold(w.lower()) for w in words(text)]
-    if len(toks) < SHINGLE:
-        return {zlib.crc32(" ".join(toks).encode())} if toks else set()
-    return {zlib.crc32(" ".join(toks[i : i + SHINGLE]).encode()) for i in range(len(toks) - SHINGLE + 1)}
+    return {zlib.crc32(" ".join(s).encode()) for s in word_shingles(text, SHINGLE) if s}
 
 
 def jaccard(a: set[int], b: set[int]) -> float:

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..documents import Query, ScoredChunk
-from ..vietnamese import ENGLISH_WORDS, fold, has_diacritics, index_terms, looks_english, normalize, words
+from ..vietnamese import (
+    ENGLISH_WORDS,
+    fold,
+    has_diacritics,
+    index_terms,
+    looks_english,
+    normalize,
+    word_shingles,
+    words,
+)
 
 if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
     from ..ingest.embedding import VectorEmbeddings
@@ -147,11 +156,6 @@ def rrf(rankings: list[list[int]], k: int = 60, weights: list[float] | None = No
     return fused
 
 
-def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
-    toks = [fold(w.lower()) for w in words(text)]
-    return {tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1))}
-
-
 def near_duplicate(a: set, b: set, threshold: float = 0.8) -> bool:
     if not a or not b:
         return False
@@ -215,7 +219,7 @@ class Retriever:
     def _shingles_of(self, idx: int) -> set:
         got = self._shingle_cache.get(idx)
         if got is None:
-            got = self._shingle_cache[idx] = _shingles(self.index.chunks[idx].text)
+            got = self._shingle_cache[idx] = word_shingles(self.index.chunks[idx].text, 3)
         return got
 
     def prepare(self, question: str) -> Query:
