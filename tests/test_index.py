@@ -32,8 +32,9 @@ def test_build_then_load_describes_itself(mini, embedder):
     # nothing pickled: JSON, .npy without pickle, FAISS's own format (the FAISS store's two files)
     files = sorted(p.name for p in idx.path.iterdir())
     store_files = ["faiss.index", "vectors.npy"] if mini.store == "faiss" else []
-    assert files == sorted(["chunks.jsonl", "documents.jsonl", "manifest.json", "sentences.jsonl",
-                            "sentences.npy", *store_files])
+    bm25 = [f"{n}.{part}" for n in ("bm25", "bm25f") for part in ("vocab.json", "data.npy", "indices.npy", "indptr.npy")]
+    assert files == sorted(["chunks.jsonl", "documents.jsonl", "manifest.json", "sentences.spans.npy",
+                            "sentences.npy", *bm25, *store_files])
     json.loads((idx.path / "manifest.json").read_text())
 
 
@@ -118,3 +119,40 @@ def test_langchain_vectorstore_over_faiss(embedder):
     assert docs[0].metadata["doc_id"] == "hn" and docs[0].page_content.startswith("Hà Nội")
     assert store.delete([docs[0].id]) and len(store.chunks) == 2
     assert store.similarity_search("Sở Ngoại vụ Hà Nội", k=1)[0].metadata["doc_id"] != "hn"
+
+
+def _as_format_2(build):
+    """Rewrite a build as the previous format wrote it: terms in chunks.jsonl, sentences.jsonl, no BM25 files."""
+    from assistant.vietnamese import index_terms
+
+    idx_sent = index_mod.SentenceTable
+    docs = [json.loads(x) for x in (build / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    table = idx_sent([d["doc_id"] for d in docs], np.load(build / "sentences.spans.npy"))
+    rows = [json.loads(x) for x in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    with (build / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+        for r in rows:
+            text = f"{r['title']}\n{r['text']}"
+            fh.write(json.dumps({**r, "terms": index_terms(text), "fterms": index_terms(text, folded=True)},
+                                ensure_ascii=False) + "\n")
+    with (build / "sentences.jsonl").open("w", encoding="utf-8") as fh:
+        for s in table:
+            fh.write(json.dumps({"doc_id": s.doc_id, "start": s.start, "end": s.end}, ensure_ascii=False) + "\n")
+    for p in [*build.glob("bm25*"), build / "sentences.spans.npy"]:
+        p.unlink()
+    manifest = json.loads((build / "manifest.json").read_text())
+    manifest = {**manifest, "format": 2, "files": index_mod._checksums(build)}
+    (build / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_an_index_of_the_previous_format_is_refused_but_its_vectors_are_reused(mini, embedder):
+    first = build_index(mini, embedder)
+    _as_format_2(first.path)
+    with pytest.raises(IndexMismatchError):
+        load_index(mini)
+    report = build_index(mini, embedder)
+    assert report.embedded == 0 and report.reused == first.embedded + first.reused
+    idx = load_index(mini)
+    from assistant.vietnamese import index_terms
+
+    assert idx.manifest["format"] == index_mod.FORMAT_VERSION
+    assert idx.bm25.search(index_terms(idx.chunks[0].text), 1)[0][0] == 0  # a fresh BM25 was built

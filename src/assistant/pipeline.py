@@ -34,6 +34,7 @@ from .ingest.loading import Skipped, load_corpus
 from .retrieve.hybrid import Retriever
 from .store import citation_metadata, new_store
 from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, load_index, write_build
+from .store.lexical import LexicalIndex
 from .vietnamese import clean_input
 
 
@@ -83,7 +84,7 @@ def _reusable(settings: Settings, model_id: str, notes: list[str]) -> Reusable:
     a change of model.
     """
     try:
-        old = load_index(settings, check=False)
+        old = load_index(settings, check=False, for_reuse=True)
     except IndexCorruptError as exc:
         notes.append(f"the previous index was damaged ({exc}); everything was embedded again")
         return Reusable()
@@ -154,8 +155,9 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
             "chunks": len(ready.chunks),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        path = write_build(settings.index_dir, manifest, docs, ready.chunks, ready.terms, ready.fterms,
-                           ready.sentences, ready.sentence_vectors, store)
+        lexical = (LexicalIndex.build(ready.terms), LexicalIndex.build(ready.fterms))
+        path = write_build(settings.index_dir, manifest, docs, ready.chunks, lexical, ready.sentences,
+                           ready.sentence_vectors, store)
         store.commit()  # the new build is live: the store may drop what only the old one used
         checkpoint.clear()
     rebuilt = rebuild or reuse.empty

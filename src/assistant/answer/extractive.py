@@ -97,10 +97,6 @@ class ExtractiveAnswerer:
         self.models = models or default_model()
         self._term_cache: dict[tuple[int, bool], frozenset[str]] = {}
         self._doc_terms: dict[tuple[str, bool], frozenset[str]] = {}
-        self._by_doc: dict[str, list[int]] = {}
-        for i, s in enumerate(index.sentences):
-            self._by_doc.setdefault(s.doc_id, []).append(i)
-        self._pos = {si: p for ids in self._by_doc.values() for p, si in enumerate(ids)}
 
     # -- text helpers ---------------------------------------------------------------------
     def _text(self, sent: int) -> str:
@@ -118,15 +114,15 @@ class ExtractiveAnswerer:
         key = (doc.doc_id, folded)
         if key not in self._doc_terms:
             terms: set[str] = set(index_terms(doc.title, folded=folded))
-            for si in self._by_doc.get(doc.doc_id, []):
+            for si in self.index.sentences.of_doc(doc.doc_id):
                 terms |= self._terms(si, folded)
             self._doc_terms[key] = frozenset(terms)
         return self._doc_terms[key]
 
     def _neighbours(self, cand: Candidate, before: int = 1, after: int = 1) -> list[int]:
-        ids = self._by_doc[cand.doc.doc_id]
-        pos = self._pos[cand.sent]
-        return ids[max(0, pos - before) : pos + after + 1]
+        ids = self.index.sentences.of_doc(cand.doc.doc_id)
+        pos = cand.sent - ids.start
+        return list(ids[max(0, pos - before) : pos + after + 1])
 
     def _window(self, cand: Candidate, before: int = 1, after: int = 1) -> str:
         ids = self._neighbours(cand, before, after)
@@ -144,7 +140,7 @@ class ExtractiveAnswerer:
         for rank, hit in enumerate(hits, start=1):
             c = hit.chunk
             doc = self.index.documents[c.doc_id]
-            for si in self._by_doc.get(c.doc_id, []):
+            for si in self.index.sentences.of_doc(c.doc_id):
                 s = self.index.sentences[si]
                 if s.start >= c.start and s.end <= c.end and si not in seen:
                     seen.add(si)

@@ -194,12 +194,9 @@ class AnswerVerifier:
     _question_vector: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        by_doc: dict[str, list[int]] = {}
-        for i, s in enumerate(self.index.sentences):
-            by_doc.setdefault(s.doc_id, []).append(i)
         for p in self.passages:
             doc_text = self.index.documents[p.doc_id].text
-            ids = [i for i in by_doc.get(p.doc_id, ())
+            ids = [i for i in self.index.sentences.of_doc(p.doc_id)
                    if self.index.sentences[i].start >= p.start and self.index.sentences[i].end <= p.end]
             if ids:
                 spans = [(self.index.sentences[i].start, self.index.sentences[i].end) for i in ids]

@@ -32,6 +32,7 @@ from ..ingest.embedding import Progress, VectorEmbeddings
 from ..pipeline import Assistant
 from ..retrieve.hybrid import Retriever
 from ..store.disk import LoadedIndex
+from ..store.lexical import LexicalIndex
 from ..vietnamese import index_terms
 
 BASELINES = ("dense", "bm25", "langchain")
@@ -114,8 +115,8 @@ class LangChainRetriever(Retriever):
     """A stock LangChain ``VectorStoreRetriever`` (similarity search) over the index's Store."""
 
     def __init__(self, index: LoadedIndex, embedder: VectorEmbeddings) -> None:
-        # subtle: the base class builds BM25 over the baseline's chunks; search never uses
-        # it, but the answerer reads its IDF weights to judge sentences, as for every system.
+        # subtle: the index carries BM25 over the baseline's chunks; search never uses it,
+        # but the answerer reads its IDF weights to judge sentences, as for every system.
         super().__init__(index, embedder, mode="dense")
         self.store = index.store
         self._rows = {c.chunk_id: i for i, c in enumerate(index.chunks)}
@@ -159,9 +160,9 @@ def langchain_baseline(
         index,
         manifest={**index.manifest, "chunker": {"name": "langchain-recursive", "size": size, "overlap": overlap}},
         chunks=chunks,
-        terms=[index_terms(f"{c.title}\n{c.text}") for c in chunks],
-        fterms=[index_terms(f"{c.title}\n{c.text}", folded=True) for c in chunks],
         store=store,
+        bm25=LexicalIndex.build([index_terms(f"{c.title}\n{c.text}") for c in chunks]),
+        bm25_folded=LexicalIndex.build([index_terms(f"{c.title}\n{c.text}", folded=True) for c in chunks]),
     )
     return Assistant.over(lc_index, settings, cached, retriever=LangChainRetriever(lc_index, cached),
                           backend="extractive")

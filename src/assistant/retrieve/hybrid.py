@@ -120,32 +120,6 @@ def _match_case(original: str, new: str) -> str:
     return new
 
 
-# --- BM25 -----------------------------------------------------------------------------------
-class BM25:
-    def __init__(self, corpus_terms: list[list[str]]) -> None:
-        import bm25s
-
-        self._model = bm25s.BM25()
-        self._n = len(corpus_terms)
-        # subtle: bm25s drops empty documents from its vocabulary maths; a placeholder
-        # term keeps row numbers aligned with chunk numbers.
-        self._model.index([t or ["∅"] for t in corpus_terms], show_progress=False)
-        self.df: Counter[str] = Counter()
-        for t in corpus_terms:
-            self.df.update(set(t))
-
-    def idf(self, term: str) -> float:
-        return math.log(1 + (self._n - self.df[term] + 0.5) / (self.df[term] + 0.5))
-
-    def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
-        known = [t for t in query_terms if t in self._model.vocab_dict]
-        if not known or self._n == 0:
-            return []
-        scores = self._model.get_scores(known)
-        order = np.argsort(-scores)[:k]
-        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
-
-
 # --- fusion and dedup ------------------------------------------------------------------------
 def rrf(rankings: list[list[int]], k: int = 60, weights: list[float] | None = None) -> dict[int, float]:
     fused: dict[int, float] = defaultdict(float)
@@ -203,8 +177,8 @@ class Retriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.mode = mode
-        self.bm25 = BM25(index.terms)
-        self.bm25_folded = BM25(index.fterms)
+        self.bm25 = index.bm25  # built with the index (store/lexical.py)
+        self.bm25_folded = index.bm25_folded
         self._restorer: DiacriticRestorer | None = None
         self._shingle_cache: dict[int, set] = {}
 

@@ -6,8 +6,9 @@ Layout of ``index/``::
     builds/<name>/
         manifest.json       embedder, dimension, chunker, store, corpus hash, build time, file checksums
         documents.jsonl     every Document, cleaned text included (citations slice it)
-        chunks.jsonl        every Chunk, plus its BM25 terms (plain and without diacritics)
-        sentences.jsonl     sentence spans of every document, and sentences.npy their vectors
+        chunks.jsonl        every Chunk
+        sentences.spans.npy every sentence (article number, start, end), and sentences.npy their vectors
+        bm25.*, bm25f.*     BM25 over the chunks' terms, plain and without diacritics (store/lexical.py)
         vectors.npy         \  the FAISS store's files (store = "faiss"); a Milvus store keeps
         faiss.index         /  its vectors in Milvus and the manifest says where
 
@@ -32,7 +33,7 @@ import shutil
 import sys
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,24 +47,65 @@ from ..documents import Chunk, Document, SentenceRef
 from ..errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from . import open_store
 from .base import Store
+from .lexical import LexicalIndex
 
-FORMAT_VERSION = 2  # 2: the manifest records every file's size and CRC-32
+FORMAT_VERSION = 3  # 2: the manifest records every file's size and CRC-32; 3: BM25 and sentences as arrays
 LOCK_WAIT_SECONDS = 1800.0
 _BUILD_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
 
 
 # --- the index on disk --------------------------------------------------------------------
+
+class SentenceTable(Sequence[SentenceRef]):
+    """Every sentence of an index as three integer columns (article number, start, end),
+    grouped by article in the order of ``doc_ids``; a ``SentenceRef`` is made only when asked.
+
+    At 10,000 articles there are some 150,000 sentences: read from one ``.npy`` in
+    milliseconds, where a JSON row and an object each took a second at every start.
+    """
+
+    def __init__(self, doc_ids: Sequence[str], rows: np.ndarray) -> None:
+        self.doc_ids = list(doc_ids)
+        if rows.ndim != 2 or rows.shape[1] != 3 or rows.dtype.kind not in "iu":
+            raise ValueError("the sentence table is not n rows of 3 integers")
+        self.rows = rows  # shape (n, 3): article number, start, end
+        docs = rows[:, 0] if len(rows) else np.zeros(0, dtype=np.int64)
+        if len(docs) and (np.any(np.diff(docs) < 0) or docs[0] < 0 or docs[-1] >= len(self.doc_ids)):
+            raise ValueError("sentences are not grouped by known articles")
+        bounds = np.searchsorted(docs, np.arange(len(self.doc_ids) + 1))
+        self._range = {d: (int(bounds[i]), int(bounds[i + 1])) for i, d in enumerate(self.doc_ids)}
+
+    @classmethod
+    def of(cls, doc_ids: Sequence[str], refs: Sequence[SentenceRef]) -> SentenceTable:
+        number = {d: i for i, d in enumerate(doc_ids)}
+        rows = np.array([(number[r.doc_id], r.start, r.end) for r in refs], dtype=np.int64).reshape(-1, 3)
+        return cls(doc_ids, rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        d, start, end = self.rows[i]
+        return SentenceRef(self.doc_ids[int(d)], int(start), int(end))
+
+    def of_doc(self, doc_id: str) -> range:
+        """Row numbers of ``doc_id``'s sentences, in text order."""
+        return range(*self._range.get(doc_id, (0, 0)))
+
+
 @dataclass
 class LoadedIndex:
     path: Path
     manifest: dict
     documents: dict[str, Document]
     chunks: list[Chunk]
-    terms: list[list[str]]
-    fterms: list[list[str]]
     store: Store
-    sentences: list[SentenceRef]
+    sentences: SentenceTable
     sentence_vectors: np.ndarray
+    bm25: LexicalIndex  # over the chunks' terms
+    bm25_folded: LexicalIndex  # over the same terms without diacritics
 
 
 def _live_build(index_dir: Path) -> Path | None:
@@ -163,18 +205,21 @@ def built_label(manifest: dict) -> str:
     return when.strftime("%H:%M %d/%m/%Y") + (" UTC" if when.utcoffset() is not None and not when.utcoffset() else "")
 
 
-def load_index(settings: Settings, check: bool = True, embedding: Any = None) -> LoadedIndex:
+def load_index(settings: Settings, check: bool = True, embedding: Any = None, *,
+               for_reuse: bool = False) -> LoadedIndex:
     """The live build, verified: checksums first, then the counts and shapes that must agree.
 
     Raises IndexMissingError (nothing built), IndexMismatchError (built with other settings;
     only when ``check``) or IndexCorruptError (anything damaged), each with a one-line hint.
+    ``for_reuse`` also reads a build of the previous format (2), for its vectors only: its
+    BM25 is left empty, so it must not answer questions.
     """
     for attempt in range(3):
         build = _live_build(settings.index_dir)
         if build is None:
             raise IndexMissingError(f"no index in {settings.index_dir}")
         try:
-            return _load_build(build, settings, check, embedding)
+            return _load_build(build, settings, check, embedding, for_reuse)
         except IndexCorruptError:
             # a build finishing meanwhile removes the one we were reading: read the new one
             if attempt == 2 or _live_build(settings.index_dir) == build:
@@ -182,12 +227,15 @@ def load_index(settings: Settings, check: bool = True, embedding: Any = None) ->
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _load_build(build: Path, settings: Settings, check: bool, embedding: Any) -> LoadedIndex:
+def _load_build(build: Path, settings: Settings, check: bool, embedding: Any, for_reuse: bool = False) -> LoadedIndex:
     try:
         manifest = json.loads((build / "manifest.json").read_bytes().decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"cannot read the manifest in {build}: {exc}") from exc
-    if isinstance(manifest, dict) and manifest.get("format") != FORMAT_VERSION:
+    # subtle: format 2 differs in how BM25 and sentence spans are kept, not in its vectors, so
+    # an update from it re-embeds nothing (hours at 10,000 articles)
+    legacy = for_reuse and isinstance(manifest, dict) and manifest.get("format") == 2
+    if isinstance(manifest, dict) and manifest.get("format") != FORMAT_VERSION and not legacy:
         raise IndexMismatchError("the index was written by another version of assistant")
     manifest = _check_manifest(manifest, build)
     if check:
@@ -195,12 +243,16 @@ def _load_build(build: Path, settings: Settings, check: bool, embedding: Any) ->
     verify_files(build, manifest)
     try:
         docs = [Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")]
-        rows = _read_jsonl(build / "chunks.jsonl")
-        sents = _read_jsonl(build / "sentences.jsonl")
+        fields = set(Chunk.__dataclass_fields__)
+        chunks = [Chunk.from_dict({k: v for k, v in r.items() if k in fields} if legacy else r)
+                  for r in _read_jsonl(build / "chunks.jsonl")]
         # memory-mapped: the answerer reads a few rows per question, not all of them
         sent_vectors = np.load(build / "sentences.npy", allow_pickle=False, mmap_mode="r")
-        chunk_fields = set(Chunk.__dataclass_fields__)
-        chunks = [Chunk.from_dict({k: v for k, v in r.items() if k in chunk_fields}) for r in rows]
+        doc_ids = [d.doc_id for d in docs]
+        if legacy:
+            sentences = SentenceTable.of(doc_ids, [SentenceRef(**s) for s in _read_jsonl(build / "sentences.jsonl")])
+        else:
+            sentences = SentenceTable(doc_ids, np.load(build / "sentences.spans.npy", allow_pickle=False))
         documents = {d.doc_id: d for d in docs}
         emb = manifest["embedder"]
         store = open_store(manifest.get("store") or {"name": "faiss", "kind": manifest["faiss_index"]}, build,
@@ -210,11 +262,11 @@ def _load_build(build: Path, settings: Settings, check: bool, embedding: Any) ->
             manifest=manifest,
             documents=documents,
             chunks=chunks,
-            terms=[r["terms"] for r in rows],
-            fterms=[r["fterms"] for r in rows],
             store=store,
-            sentences=[SentenceRef(**s) for s in sents],
+            sentences=sentences,
             sentence_vectors=sent_vectors,
+            bm25=LexicalIndex.empty(len(chunks)) if legacy else LexicalIndex.load(build, "bm25", len(chunks)),
+            bm25_folded=LexicalIndex.empty(len(chunks)) if legacy else LexicalIndex.load(build, "bm25f", len(chunks)),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read the index in {build}: {exc}") from exc
@@ -231,16 +283,19 @@ def _check_shapes(idx: LoadedIndex) -> None:
     problems.extend(idx.store.check())
     if idx.sentence_vectors.shape != (len(idx.sentences), dim):
         problems.append("sentence vectors do not match the sentences")
-    if any(c.doc_id not in idx.documents for c in idx.chunks) or any(
-        s.doc_id not in idx.documents for s in idx.sentences
+    if any(c.doc_id not in idx.documents for c in idx.chunks):
+        problems.append("chunks point to unknown articles")
+    if idx.bm25.n_docs != len(idx.chunks) or idx.bm25_folded.n_docs != len(idx.chunks) or any(
+        len(b.indices) and int(b.indices.max()) >= len(idx.chunks) for b in (idx.bm25, idx.bm25_folded)
     ):
-        problems.append("chunks or sentences point to unknown articles")
+        problems.append("the BM25 arrays do not match the chunks")
     if problems:
         raise IndexCorruptError(f"the index in {idx.path} is inconsistent: {'; '.join(problems)}")
 
 
-def write_build(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk], terms: list[list[str]],
-                fterms: list[list[str]], sentences: list[SentenceRef], sent_vectors: np.ndarray, store: Store) -> Path:
+def write_build(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk],
+                lexical: tuple[LexicalIndex, LexicalIndex], sentences: Sequence[SentenceRef], sent_vectors: np.ndarray,
+                store: Store) -> Path:
     """Write a build beside the live one and make it live; the caller holds ``build_lock``."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -256,11 +311,12 @@ def write_build(index_dir: Path, manifest: dict, docs: list[Document], chunks: l
     tmp.mkdir()
     try:
         _write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in docs))
-        _write_jsonl(
-            tmp / "chunks.jsonl", ({**c.to_dict(), "terms": t, "fterms": f} for c, t, f in zip(chunks, terms, fterms))
-        )
-        _write_jsonl(tmp / "sentences.jsonl", ({"doc_id": s.doc_id, "start": s.start, "end": s.end} for s in sentences))
+        _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
+        table = sentences if isinstance(sentences, SentenceTable) else SentenceTable.of([d.doc_id for d in docs], sentences)
+        np.save(tmp / "sentences.spans.npy", table.rows, allow_pickle=False)
         np.save(tmp / "sentences.npy", sent_vectors, allow_pickle=False)
+        lexical[0].save(tmp, "bm25")
+        lexical[1].save(tmp, "bm25f")
         entry = store.save(tmp)
         manifest = {**manifest, "store": entry, "files": _checksums(tmp)}  # written last: it vouches for the rest
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,107 @@
+"""BM25 over word-segmented terms, computed when the index is built and memory-mapped at start.
+
+``LexicalIndex.build`` scores every (term, chunk) pair once with ``bm25s`` (Lucene's BM25,
+k1 = 1.5, b = 0.75) and keeps its sparse matrix as three arrays, column-compressed by term:
+``indptr[t]:indptr[t + 1]`` are the chunks holding term ``t`` (``indices``) and their scores
+(``data``). A query adds up its terms' columns, as ``bm25s`` does, so scores are the same to
+the last bit, but searching needs neither ``bm25s`` nor SciPy: only NumPy over arrays that
+``load`` maps from disk. A term's document frequency is its column's length.
+
+Files (``<name>`` is "bm25" for the plain terms, "bm25f" for the terms without diacritics)::
+
+    <name>.vocab.json   the terms, in column order (a JSON list)
+    <name>.data.npy, <name>.indices.npy, <name>.indptr.npy
+                        one .npy each (not one .npz), so that each can be memory-mapped
+
+Deliberately not here: segmenting text into terms (``vietnamese.index_terms``), fusing BM25
+with the dense list (``retrieve.hybrid``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+_ARRAYS = ("data", "indices", "indptr")
+
+
+class LexicalIndex:
+    def __init__(self, vocab: Sequence[str], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+                 n_docs: int) -> None:
+        self.terms = list(vocab)
+        self.vocab = {t: i for i, t in enumerate(self.terms)}
+        self.data, self.indices, self.indptr = data, indices, indptr
+        self.n_docs = n_docs
+
+    @classmethod
+    def build(cls, corpus_terms: Sequence[Sequence[str]]) -> LexicalIndex:
+        import bm25s  # only building needs it (and SciPy behind it): ~0.3 s of imports
+
+        model = bm25s.BM25()
+        # subtle: bm25s drops empty documents from its vocabulary maths; a placeholder term
+        # keeps row numbers aligned with chunk numbers.
+        model.index([list(t) or ["∅"] for t in corpus_terms], show_progress=False)
+        vocab = [""] * len(model.vocab_dict)
+        for term, i in model.vocab_dict.items():
+            if i < len(vocab):
+                vocab[i] = term
+        columns = len(model.scores["indptr"]) - 1
+        vocab = vocab[:columns]
+        return cls(vocab, np.asarray(model.scores["data"]), np.asarray(model.scores["indices"]),
+                   np.asarray(model.scores["indptr"]), len(corpus_terms))
+
+    @classmethod
+    def empty(cls, n_docs: int) -> LexicalIndex:
+        """No terms: every search finds nothing."""
+        return cls([], np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), n_docs)
+
+    # -- disk ----------------------------------------------------------------------------
+    def save(self, folder: Path, name: str) -> None:
+        (folder / f"{name}.vocab.json").write_text(json.dumps(self.terms, ensure_ascii=False), encoding="utf-8")
+        for part in _ARRAYS:
+            np.save(folder / f"{name}.{part}.npy", getattr(self, part), allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, name: str, n_docs: int) -> LexicalIndex:
+        terms = json.loads((folder / f"{name}.vocab.json").read_bytes().decode("utf-8"))
+        arrays = [np.load(folder / f"{name}.{part}.npy", allow_pickle=False, mmap_mode="r") for part in _ARRAYS]
+        if not isinstance(terms, list) or len(arrays[2]) != len(terms) + 1:
+            raise ValueError(f"{name}: the vocabulary and the term pointers do not agree")
+        data, indices, indptr = arrays
+        if len(data) != len(indices) or (len(indptr) and int(indptr[-1]) != len(data)):
+            raise ValueError(f"{name}: the score arrays do not agree")
+        return cls(terms, data, indices, indptr, n_docs)
+
+    @staticmethod
+    def files(name: str) -> list[str]:
+        return [f"{name}.vocab.json"] + [f"{name}.{part}.npy" for part in _ARRAYS]
+
+    # -- search --------------------------------------------------------------------------
+    def df(self, term: str) -> int:
+        i = self.vocab.get(term)
+        return 0 if i is None else int(self.indptr[i + 1] - self.indptr[i])
+
+    def idf(self, term: str) -> float:
+        df = self.df(term)
+        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """Every chunk's BM25 score (a repeated query term counts again, as in bm25s)."""
+        scores = np.zeros(self.n_docs, dtype=np.float32)
+        for t in query_terms:
+            i = self.vocab.get(t)
+            if i is not None:
+                lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+                np.add.at(scores, self.indices[lo:hi], self.data[lo:hi])
+        return scores
+
+    def search(self, query_terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        if self.n_docs == 0 or not any(t in self.vocab for t in query_terms):
+            return []
+        scores = self.scores(query_terms)
+        order = np.argsort(-scores)[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
