@@ -33,8 +33,9 @@ def test_build_then_load_describes_itself(mini, embedder):
     files = sorted(p.name for p in idx.path.iterdir())
     store_files = ["faiss.index", "vectors.npy"] if mini.store == "faiss" else []
     bm25 = [f"{n}.{part}" for n in ("bm25", "bm25f") for part in ("vocab.json", "data.npy", "indices.npy", "indptr.npy")]
+    syllables = ["syllables.vocab.json", "syllables.counts.npy", "syllables.pairs.npy", "syllables.pair_counts.npy"]
     assert files == sorted(["chunks.jsonl", "documents.jsonl", "manifest.json", "sentences.spans.npy",
-                            "sentences.npy", *bm25, *store_files])
+                            "sentences.npy", *bm25, *syllables, *store_files])
     json.loads((idx.path / "manifest.json").read_text())
 
 
@@ -130,14 +131,17 @@ def _as_format_2(build):
     table = idx_sent([d["doc_id"] for d in docs], np.load(build / "sentences.spans.npy"))
     rows = [json.loads(x) for x in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
     with (build / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+        by_id = {d["doc_id"]: d for d in docs}
         for r in rows:
+            doc = by_id[r["doc_id"]]
+            r = {**r, "title": doc["title"], "date_label": doc["date_label"], "text": doc["text"][r["start"] : r["end"]]}
             text = f"{r['title']}\n{r['text']}"
             fh.write(json.dumps({**r, "terms": index_terms(text), "fterms": index_terms(text, folded=True)},
                                 ensure_ascii=False) + "\n")
     with (build / "sentences.jsonl").open("w", encoding="utf-8") as fh:
         for s in table:
             fh.write(json.dumps({"doc_id": s.doc_id, "start": s.start, "end": s.end}, ensure_ascii=False) + "\n")
-    for p in [*build.glob("bm25*"), build / "sentences.spans.npy"]:
+    for p in [*build.glob("bm25*"), *build.glob("syllables.*"), build / "sentences.spans.npy"]:
         p.unlink()
     manifest = json.loads((build / "manifest.json").read_text())
     manifest = {**manifest, "format": 2, "files": index_mod._checksums(build)}

@@ -34,7 +34,7 @@ from .ingest.loading import Skipped, load_corpus
 from .retrieve.hybrid import Retriever
 from .store import citation_metadata, new_store
 from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, load_index, write_build
-from .store.lexical import LexicalIndex
+from .store.lexical import LexicalIndex, SyllableCounts
 from .vietnamese import clean_input
 
 
@@ -155,7 +155,8 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
             "chunks": len(ready.chunks),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        lexical = (LexicalIndex.build(ready.terms), LexicalIndex.build(ready.fterms))
+        lexical = (LexicalIndex.build(ready.terms), LexicalIndex.build(ready.fterms),
+                   SyllableCounts.build(d.text for d in docs))
         path = write_build(settings.index_dir, manifest, docs, ready.chunks, lexical, ready.sentences,
                            ready.sentence_vectors, store)
         store.commit()  # the new build is live: the store may drop what only the old one used

@@ -36,20 +36,28 @@ if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never i
 
 # --- diacritic restoration -----------------------------------------------------------------
 class DiacriticRestorer:
-    """Puts diacritics back on unaccented words using the corpus's syllable bigrams."""
+    """Puts diacritics back on unaccented words using the corpus's syllable bigrams.
 
-    def __init__(self, texts: list[str]) -> None:
+    ``corpus`` holds the articles' counts (``unigram``, ``bigram``, ``forms``; counted when the
+    index was built, ``store.lexical.SyllableCounts``); general Vietnamese phrases and place
+    names are added here.
+    """
+
+    def __init__(self, corpus) -> None:
+        self.corpus = corpus
         self.unigrams: Counter[str] = Counter()
         self.bigrams: Counter[tuple[str, str]] = Counter()
         self.forms: dict[str, set[str]] = defaultdict(set)
-        for text in texts:
-            for line in text.splitlines():
-                toks = [w.lower() for w in words(line)]
-                self.unigrams.update(toks)
-                self.bigrams.update(pairwise(toks))
-                for t in toks:
-                    self.forms[fold(t)].add(t)
         self._add_seeds()
+
+    def _unigram(self, w: str) -> int:
+        return self.unigrams[w] + self.corpus.unigram(w)
+
+    def _bigram(self, a: str, b: str) -> int:
+        return self.bigrams[(a, b)] + self.corpus.bigram(a, b)
+
+    def _forms(self, folded: str) -> set[str]:
+        return self.forms.get(folded, set()) | self.corpus.forms().get(folded, set())
 
     def _add_seeds(self) -> None:
         """General Vietnamese statistics, so question words ("bao nhiêu") restore too."""
@@ -86,17 +94,17 @@ class DiacriticRestorer:
         if not toks or sum(has_diacritics(t) for t in toks) > len(toks) * 0.2:
             return text  # the user typed diacritics: trust them
         options = [
-            [t.lower()] if t.lower() in ENGLISH_WORDS else sorted(self.forms.get(fold(t.lower()), set()) | {t.lower()})
+            [t.lower()] if t.lower() in ENGLISH_WORDS else sorted(self._forms(fold(t.lower())) | {t.lower()})
             for t in toks
         ]
         # Viterbi over the choices; score = bigram evidence + a little unigram prior
-        best = {o: (math.log(self.unigrams[o] + 1) * 0.5, [o]) for o in options[0]}
+        best = {o: (math.log(self._unigram(o) + 1) * 0.5, [o]) for o in options[0]}
         for opts in options[1:]:
             nxt = {}
             for o in opts:
-                prior = math.log(self.unigrams[o] + 1) * 0.5
+                prior = math.log(self._unigram(o) + 1) * 0.5
                 score, path = max(
-                    ((s + 2.0 * math.log(self.bigrams[(p[-1], o)] + 0.05) + prior, p) for s, p in best.values()),
+                    ((s + 2.0 * math.log(self._bigram(p[-1], o) + 0.05) + prior, p) for s, p in best.values()),
                     key=lambda x: x[0],
                 )
                 nxt[o] = (score, path + [o])
@@ -187,7 +195,7 @@ class Retriever:
     @property
     def restorer(self) -> DiacriticRestorer:
         if self._restorer is None:
-            self._restorer = DiacriticRestorer([d.text for d in self.index.documents.values()])
+            self._restorer = DiacriticRestorer(self.index.syllables)
         return self._restorer
 
     def _shingles_of(self, idx: int) -> set:

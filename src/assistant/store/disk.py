@@ -6,9 +6,10 @@ Layout of ``index/``::
     builds/<name>/
         manifest.json       embedder, dimension, chunker, store, corpus hash, build time, file checksums
         documents.jsonl     every Document, cleaned text included (citations slice it)
-        chunks.jsonl        every Chunk
+        chunks.jsonl        every Chunk: id, article, offsets (its text, title and date are the article's)
         sentences.spans.npy every sentence (article number, start, end), and sentences.npy their vectors
         bm25.*, bm25f.*     BM25 over the chunks' terms, plain and without diacritics (store/lexical.py)
+        syllables.*         syllable and syllable-pair counts, for restoring diacritics (store/lexical.py)
         vectors.npy         \  the FAISS store's files (store = "faiss"); a Milvus store keeps
         faiss.index         /  its vectors in Milvus and the manifest says where
 
@@ -47,7 +48,7 @@ from ..documents import Chunk, Document, SentenceRef
 from ..errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from . import open_store
 from .base import Store
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, SyllableCounts
 
 FORMAT_VERSION = 3  # 2: the manifest records every file's size and CRC-32; 3: BM25 and sentences as arrays
 LOCK_WAIT_SECONDS = 1800.0
@@ -106,6 +107,7 @@ class LoadedIndex:
     sentence_vectors: np.ndarray
     bm25: LexicalIndex  # over the chunks' terms
     bm25_folded: LexicalIndex  # over the same terms without diacritics
+    syllables: SyllableCounts  # of the articles' text
 
 
 def _live_build(index_dir: Path) -> Path | None:
@@ -184,6 +186,30 @@ def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def _chunk_row(c: Chunk, doc: Document) -> dict:
+    """A chunk as its id, article and offsets; what the article already holds is not repeated."""
+    row = {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end}
+    if c.title != doc.title:
+        row["title"] = c.title
+    if c.date_label != doc.date_label:
+        row["date_label"] = c.date_label
+    if c.text != doc.text[c.start : c.end]:
+        row["text"] = c.text
+    return row
+
+
+def _read_chunks(path: Path, documents: dict[str, Document]) -> list[Chunk]:
+    # subtle: chunk text was 80 MB of JSON at 10,000 articles, parsed at every start; it is a
+    # slice of its article, so only the offsets are stored (format 2 rows, with text, still read)
+    out = []
+    for r in _read_jsonl(path):
+        doc = documents[r["doc_id"]]
+        start, end = int(r["start"]), int(r["end"])
+        out.append(Chunk(str(r["chunk_id"]), doc.doc_id, r.get("title", doc.title),
+                         r.get("date_label", doc.date_label), start, end, r["text"] if "text" in r else doc.text[start:end]))
+    return out
+
+
 def check_compatible(manifest: dict, settings: Settings) -> None:
     # subtle: the store is not compared: a build says where its vectors are, and is read from there
     want = {"embedder": settings.embedder, "chunker": settings.chunker.describe()}
@@ -243,9 +269,8 @@ def _load_build(build: Path, settings: Settings, check: bool, embedding: Any, fo
     verify_files(build, manifest)
     try:
         docs = [Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")]
-        fields = set(Chunk.__dataclass_fields__)
-        chunks = [Chunk.from_dict({k: v for k, v in r.items() if k in fields} if legacy else r)
-                  for r in _read_jsonl(build / "chunks.jsonl")]
+        documents = {d.doc_id: d for d in docs}
+        chunks = _read_chunks(build / "chunks.jsonl", documents)
         # memory-mapped: the answerer reads a few rows per question, not all of them
         sent_vectors = np.load(build / "sentences.npy", allow_pickle=False, mmap_mode="r")
         doc_ids = [d.doc_id for d in docs]
@@ -253,7 +278,6 @@ def _load_build(build: Path, settings: Settings, check: bool, embedding: Any, fo
             sentences = SentenceTable.of(doc_ids, [SentenceRef(**s) for s in _read_jsonl(build / "sentences.jsonl")])
         else:
             sentences = SentenceTable(doc_ids, np.load(build / "sentences.spans.npy", allow_pickle=False))
-        documents = {d.doc_id: d for d in docs}
         emb = manifest["embedder"]
         store = open_store(manifest.get("store") or {"name": "faiss", "kind": manifest["faiss_index"]}, build,
                            embedding, emb["dim"], emb["model_id"], chunks, documents)
@@ -267,6 +291,7 @@ def _load_build(build: Path, settings: Settings, check: bool, embedding: Any, fo
             sentence_vectors=sent_vectors,
             bm25=LexicalIndex.empty(len(chunks)) if legacy else LexicalIndex.load(build, "bm25", len(chunks)),
             bm25_folded=LexicalIndex.empty(len(chunks)) if legacy else LexicalIndex.load(build, "bm25f", len(chunks)),
+            syllables=SyllableCounts.empty() if legacy else SyllableCounts.load(build),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read the index in {build}: {exc}") from exc
@@ -294,8 +319,8 @@ def _check_shapes(idx: LoadedIndex) -> None:
 
 
 def write_build(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk],
-                lexical: tuple[LexicalIndex, LexicalIndex], sentences: Sequence[SentenceRef], sent_vectors: np.ndarray,
-                store: Store) -> Path:
+                lexical: tuple[LexicalIndex, LexicalIndex, SyllableCounts], sentences: Sequence[SentenceRef],
+                sent_vectors: np.ndarray, store: Store) -> Path:
     """Write a build beside the live one and make it live; the caller holds ``build_lock``."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -311,12 +336,14 @@ def write_build(index_dir: Path, manifest: dict, docs: list[Document], chunks: l
     tmp.mkdir()
     try:
         _write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in docs))
-        _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
+        by_id = {d.doc_id: d for d in docs}
+        _write_jsonl(tmp / "chunks.jsonl", (_chunk_row(c, by_id[c.doc_id]) for c in chunks))
         table = sentences if isinstance(sentences, SentenceTable) else SentenceTable.of([d.doc_id for d in docs], sentences)
         np.save(tmp / "sentences.spans.npy", table.rows, allow_pickle=False)
         np.save(tmp / "sentences.npy", sent_vectors, allow_pickle=False)
         lexical[0].save(tmp, "bm25")
         lexical[1].save(tmp, "bm25f")
+        lexical[2].save(tmp)
         entry = store.save(tmp)
         manifest = {**manifest, "store": entry, "files": _checksums(tmp)}  # written last: it vouches for the rest
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
