@@ -120,3 +120,21 @@ def test_nfd_and_new_tone_style_are_normalised_at_load(mini_settings):
     docs = {d.doc_id: d for d in load_corpus(mini_settings.corpus_dir)}
     text = docs["b_cantho"].text
     assert "Thủy Nguyên" in text and "hòa bình" in text and "Cần Thơ" in text
+
+
+def test_a_paragraph_ending_without_a_full_stop_is_not_taken_for_a_headline(tmp_path):
+    """A title line, then one long paragraph whose last sentence ends on a date: the body was
+    dropped as a "block of links" (two headline-like lines), leaving the title alone (found in
+    the 10,000-article benchmark: 289 articles)."""
+    body = ("Đoàn công tác của tỉnh đã làm việc với thành phố Viêng Chăn về hợp tác giáo dục. "
+            "Hai bên thống nhất trao đổi 50 học bổng mỗi năm cho sinh viên. "
+            "Lễ ký kết biên bản ghi nhớ diễn ra ngày 12/3/2024")
+    (tmp_path / "a.txt").write_text("Quảng Trị tăng cường hợp tác với Lào năm 2024\n" + body + "\n", encoding="utf-8")
+    (doc,) = load_corpus(tmp_path)
+    assert doc.title == "Quảng Trị tăng cường hợp tác với Lào năm 2024"
+    assert "50 học bổng" in doc.text and doc.text.endswith("ngày 12/3/2024")
+    # a real block of teaser headlines (one sentence each) still goes
+    teasers = ("Thanh Hóa đón đoàn doanh nghiệp Hàn Quốc đến tìm hiểu đầu tư\n"
+               "Nghệ An ký kết hợp tác với tỉnh Xiêng Khoảng của nước bạn Lào")
+    cleaned = clean_text("Tiêu đề bài báo ở đây\n" + body + ".\n" + teasers)
+    assert "50 học bổng" in cleaned and "Thanh Hóa" not in cleaned and "Nghệ An" not in cleaned

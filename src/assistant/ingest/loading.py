@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..documents import Document
 from ..errors import CorpusError
-from ..vietnamese import clean_input, common_syllables, is_syllable, normalize, words
+from ..vietnamese import clean_input, common_syllables, is_syllable, normalize, sentence_spans, words
 from .formats import SUFFIXES, extract
 
 METADATA_FILE = "metadata.json"
@@ -75,7 +75,10 @@ def _self_repeated(line: str) -> bool:
 
 
 def _headline_like(line: str) -> bool:
-    return len(line.split()) >= 6 and not re.search(r"[.!?…:;”\")\]]$", line)
+    """Six words or more, no closing punctuation, and one sentence: a headline is one sentence,
+    while a paragraph that merely ends without a full stop (on a date, a number) has several."""
+    return (len(line.split()) >= 6 and not re.search(r"[.!?…:;”\")\]]$", line)
+            and len(sentence_spans(line)) <= 1)
 
 
 def clean_lines(raw_lines: list[str]) -> list[str]:
