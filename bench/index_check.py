@@ -7,6 +7,9 @@ Writes index files of the real layout and sizes (float32 vectors of dimension 38
 shaped like ours) into a temporary folder, then times, side by side in one run: the CRC-32 of
 every file (what ``load_index`` adds), and reading the same files as ``load_index`` does
 (np.load, JSON lines, faiss.read_index). Both from the page cache, the state a restart meets.
+The files are format 2's (terms in chunks.jsonl, sentences.jsonl), the layout this was written
+to measure; format 3 keeps BM25 and sentence spans as arrays and chunks as offsets, so its JSON
+is a fraction of this and the checksums are a larger share of a smaller load.
 """
 
 from __future__ import annotations
