@@ -133,6 +133,8 @@ class Accounts:
                 raise AccountError(f"no user {name!r}")
 
     def list(self) -> list[User]:
+        if not self.path.exists():  # listing creates nothing
+            return []
         with self._db() as con:
             rows = con.execute("SELECT u.name, u.role, u.created, COUNT(k.digest) FROM users u "
                                "LEFT JOIN api_keys k ON k.user = u.name GROUP BY u.name ORDER BY u.name").fetchall()

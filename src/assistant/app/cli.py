@@ -434,8 +434,9 @@ def users() -> None:
 @_account_errors
 def users_add(settings: Settings, name: str, role: str, password_stdin: bool) -> None:
     """Add user NAME; the password is asked twice (or read with --password-stdin)."""
-    user = _accounts(settings).add(name, _password(password_stdin), role)
-    click.echo(f"Added {user.name} ({user.role}) to {_accounts(settings).path}")
+    accounts = _accounts(settings)
+    user = accounts.add(name, _password(password_stdin), role)
+    click.echo(f"Added {user.name} ({user.role}) to {accounts.path}")
 
 
 @users.command("list")
@@ -443,9 +444,10 @@ def users_add(settings: Settings, name: str, role: str, password_stdin: bool) ->
 @_account_errors
 def users_list(settings: Settings) -> None:
     """List users, their roles and how many API keys each has."""
-    rows = _accounts(settings).list()
+    accounts = _accounts(settings)
+    rows = accounts.list()
     if not rows:
-        click.echo(f"No users in {_accounts(settings).path}: the chat is open to whoever reaches it.")
+        click.echo(f"No users in {accounts.path}: the chat is open to whoever reaches it.")
     for u in rows:
         click.echo(f"{u.name}\t{u.role}\t{u.keys} API key(s)\tsince {time.strftime('%Y-%m-%d', time.localtime(u.created))}")
 

@@ -308,8 +308,6 @@ def _check_shapes(idx: LoadedIndex) -> None:
     problems.extend(idx.store.check())
     if idx.sentence_vectors.shape != (len(idx.sentences), dim):
         problems.append("sentence vectors do not match the sentences")
-    if any(c.doc_id not in idx.documents for c in idx.chunks):
-        problems.append("chunks point to unknown articles")
     if idx.bm25.n_docs != len(idx.chunks) or idx.bm25_folded.n_docs != len(idx.chunks) or any(
         len(b.indices) and int(b.indices.max()) >= len(idx.chunks) for b in (idx.bm25, idx.bm25_folded)
     ):

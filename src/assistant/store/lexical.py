@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+
+from ..vietnamese import fold, words
 
 _ARRAYS = ("data", "indices", "indptr")
 
@@ -76,10 +80,6 @@ class LexicalIndex:
             raise ValueError(f"{name}: the score arrays do not agree")
         return cls(terms, data, indices, indptr, n_docs)
 
-    @staticmethod
-    def files(name: str) -> list[str]:
-        return [f"{name}.vocab.json"] + [f"{name}.{part}.npy" for part in _ARRAYS]
-
     # -- search --------------------------------------------------------------------------
     def df(self, term: str) -> int:
         i = self.vocab.get(term)
@@ -127,11 +127,6 @@ class SyllableCounts:
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> SyllableCounts:
-        from collections import Counter
-        from itertools import pairwise
-
-        from ..vietnamese import words
-
         uni: Counter[str] = Counter()
         bi: Counter[tuple[str, str]] = Counter()
         for text in texts:
@@ -179,8 +174,6 @@ class SyllableCounts:
     def forms(self) -> dict[str, set[str]]:
         """Syllables by their form without diacritics: "ha" -> {"hà", "hạ", "ha", ...}."""
         if self._forms is None:
-            from ..vietnamese import fold
-
             self._forms = {}
             for w in self.vocab:
                 self._forms.setdefault(fold(w), set()).add(w)
