@@ -8,7 +8,13 @@ the database keeps only its SHA-256 (a key is 32 random bytes, so a fast hash is
 Roles, each including the one before: ``reader`` asks and exports briefings, ``editor`` also
 adds documents, ``admin`` also manages users.
 
-Deliberately not here: sessions, logins and rate limits (the server), conversations.
+Logins are rate-limited per user name: after ``MAX_FAILURES`` wrong passwords within
+``LOCKOUT`` seconds, every attempt (a right password too) is refused until ``LOCKOUT`` seconds
+after the last failure; the counts live in the database, so a restart does not reset them.
+A browser session is a random token kept as a digest, valid for ``session_hours``; changing a
+password or removing the user ends their sessions.
+
+Conversations live in the same file (``app/conversations.py``).
 """
 
 from __future__ import annotations
@@ -38,11 +44,46 @@ CREATE TABLE IF NOT EXISTS api_keys (
     user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    digest TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    created REAL NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    name TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures(name);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_user ON conversations(user, updated);
+CREATE TABLE IF NOT EXISTS turns (
+    conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (conversation, seq)
+);
 """
+MAX_FAILURES = 5
+LOCKOUT = 15 * 60.0  # seconds
 
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done (unknown user, bad name, weak password)."""
+
+
+class LoginThrottled(AccountError):
+    """Too many wrong passwords for this name: refused for ``retry_after`` more seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after:.0f} s")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -82,14 +123,18 @@ def _key_digest(key: str) -> str:
 class Accounts:
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / "assistant.db"
+        self._ready: Path | None = None  # the file whose tables exist (checked once per object)
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def db(self) -> Iterator[sqlite3.Connection]:
+        """One transaction on the database (created with its tables on first use)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
         try:
             con.execute("PRAGMA foreign_keys = ON")
-            con.executescript(_SCHEMA)
+            if self._ready != self.path or not self.path.stat().st_size:
+                con.executescript(_SCHEMA)
+                self._ready = self.path
             with con:  # one transaction
                 yield con
         finally:
@@ -114,7 +159,7 @@ class Accounts:
             raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         self._check_password(password)
         now = time.time()
-        with self._db() as con:
+        with self.db() as con:
             try:
                 con.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, hash_password(password), now))
             except sqlite3.IntegrityError as exc:
@@ -122,20 +167,21 @@ class Accounts:
         return User(name, role, now)
 
     def remove(self, name: str) -> None:
-        with self._db() as con:
+        with self.db() as con:
             if con.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise AccountError(f"no user {name!r}")
 
     def set_password(self, name: str, password: str) -> None:
         self._check_password(password)
-        with self._db() as con:
+        with self.db() as con:
             if con.execute("UPDATE users SET password = ? WHERE name = ?", (hash_password(password), name)).rowcount == 0:
                 raise AccountError(f"no user {name!r}")
+            con.execute("DELETE FROM sessions WHERE user = ?", (name,))  # a new password signs everyone out
 
     def list(self) -> list[User]:
         if not self.path.exists():  # listing creates nothing
             return []
-        with self._db() as con:
+        with self.db() as con:
             rows = con.execute("SELECT u.name, u.role, u.created, COUNT(k.digest) FROM users u "
                                "LEFT JOIN api_keys k ON k.user = u.name GROUP BY u.name ORDER BY u.name").fetchall()
         return [User(*row) for row in rows]
@@ -143,28 +189,72 @@ class Accounts:
     def count(self) -> int:
         if not self.path.exists():
             return 0
-        with self._db() as con:
+        with self.db() as con:
             return int(con.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 
-    def login(self, name: str, password: str) -> User | None:
-        with self._db() as con:
+    def user(self, name: str) -> User | None:
+        with self.db() as con:
+            row = con.execute("SELECT name, role, created FROM users WHERE name = ?", (name,)).fetchone()
+        return User(*row) if row else None
+
+    def login(self, name: str, password: str, now: float | None = None) -> User | None:
+        """The user if ``password`` is theirs, else None; raises LoginThrottled while locked out."""
+        now = time.time() if now is None else now
+        key = name.strip().casefold()[:_NAME_MAX * 4]
+        with self.db() as con:
+            con.execute("DELETE FROM login_failures WHERE at < ?", (now - LOCKOUT,))
+            recent = con.execute("SELECT COUNT(*), MAX(at) FROM login_failures WHERE name = ?", (key,)).fetchone()
+            if recent[0] >= MAX_FAILURES:
+                raise LoginThrottled(recent[1] + LOCKOUT - now)
             row = con.execute("SELECT name, role, created, password FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             check_password(password, hash_password("timing"))  # subtle: as slow for an unknown name
+            ok = False
+        else:
+            ok = check_password(password, row[3])
+        with self.db() as con:
+            if ok:
+                con.execute("DELETE FROM login_failures WHERE name = ?", (key,))
+            else:
+                con.execute("INSERT INTO login_failures VALUES (?, ?)", (key, now))
+        return User(row[0], row[1], row[2]) if ok else None
+
+    # -- browser sessions ----------------------------------------------------------------
+    def new_session(self, name: str, hours: float) -> str:
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        with self.db() as con:
+            con.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+            con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (_key_digest(token), name, now, now + hours * 3600))
+        return token
+
+    def user_for_session(self, token: str | None, now: float | None = None) -> User | None:
+        if not token or not self.path.exists():
             return None
-        return User(row[0], row[1], row[2]) if check_password(password, row[3]) else None
+        now = time.time() if now is None else now
+        with self.db() as con:
+            row = con.execute("SELECT u.name, u.role, u.created FROM sessions s JOIN users u ON u.name = s.user "
+                              "WHERE s.digest = ? AND s.expires > ?", (_key_digest(token), now)).fetchone()
+        return User(*row) if row else None
+
+    def end_session(self, token: str | None) -> None:
+        if token and self.path.exists():
+            with self.db() as con:
+                con.execute("DELETE FROM sessions WHERE digest = ?", (_key_digest(token),))
 
     # -- API keys ------------------------------------------------------------------------
     def new_key(self, name: str) -> str:
         key = "ak-" + secrets.token_urlsafe(32)
-        with self._db() as con:
+        with self.db() as con:
             if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
                 raise AccountError(f"no user {name!r}")
             con.execute("INSERT INTO api_keys VALUES (?, ?, ?)", (_key_digest(key), name, time.time()))
         return key
 
     def user_for_key(self, key: str) -> User | None:
-        with self._db() as con:
+        if not key or not self.path.exists():
+            return None
+        with self.db() as con:
             row = con.execute("SELECT u.name, u.role, u.created FROM api_keys k JOIN users u ON u.name = k.user "
                               "WHERE k.digest = ?", (_key_digest(key),)).fetchone()
         return User(*row) if row else None

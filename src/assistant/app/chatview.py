@@ -225,26 +225,49 @@ def _link(url: str) -> str:
     return f'<a href="{inert(url)}" target="_blank" rel="noopener noreferrer">{inert(parsed.netloc)}</a>'
 
 
-def citation_html(turn: Turn, c: Citation) -> str:
+STALE = {
+    "gone": "Bài viết này không còn trong kho tài liệu; đoạn trích dưới đây là bản đã lưu lúc trả lời.",
+    "changed": "Bài viết này đã thay đổi sau khi trả lời và không còn câu được trích; "
+               "đoạn trích dưới đây là bản đã lưu lúc trả lời.",
+}
+
+
+def citation_state(c: Citation, documents: dict[str, Document]) -> str:
+    """"" if the article still holds the quote; "changed" if it no longer does; "gone" if it left."""
+    doc = documents.get(c.doc_id)
+    if doc is None:
+        return "gone"
+    if doc.text[c.start : c.end] == c.quote or (c.quote and c.quote in doc.text):
+        return ""
+    return "changed"
+
+
+def citation_html(turn: Turn, c: Citation, state: str = "") -> str:
+    stale = f'<div class="src-stale">⚠ {inert(STALE[state])}</div>' if state in STALE else ""
     meta = ([inert(c.date)] + [inert(c.outlet)] * bool(c.outlet) + [_link(c.url)] * bool(c.url)
             + ([f"tr. {int(c.page)}"] if c.page else [])
             + ([inert("cũng đăng trên: " + ", ".join(c.also))] if c.also else []))
     return (
         f'<article class="src-card" id="{anchor(turn, c.n)}">'
         f'<header><span class="src-n">{c.n}</span><span class="src-title">{inert(c.title)}</span></header>'
-        f'<div class="src-meta">{" · ".join(meta)}</div>'
+        f'<div class="src-meta">{" · ".join(meta)}</div>{stale}'
         f'<p class="src-passage">{passage_html(c)}</p>'
         "</article>"
     )
 
 
-def sources_html(turns: Sequence[Turn]) -> str:
-    """Every cited passage of the conversation, newest answer first."""
+def sources_html(turns: Sequence[Turn], documents: dict[str, Document] | None = None) -> str:
+    """Every cited passage of the conversation, newest answer first.
+
+    With the index's ``documents``, a card whose article changed or left the index says so
+    (turns reopened from storage can be older than the index).
+    """
     groups = []
     for t in reversed(turns):
         if not t.citations:
             continue
-        cards = "".join(citation_html(t, c) for c in t.citations)
+        cards = "".join(citation_html(t, c, citation_state(c, documents) if documents is not None else "")
+                        for c in t.citations)
         groups.append(
             f'<section class="src-turn" id="turn-{t.id}">'
             f'<div class="src-q">{inert(t.question or t.asked)}</div>{cards}</section>'
