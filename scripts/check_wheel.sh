@@ -2,7 +2,8 @@
 # The wheel as a user gets it: built from this checkout (not editable), installed into a fresh
 # venv outside the checkout, then checked there: every prompt template renders from the
 # packaged copy, `assistant ask` answers over the seed corpus, and the openai backend sends
-# the packaged prompts to a real llama.cpp server (run from the dev venv).
+# the packaged prompts to a real llama.cpp server (run from the dev venv), and `assistant chat`
+# serves its API and its /docs page (local files) from the installed package.
 #   bash scripts/check_wheel.sh            (after `make install-dev`; .ci/run calls it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ WHEEL=$(ls "$WORK"/dist/assistant-*.whl)
 python3 -m venv "$WORK/venv"
 quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither" || true; }; }  # this machine's pip index notes
 quiet "$WORK/venv/bin/pip" install -q --upgrade pip
-quiet "$WORK/venv/bin/pip" install -q "$WHEEL[openai]"
+quiet "$WORK/venv/bin/pip" install -q "$WHEEL[openai,ui,mcp]"
 BIN=$WORK/venv/bin
 cd "$WORK"  # nothing of the checkout on sys.path or in the working directory
 
@@ -74,4 +75,22 @@ assert a["citations"] and not a["refused"], a
 print(f"generative answer via {a['backend']}: {a['answer'].splitlines()[0][:80]}",
       f"| notices: {a['notices'] or 'none'}")
 PY
+echo "== wheel: the server (chat, API, /docs without a CDN)"
+kill "$SERVER" 2>/dev/null || true
+PORT=$("$DEV/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+ASSISTANT_DATA_DIR="$WORK/data" "$BIN/assistant" chat --port "$PORT" --corpus "$REPO/corpus" --index "$WORK/index" \
+  > "$WORK/chat.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 120); do
+  curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null 2>&1 && break
+  sleep 1
+done
+curl -sf "http://127.0.0.1:$PORT/api/v1/ask" -H 'content-type: application/json' \
+  -d '{"question": "Sở Ngoại vụ Hà Nội được thành lập khi nào?"}' > "$WORK/api.json" || { cat "$WORK/chat.log"; exit 1; }
+"$BIN/python" -c "import json,sys; a=json.load(open(sys.argv[1])); assert a['citations'], a; print('api answered:', a['answer'].splitlines()[0])" "$WORK/api.json"
+curl -sf "http://127.0.0.1:$PORT/docs" -o "$WORK/docs.html"
+grep -q "static-offline-docs/swagger-ui-bundle.js" "$WORK/docs.html"
+curl -sf "http://127.0.0.1:$PORT/static-offline-docs/swagger-ui-bundle.js" -o "$WORK/swagger.js"
+[ "$(stat -c %s "$WORK/swagger.js")" -gt 100000 ]
+echo "/docs served from the package's own files"
 echo "== wheel: OK"

@@ -110,6 +110,7 @@ class Settings:
     allow_upload: bool = _f(False, "Let chat users add files to the corpus (a drag-and-drop panel); off by default.")
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
+    session_hours: float = _f(12.0, "How long a chat login lasts, in hours (when accounts exist).")
 
     @property
     def chunker(self) -> ChunkerSettings:

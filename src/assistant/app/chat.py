@@ -100,6 +100,26 @@ class ChatEngine:
                     self._assistants = {fresh.settings.backend: fresh}
             return report
 
+    def ask(self, question: str, k: int | None = None, backend: str | None = None) -> Answer:
+        """One answer (no follow-up rewriting), for the HTTP API; steps serialised with the chat's."""
+        assistant = self.assistant(backend)
+        answer = None
+        for piece in self._locked(assistant.ask_stream(question, k)):
+            if isinstance(piece, Answer):
+                answer = piece
+        if answer is None:
+            raise AssistantError("the answer stream ended without an answer")
+        return answer
+
+    def search(self, question: str, k: int | None = None):
+        """``(hits, timings)`` as ``Assistant.search`` gives them, under the pipeline lock."""
+        with self._lock:
+            return self.default.search(question, k)
+
+    def serialised(self, backend: str | None = None):
+        """The Assistant for ``backend`` whose ``ask`` takes the pipeline lock (for a briefing)."""
+        return _Serialised(self.assistant(backend), self._lock)
+
     def _locked(self, stream: Iterator) -> Iterator:
         while True:
             with self._lock:
@@ -149,3 +169,21 @@ class ChatEngine:
         except Exception:
             log.exception("answering %r failed", question)
             yield Turn(turn_id, asked, question, text=UNEXPECTED, notice=True), None
+
+
+class _Serialised:
+    """An Assistant whose ``ask`` and ``search`` run under ``lock``; everything else as is."""
+
+    def __init__(self, assistant, lock: threading.Lock) -> None:
+        self._assistant, self._lock = assistant, lock
+
+    def __getattr__(self, name: str):
+        return getattr(self._assistant, name)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        with self._lock:
+            return self._assistant.ask(question, k)
+
+    def search(self, question: str, k: int | None = None):
+        with self._lock:
+            return self._assistant.search(question, k)

@@ -24,6 +24,7 @@ from ..config import Settings, field_help, load_settings
 from ..errors import AssistantError, QuestionError
 from ..ingest.loading import shown_path
 from ..vietnamese import clean_input, strip_controls
+from .payloads import search_payload
 
 HELP = field_help()
 
@@ -247,17 +248,11 @@ def search(settings: Settings, question: str | None, k: int | None, as_json: boo
 
     def one(q: Asked) -> None:
         hits, timings = assistant.search(q.text, k)
-        results = [
-            {"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
-             "title": h.chunk.title, "date": h.chunk.date_label, "start": h.chunk.start, "end": h.chunk.end,
-             "text": h.chunk.text}
-            for h in hits
-        ]
+        payload = search_payload(q.text, hits, timings)
         if as_json or questions_file is not None:
-            _emit_jsonl(_numbered(q, {"question": q.text, "results": results,
-                                      "timings_ms": {k_: round(v, 1) for k_, v in timings.items()}}))
+            _emit_jsonl(_numbered(q, payload))
             return
-        for i, r in enumerate(results, start=1):
+        for i, r in enumerate(payload["results"], start=1):
             click.echo(strip_controls(f"[{i}] {r['title']} — {r['date']} ({r['doc_id']}, score {r['score']:.4f})"))
             click.echo(strip_controls("    " + r["text"].replace("\n", "\n    ") + "\n"))
 
@@ -510,23 +505,54 @@ def config_cmd(settings: Settings) -> None:
 @click.option("--allow-upload", is_flag=True, default=None, help=HELP["allow_upload"])
 def chat(settings: Settings, host: str | None, port: int | None, share: bool, k: int | None,
          allow_upload: bool | None) -> None:
-    """Open the chat in a browser: cited answers, follow-up questions, a sources panel.
+    """Serve the chat and the HTTP API: cited answers, follow-ups, a sources panel.
 
     Serves http://127.0.0.1:7860 until Ctrl+C. Build the index first ("assistant index").
+    Once an account exists ("assistant users add"), the chat asks for a login, keeps each
+    user's conversations, and the API needs a key. The API is documented at /docs.
 
     \b
     Example:
       assistant chat
       assistant chat --port 8080 --k 8
       assistant chat --allow-upload            # a panel to drag files into the corpus
+      assistant chat --host 0.0.0.0            # the office network (put HTTPS in front: README)
     """
     settings = settings.with_overrides(host=host, port=port, k=k, allow_upload=allow_upload)
-    assistant = _open(settings)  # a missing index fails here, in one line, before Gradio loads
-    from .ui import launch
+    assistant = _open(settings)  # a missing index fails here, in one line, before the web stack loads
+    if share:
+        from ..accounts import Accounts
 
-    app = launch(settings, assistant, share=share, block=False, quiet=not share)
-    click.echo(f"Trợ lý đang chạy tại http://{settings.host}:{settings.port} (Ctrl+C để dừng)", err=True)
-    app.block_thread()
+        if Accounts(settings.data_dir).count():
+            raise click.UsageError("--share serves the chat without its login: not with accounts")
+        from .ui import launch
+
+        app = launch(settings, assistant, share=True, block=False, quiet=False)
+        click.echo(f"Trợ lý đang chạy tại http://{settings.host}:{settings.port} (Ctrl+C để dừng)", err=True)
+        app.block_thread()
+        return
+    from .server import start
+
+    running = start(settings, assistant)
+    click.echo(f"Trợ lý đang chạy tại {running.url} (API: {running.url}docs; Ctrl+C để dừng)", err=True)
+    running.wait()
+
+
+@main.command()
+@common_options
+def mcp(settings: Settings) -> None:
+    """Serve "search" and "ask" as MCP tools over standard input/output.
+
+    For an AI assistant on this machine (Claude Desktop, an IDE, any MCP client): it can
+    look things up in the articles and quote them with citations. See "MCP" in README.md.
+
+    \b
+    Example (an MCP client's configuration):
+      {"mcpServers": {"assistant": {"command": "assistant", "args": ["mcp"]}}}
+    """
+    from .mcp_tools import serve
+
+    serve(settings)
 
 
 @main.command("eval")

@@ -9,6 +9,12 @@ the sources panel are re-rendered from the turns, with anchors unique per turn
 are kept per tab in ``sessionStorage`` (as JSON, re-escaped on the way back in), so a page
 reload shows the same conversation while another tab keeps its own.
 
+Signed in (the server's login, ``server.py``), the conversations are the user's own and kept
+server-side instead (``conversations.py``): a sidebar lists them, newest first; the tab keeps
+only the id of the open one, so a reload or a server restart reopens it. The role decides
+whether the upload panel shows (editors and admins), and the upload handler checks it again.
+Without accounts, ``request.username`` is empty and everything is as above.
+
 "Xuất bản tin" turns the session's answers into a cited briefing (``assistant.briefing``),
 written as Markdown and Word into a fresh temporary folder and offered as two downloads. The
 briefing re-verifies every citation against the index, so turns restored from the browser
@@ -25,6 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..accounts import Accounts
 from ..briefing import briefing_stem
 from ..config import Settings
 from ..errors import AssistantError, BackendError, ConfigError
@@ -42,6 +49,7 @@ from .chatview import (
     restore,
     sources_html,
 )
+from .conversations import Conversations
 
 try:
     import gradio as gr
@@ -103,6 +111,10 @@ CSS = """
 #brief-topic input { border: 1px solid var(--border-color-primary); border-radius: var(--radius-sm); }
 #export-status { font-size: .9rem; color: var(--body-text-color-subdued); }
 #export-status p { margin: .2rem 0; }
+#sources .src-stale { font-size: .8rem; margin: 0 0 .35rem 2rem; color: var(--body-text-color);
+  background: var(--color-accent-soft); border-radius: 4px; padding: .2rem .4rem; }
+#sidebar .user-line p { margin: 0; font-size: .9rem; }
+#conversations label { width: 100%; }
 #sources mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
 footer { display: none !important; }
 """
@@ -169,10 +181,25 @@ def _header(engine: ChatEngine) -> str:
     )
 
 
-def _outputs(turns: list[Turn]) -> tuple:
-    """chatbot, sources, turns, copy text, saved JSON: every view of the conversation."""
-    saved = json.dumps([t.to_dict() for t in turns], ensure_ascii=False)
-    return chat_messages(turns), sources_html(turns), turns, last_answer_markdown(turns), saved
+def _outputs(turns: list[Turn], documents: dict | None = None, conversation: str | None = None,
+             signed_in: bool = False) -> tuple:
+    """chatbot, sources, turns, copy text, saved JSON: every view of the conversation.
+
+    What the tab saves: the turns themselves, or (signed in) only the open conversation's id.
+    """
+    if signed_in:
+        saved = json.dumps({"conversation": conversation})
+    else:
+        saved = json.dumps([t.to_dict() for t in turns], ensure_ascii=False)
+    return chat_messages(turns), sources_html(turns, documents), turns, last_answer_markdown(turns), saved
+
+
+ROLE_WORDS = {"reader": "người đọc", "editor": "biên tập viên", "admin": "quản trị viên"}
+
+
+def _user_line(user) -> str:
+    return (f'<div class="user-line"><p>Đăng nhập: <b>{inert(user.name)}</b> · {ROLE_WORDS.get(user.role, "")} · '
+            '<a href="/logout" id="logout">Đăng xuất</a></p></div>')
 
 
 def _remove(folder: str | None) -> None:
@@ -213,16 +240,36 @@ def _added(report) -> str:
     return "\n".join(lines)
 
 
-def create_app(settings: Settings, assistant=None) -> gr.Blocks:
+def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None = None,
+               accounts: Accounts | None = None) -> gr.Blocks:
     """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served.
+
+    With ``accounts`` (the department's server), a signed-in user's conversations are saved
+    server-side and their role decides the upload panel.
 
     Raises what ``Assistant.open`` raises (e.g. IndexMissingError) before any Gradio object exists.
     The theme is applied by :func:`launch`; mounted elsewhere, the app keeps Gradio's default.
     """
-    engine = ChatEngine(settings, assistant)
+    engine = engine or ChatEngine(settings, assistant)
     backends = available_backends(settings)
+    store = Conversations(accounts) if accounts is not None else None
+    uploads = settings.allow_upload or accounts is not None
 
-    def respond(message: str, turns: list[Turn], k: float, backend: str):
+    def signed_in(request: gr.Request | None):
+        """The signed-in User, or None (no accounts: one person on their own machine)."""
+        name = getattr(request, "username", None) if request is not None else None
+        return accounts.user(name) if name and accounts is not None else None
+
+    def docs() -> dict:
+        return engine.index.documents
+
+    def listing(user, current: str | None):
+        choices = [(c.title, c.id) for c in store.list(user.name)] if user and store else []
+        return gr.update(choices=choices, value=current if any(v == current for _, v in choices) else None)
+
+    def respond(message: str, turns: list[Turn], k: float, backend: str, conversation: str | None,
+                request: gr.Request):
+        user = signed_in(request)
         history = list(turns or [])
         first = True
         for turn, partial in engine.stream(message, history, int(k), backend):
@@ -230,10 +277,13 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
             first = False
             if partial is not None:
                 yield chat_messages(history, pending=turn, partial=partial), gr.skip(), gr.skip(), gr.skip(), \
-                    gr.skip(), box
+                    gr.skip(), box, gr.skip(), gr.skip()
             else:
                 history.append(turn)
-                yield *_outputs(history), box
+                if user and store:
+                    conversation = store.add_turn(user.name, conversation, turn)
+                yield (*_outputs(history, docs(), conversation, bool(user)), box, conversation,
+                       listing(user, conversation))
 
     def export(turns: list[Turn], topic: str, folder: str | None):
         """status, Markdown download, Word download, export folder: the session as a briefing."""
@@ -263,16 +313,50 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
         _remove(folder)
         return "", gr.update(value=None, visible=False), gr.update(value=None, visible=False), None
 
-    def reload(saved: str):
+    def reload(saved: str, request: gr.Request):
+        """Every view, the open conversation, the sidebar, the user line and the upload panel."""
         try:  # the browser's copy of the conversation: bounded, and never trusted
             data = json.loads(saved) if isinstance(saved, str) and len(saved) <= MAX_SAVED_CHARS else []
         except (TypeError, ValueError, RecursionError):
             data = []
-        return _outputs(restore(data)[-MAX_SAVED_TURNS:])
+        user = signed_in(request)
+        if user and store:
+            wanted = data.get("conversation") if isinstance(data, dict) else None
+            conversation = wanted if isinstance(wanted, str) and store.owns(user.name, wanted) else None
+            turns = store.turns(user.name, conversation)
+            return (*_outputs(turns, docs(), conversation, True), conversation, listing(user, conversation),
+                    gr.update(visible=True), _user_line(user), gr.update(visible=user.may("editor")))
+        return (*_outputs(restore(data)[-MAX_SAVED_TURNS:], docs()), None, gr.skip(), gr.update(visible=False),
+                "", gr.update(visible=settings.allow_upload))
 
-    def upload(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's own idiom
+    def reopen(conversation: str | None, request: gr.Request):
+        user = signed_in(request)
+        if not (user and store and isinstance(conversation, str) and store.owns(user.name, conversation)):
+            return (*_outputs([], docs(), None, bool(user)), None)
+        return (*_outputs(store.turns(user.name, conversation), docs(), conversation, True), conversation)
+
+    def start_new(request: gr.Request):
+        user = signed_in(request)
+        return (*_outputs([], docs(), None, bool(user)), None, listing(user, None))
+
+    def rename(conversation: str | None, title: str, request: gr.Request):
+        user = signed_in(request)
+        if user and store and conversation:
+            store.rename(user.name, conversation, clean_input(title or "")[:TOPIC_CHARS])
+        return listing(user, conversation), ""
+
+    def delete(conversation: str | None, request: gr.Request):
+        user = signed_in(request)
+        if user and store and conversation:
+            store.delete(user.name, conversation)
+        return (*_outputs([], docs(), None, bool(user)), None, listing(user, None))
+
+    def upload(files, request: gr.Request, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's idiom
         """status, header, cleared file box: add the files, then answer from them."""
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
+        user = signed_in(request)
+        if not (user.may("editor") if user else settings.allow_upload):
+            return "Tài khoản của bạn không có quyền thêm tài liệu (cần quyền biên tập viên).", gr.skip(), None
         if not paths:
             return "Chưa chọn tệp nào.", gr.skip(), gr.skip()
         progress(0, desc="Đang đọc và lập chỉ mục")
@@ -286,11 +370,22 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         turns = gr.State([])
+        conversation = gr.State(None)  # the open saved conversation's id (signed in)
         folder = gr.State(None, delete_callback=_remove)  # this tab's latest export, removed with the tab
         saved = gr.Textbox(visible="hidden", elem_id="chat-store")
         copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
         header = gr.HTML(_header(engine), head=f"<style>{CSS}</style>")
         with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=220, visible=False, elem_id="sidebar") as sidebar:
+                user_line = gr.HTML("", elem_classes=["user-line"])
+                new_btn = gr.Button("+ Cuộc hội thoại mới", size="sm", elem_id="new-conversation")
+                saved_list = gr.Radio([], label="Hội thoại đã lưu", elem_id="conversations", interactive=True)
+                with gr.Accordion("Đổi tên / xoá hội thoại đang mở", open=False, elem_id="manage"):
+                    new_title = gr.Textbox(show_label=False, placeholder="Tên mới", lines=1, max_lines=1,
+                                           max_length=TOPIC_CHARS, elem_id="rename-title")
+                    with gr.Row():
+                        rename_btn = gr.Button("Đổi tên", size="sm", elem_id="rename")
+                        delete_btn = gr.Button("Xoá", size="sm", variant="stop", elem_id="delete")
             with gr.Column(scale=3, min_width=420):
                 chatbot = gr.Chatbot(
                     elem_id="chat", label="Hội thoại", height=600, buttons=[], latex_delimiters=[],
@@ -328,8 +423,9 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
                         [(backend_label(b), b) for b in backends], value=backends[0],
                         label="Cách soạn câu trả lời", visible=len(backends) > 1, elem_id="backend",
                     )
-                if settings.allow_upload:
-                    with gr.Accordion("Thêm tài liệu vào kho", open=False, elem_id="upload-panel"):
+                if uploads:
+                    with gr.Accordion("Thêm tài liệu vào kho", open=False, elem_id="upload-panel",
+                                      visible=settings.allow_upload) as upload_panel:
                         files = gr.File(label="Kéo thả bài báo (.html), PDF, Word (.docx), .txt, .md",
                                         file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload-files")
                         add_btn = gr.Button("Thêm vào kho", size="sm", elem_id="upload-add")
@@ -337,15 +433,25 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### Nguồn trích dẫn", elem_id="sources-title")
                 sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=NAVIGATE_JS, max_height=660)
+        if not uploads:
+            upload_panel = gr.State(None)  # a stand-in output: no panel to show or hide
 
         views = [chatbot, sources, turns, copy_text, saved]
         # subtle: one shared concurrency group, so several tabs are answered at once (ChatEngine
         # serialises the pipeline steps); Gradio's default would queue each tab behind the others.
-        ask = {"fn": respond, "inputs": [box, turns, k, backend], "outputs": [*views, box],
+        ask = {"fn": respond, "inputs": [box, turns, k, backend, conversation],
+               "outputs": [*views, box, conversation, saved_list],
                "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
         copy.click(None, inputs=[copy_text], outputs=None, js=COPY_JS)
-        clear.click(lambda: _outputs([]), outputs=views)
-        chatbot.clear(lambda: _outputs([]), outputs=views)
+        fresh = {"fn": start_new, "outputs": [*views, conversation, saved_list]}
+        for trigger in (clear.click, chatbot.clear, new_btn.click):
+            trigger(**fresh).then(reset_export, inputs=[folder], outputs=[status, dl_md, dl_docx, folder])
+        saved_list.input(reopen, inputs=[saved_list], outputs=[*views, conversation]).then(
+            reset_export, inputs=[folder], outputs=[status, dl_md, dl_docx, folder])
+        rename_btn.click(rename, inputs=[conversation, new_title], outputs=[saved_list, new_title])
+        new_title.submit(rename, inputs=[conversation, new_title], outputs=[saved_list, new_title])
+        delete_btn.click(delete, inputs=[conversation], outputs=[*views, conversation, saved_list],
+                         js="(c) => confirm('Xoá hội thoại đang mở? Không thể hoàn tác.') ? [c] : [null]")
         exports = [status, dl_md, dl_docx, folder]
         export_btn.click(export, inputs=[turns, topic, folder], outputs=exports, concurrency_limit=2,
                          concurrency_id="export")
@@ -353,13 +459,12 @@ def create_app(settings: Settings, assistant=None) -> gr.Blocks:
                      concurrency_id="export")
         for trigger in (box.submit, send.click):  # a new question makes an earlier export stale: hide it first
             trigger(reset_export, inputs=[folder], outputs=exports, show_progress="hidden").then(**ask)
-        clear.click(reset_export, inputs=[folder], outputs=exports)
-        chatbot.clear(reset_export, inputs=[folder], outputs=exports)
         if settings.allow_upload:
             add_btn.click(upload, inputs=[files], outputs=[add_status, header, files], concurrency_limit=1,
                           concurrency_id="upload")
         saved.change(None, inputs=[saved], outputs=None, js=SAVE_JS)
-        app.load(reload, inputs=[saved], outputs=views, js=LOAD_JS)
+        app.load(reload, inputs=[saved], outputs=[*views, conversation, saved_list, sidebar, user_line, upload_panel],
+                 js=LOAD_JS)
     return app
 
 

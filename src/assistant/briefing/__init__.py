@@ -26,10 +26,11 @@ from ..store.disk import built_label
 from ..vietnamese import fold
 from .markdown import to_markdown, unescape
 from .model import NO_INFO, Briefing, Footnote, Item, Line, Source, assemble, title_for
-from .spec import BriefSpec, Question, SectionSpec, load_spec
+from .spec import BriefSpec, Question, SectionSpec, load_spec, spec_from_mapping
 
 __all__ = ["NO_INFO", "BriefSpec", "Briefing", "Footnote", "Item", "Line", "Question", "SectionSpec", "Source",
-           "assemble", "briefing_stem", "build_briefing", "load_spec", "title_for", "to_markdown", "unescape", "write_briefing"]
+           "assemble", "briefing_stem", "build_briefing", "load_spec", "spec_from_mapping", "title_for", "to_markdown", "unescape",
+           "write_briefing"]
 
 FORMATS = {"md": ".md", "docx": ".docx"}
 

@@ -80,6 +80,14 @@ def load_spec(path: Path) -> BriefSpec:
     return spec
 
 
+def spec_from_mapping(data: Any, where: str = "request") -> BriefSpec:
+    """A spec from already-parsed data (the HTTP API's JSON), checked as a YAML/TOML file is."""
+    spec = _from_mapping(data, Path(where))
+    if not spec.questions:
+        raise BriefingError(f"{where} holds no questions", hint="give 'questions' or 'sections'")
+    return spec
+
+
 def _from_lines(raw: str, path: Path) -> BriefSpec:
     questions = tuple(
         Question(line.strip(), f"{path.name}:{i}")

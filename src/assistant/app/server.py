@@ -1,0 +1,498 @@
+"""The department's server: the chat, a login, and an HTTP API on one FastAPI app.
+
+``create_server(settings)`` builds it; ``start(...)`` serves it with uvicorn (``assistant chat``).
+
+- ``/``: the Gradio chat (``ui.py``), mounted on this app. When at least one account exists
+  (``assistant users add``), it needs a login: ``/login`` sets a session cookie (HttpOnly,
+  SameSite=Lax, Secure behind HTTPS), ``/logout`` ends it, and Gradio's own routes answer 401
+  without it (its ``auth_dependency``). Without accounts, it is open as before: one person on
+  their own machine. Wrong passwords are throttled in ``accounts.py``.
+- ``/api/v1/ask``, ``/api/v1/search``: the JSON of ``assistant ask --json`` / ``search --json``;
+  ``/api/v1/brief``: a cited briefing as Markdown or Word.
+- ``/v1/chat/completions`` (streamed or not) and ``/v1/models``: OpenAI-compatible, so an
+  OpenAI client library or a chat front end can use the assistant as a "model". The answer
+  text carries the [n] markers and a "Nguồn:" list; the response carries the structured
+  citations in an extra ``citations`` field (the last chunk, when streamed).
+- ``/docs``: the OpenAPI page, served from local files (fastapi-offline: no CDN).
+
+API calls need ``Authorization: Bearer <key>`` (``assistant users key NAME``) or a browser
+session when accounts exist; answers are the same for every user. Request bodies of the API
+are limited to 1 MB and Gradio's (uploads aside) to 32 MB, checked before they are read whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__
+from ..accounts import Accounts, LoginThrottled, User
+from ..config import Settings
+from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
+from .chat import ChatEngine, available_backends
+from .chatview import Turn
+from .payloads import search_payload
+
+log = logging.getLogger(__name__)
+
+COOKIE = "assistant_session"
+API_BODY = 1 << 20  # bytes: a question, a briefing's questions
+GRADIO_BODY = 32 << 20  # the chat's own calls (a restored conversation can be large); uploads are Gradio's
+MODEL = "assistant"
+SOURCES = "\n\nNguồn:\n"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+# --- errors, in OpenAI's shape -------------------------------------------------------------
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, code: str, kind: str = "invalid_request_error") -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.kind = status, message, code, kind
+
+    def response(self) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return JSONResponse({"error": {"message": self.message, "type": self.kind, "code": self.code}},
+                            status_code=self.status, headers=headers)
+
+
+# --- request bodies -------------------------------------------------------------------------
+class AskRequest(BaseModel):
+    question: str = Field(description="The question, in Vietnamese (diacritics optional).",
+                          examples=["Sở Ngoại vụ Hà Nội được thành lập khi nào?"])
+    k: int | None = Field(None, ge=1, le=100, description="Passages to consider [default: the server's k].")
+    backend: str | None = Field(None, description="Answer backend [default: the server's].")
+
+
+class SearchRequest(BaseModel):
+    question: str = Field(examples=["Hải Phòng hợp tác với Niigata"])
+    k: int | None = Field(None, ge=1, le=100)
+
+
+class BriefSection(BaseModel):
+    title: str = ""
+    questions: list[str]
+
+
+class BriefRequest(BaseModel):
+    topic: str = Field("", description="Topic in the title.")
+    questions: list[str] | None = Field(None, examples=[["Sở Ngoại vụ Hải Phòng được thành lập khi nào?"]])
+    sections: list[BriefSection] | None = None
+    format: Literal["md", "docx"] = "md"
+    date: dt.date | None = Field(None, description="Date of writing [default: today].")
+    k: int | None = Field(None, ge=1, le=100)
+    backend: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, …: accepted, not used
+    model: str = MODEL
+    messages: list[ChatMessage]
+    stream: bool = False
+
+
+# --- the OpenAI-compatible view of a Turn ------------------------------------------------
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # [{"type": "text", "text": "..."}, …]
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def conversation_of(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
+    """The last user message, and the earlier exchanges as Turns (for follow-up questions)."""
+    users = [i for i, m in enumerate(messages) if m.role == "user"]
+    if not users:
+        raise ApiError(400, "messages holds no user message", "no_question")
+    history, asked = [], None
+    for m in messages[: users[-1]]:
+        if m.role == "user":
+            asked = _text(m.content)
+        elif m.role == "assistant" and asked is not None:
+            answer = _text(m.content).split(SOURCES)[0]  # our own "Nguồn:" list is not part of the answer
+            history.append(Turn(f"h{len(history)}", asked, asked, answer))
+            asked = None
+    return _text(messages[users[-1]].content), history
+
+
+def sources_text(turn: Turn) -> str:
+    """The "Nguồn:" list a chat front end shows under the answer: title, date, quoted sentence."""
+    if not turn.citations:
+        return ""
+    lines = [f"[{c.n}] {c.title} — {c.date}" + (f" — {c.outlet}" if c.outlet else "") + f": «{c.quote}»"
+             for c in turn.citations]
+    return SOURCES + "\n".join(lines)
+
+
+def content_pieces(answers, final: list[Turn]):
+    """The answer text as it streams, then what the final Turn adds and the "Nguồn:" list.
+
+    The final Turn goes into ``final``. Streamed or not, a client gets the same text: the
+    non-streamed response is these pieces joined.
+    """
+    sent = ""
+    for turn, partial in answers:
+        if partial is None:
+            final.append(turn)
+        elif partial.startswith(sent) and len(partial) > len(sent):
+            yield partial[len(sent):]
+            sent = partial
+    text, head = final[-1].text, sent.rstrip()
+    if text.startswith(head):
+        rest = text[len(head):]
+        rest = rest.lstrip() if head != sent else rest  # the whitespace after it was already sent
+    else:  # a notice led the final text (e.g. "the LLM did not answer in time"): it comes last
+        rest = "\n\n" + text.replace(head.strip(), "", 1).strip() if head.strip() else text
+    if rest or sources_text(final[-1]):
+        yield rest + sources_text(final[-1])
+
+
+def _extra(turn: Turn) -> dict[str, Any]:
+    return {"citations": [c.to_dict() for c in turn.citations], "refused": turn.refused, "notice": turn.notice}
+
+
+# --- the login page ---------------------------------------------------------------------
+LOGIN_PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Đăng nhập · Trợ lý tra cứu đối ngoại</title>
+<style>
+body {{ font-family: "Segoe UI", Roboto, Arial, "Liberation Sans", sans-serif; background: #f1f5f9; margin: 0;
+  display: flex; min-height: 100vh; align-items: center; justify-content: center; color: #0f172a; }}
+form {{ background: white; padding: 2rem 2.2rem; border-radius: 12px; box-shadow: 0 4px 24px #0f172a1a; width: 20rem; }}
+h1 {{ font-size: 1.25rem; margin: 0 0 .3rem 0; }} p.sub {{ margin: 0 0 1.2rem 0; color: #475569; font-size: .9rem; }}
+label {{ display: block; font-size: .9rem; margin: .8rem 0 .3rem 0; }}
+input {{ width: 100%; box-sizing: border-box; padding: .55rem .6rem; border: 1px solid #cbd5e1; border-radius: 6px;
+  font-size: 1rem; }}
+button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-radius: 6px; background: #2563eb;
+  color: white; font-size: 1rem; cursor: pointer; }}
+.error {{ background: #fee2e2; color: #991b1b; padding: .55rem .7rem; border-radius: 6px; font-size: .9rem; }}
+</style></head><body>
+<form method="post" action="login" id="login">
+<h1>Trợ lý tra cứu đối ngoại địa phương</h1><p class="sub">Đăng nhập để đặt câu hỏi và xem các hội thoại đã lưu.</p>
+{error}
+<label for="name">Tên đăng nhập</label><input id="name" name="name" autocomplete="username" required autofocus value="{name}">
+<label for="password">Mật khẩu</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" id="login-submit">Đăng nhập</button>
+</form></body></html>"""
+
+
+def login_page(error: str = "", name: str = "", status: int = 200) -> HTMLResponse:
+    box = f'<p class="error" id="login-error">{html.escape(error)}</p>' if error else ""
+    return HTMLResponse(LOGIN_PAGE.format(error=box, name=html.escape(name, quote=True)), status_code=status,
+                        headers={"Cache-Control": "no-store"})
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, int(seconds // 60 + (seconds % 60 > 0)))
+
+
+# --- the guard: body sizes, and the login redirect --------------------------------------
+class Guard:
+    """ASGI middleware: refuses over-long bodies before reading them whole; sends a browser
+    without a session from ``/`` to the login page when accounts exist."""
+
+    def __init__(self, app, accounts: Accounts) -> None:
+        self.app, self.accounts = app, accounts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        limit = API_BODY if path.startswith(("/api/", "/v1/", "/login")) else \
+            None if path.startswith("/gradio_api/upload") else GRADIO_BODY
+        headers = dict(scope.get("headers") or [])
+        if limit is not None:
+            length = headers.get(b"content-length", b"").decode("latin-1")
+            if (length.isdigit() and int(length) > limit) or (not length.isdigit() and length):
+                return await _too_large(send, limit)
+            if not length and scope.get("method") in ("POST", "PUT", "PATCH"):
+                body, more = b"", True
+                while more:  # chunked: read up to the limit, then replay what was read
+                    message = await receive()
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                    if len(body) > limit:
+                        return await _too_large(send, limit)
+                replayed = False
+
+                async def replay():
+                    nonlocal replayed
+                    if replayed:
+                        return await receive()
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+
+                receive = replay
+        if path == "/" and scope.get("method") == "GET" and self.accounts.count() > 0:
+            cookies = _cookies(headers.get(b"cookie", b"").decode("latin-1"))
+            if self.accounts.user_for_session(cookies.get(COOKIE)) is None:
+                return await RedirectResponse("login", status_code=303)(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def _cookies(header: str) -> dict[str, str]:
+    out = {}
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name:
+            out[name] = value
+    return out
+
+
+async def _too_large(send, limit: int) -> None:
+    body = json.dumps({"error": {"message": f"request body over {limit // (1 << 20)} MB", "type":
+                                 "invalid_request_error", "code": "request_too_large"}}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- the app --------------------------------------------------------------------------------
+def create_server(settings: Settings, assistant=None) -> FastAPI:
+    """The whole server (chat, login, API) over ``assistant`` (opened from ``settings`` if None).
+
+    Raises what ``Assistant.open`` raises (e.g. IndexMissingError) before any web object exists.
+    """
+    engine = ChatEngine(settings, assistant)
+    accounts = Accounts(settings.data_dir)
+    backends = available_backends(settings)
+    return _build(settings, engine, accounts, backends)
+
+
+def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends: list[str]) -> FastAPI:
+    import gradio as gr
+    from fastapi_offline import FastAPIOffline
+
+    from .ui import create_app, theme
+
+    app = FastAPIOffline(
+        title="Trợ lý tra cứu đối ngoại địa phương — API", version=__version__,
+        description="Cited Vietnamese answers over the indexed articles. When accounts exist, send "
+                    "`Authorization: Bearer <key>` (a key from `assistant users key NAME`).",
+        openapi_tags=[{"name": "answers", "description": "The JSON of `assistant ask --json` / `search --json`."},
+                      {"name": "openai", "description": "OpenAI-compatible: use the assistant as a chat model."}],
+    )
+    app.state.engine, app.state.accounts = engine, accounts
+    bearer = HTTPBearer(auto_error=False, description="An API key from `assistant users key NAME`.")
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        return exc.response()
+
+    @app.exception_handler(AssistantError)
+    async def _assistant_error(request: Request, exc: AssistantError):
+        status = 400 if isinstance(exc, (QuestionError, BriefingError)) else 500
+        text = f"{exc} ({exc.hint})" if exc.hint else str(exc)
+        return ApiError(status, text, "bad_question" if status == 400 else "server_error",
+                        "invalid_request_error" if status == 400 else "server_error").response()
+
+    def api_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User | None:  # noqa: B008
+        """None without accounts (open, as on one's own machine); else the key's or session's user."""
+        if accounts.count() == 0:
+            return None
+        user = accounts.user_for_key(credentials.credentials) if credentials else \
+            accounts.user_for_session(request.cookies.get(COOKIE))
+        if user is None:
+            raise ApiError(401, "an API key is needed: Authorization: Bearer <key> (assistant users key NAME)",
+                           "invalid_api_key")
+        return user
+
+    def backend_of(name: str | None) -> str | None:
+        if name and name not in backends:
+            raise ApiError(400, f"unknown backend {name!r}; this server has {', '.join(backends)}", "unknown_backend")
+        return name
+
+    # -- login ------------------------------------------------------------------------------
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request):
+        if accounts.count() == 0 or accounts.user_for_session(request.cookies.get(COOKIE)):
+            return RedirectResponse(".", status_code=303)
+        return login_page()
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, name: str = Form(""), password: str = Form("")):
+        name = name.strip()[:200]
+        try:
+            user = accounts.login(name, password)
+        except LoginThrottled as exc:
+            log.warning("login refused for %r: too many failures", name)
+            return login_page(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {_minutes(exc.retry_after)} phút.",
+                              name, 429)
+        if user is None:
+            return login_page("Tên đăng nhập hoặc mật khẩu không đúng.", name, 401)
+        token = accounts.new_session(user.name, settings.session_hours)
+        response = RedirectResponse(".", status_code=303)
+        response.set_cookie(COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https", path="/")
+        return response
+
+    @app.get("/logout", include_in_schema=False)
+    def logout(request: Request):
+        accounts.end_session(request.cookies.get(COOKIE))
+        response = RedirectResponse("login" if accounts.count() else ".", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    # -- the API ----------------------------------------------------------------------------
+    @app.post("/api/v1/ask", tags=["answers"], summary="Answer a question with cited sentences")
+    def api_ask(body: AskRequest, user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
+        """The JSON of `assistant ask --json`: answer, refused, citations, short_answer, timings_ms…"""
+        return engine.ask(body.question, body.k, backend_of(body.backend)).to_dict()
+
+    @app.post("/api/v1/search", tags=["answers"], summary="The passages that best match a question")
+    def api_search(body: SearchRequest, user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
+        """The JSON of `assistant search --json`: question, results (best first), timings_ms."""
+        hits, timings = engine.search(body.question, body.k)
+        return search_payload(body.question, hits, timings)
+
+    @app.post("/api/v1/brief", tags=["answers"], summary="A cited briefing, as Markdown or Word",
+              responses={200: {"content": {"text/markdown": {}, DOCX: {}}}})
+    def api_brief(body: BriefRequest, user: User | None = Depends(api_user)) -> Response:  # noqa: B008
+        """Answers every question; each claim carries a footnote with the quoted sentence."""
+        from ..briefing import briefing_stem, build_briefing, spec_from_mapping, to_markdown, write_briefing
+
+        data: dict[str, Any] = {"topic": body.topic}
+        if body.sections is not None:
+            data["sections"] = [s.model_dump() for s in body.sections]
+        if body.questions is not None:
+            data["questions"] = body.questions
+        spec = spec_from_mapping(data, "request")
+        day = body.date or dt.date.today()
+        b = build_briefing(engine.serialised(backend_of(body.backend)), spec, topic=body.topic or None,
+                           written=day, k=body.k)
+        if body.format == "md":
+            return Response(to_markdown(b), media_type="text/markdown; charset=utf-8")
+        with tempfile.TemporaryDirectory(prefix="ban-tin-") as folder:
+            (path,) = write_briefing(b, Path(folder) / briefing_stem(body.topic, day), ("docx",))
+            content = path.read_bytes()
+        return Response(content, media_type=DOCX,
+                        headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+    # -- OpenAI-compatible ------------------------------------------------------------------
+    models = [MODEL, *(f"{MODEL}/{b}" for b in backends)]
+
+    def model_backend(model: str) -> str | None:
+        if model == MODEL:
+            return None
+        if model in models:
+            return model.split("/", 1)[1]
+        raise ApiError(404, f"no model {model!r}; this server has {', '.join(models)}", "model_not_found")
+
+    @app.get("/v1/models", tags=["openai"], summary="The assistant as models (one per answer backend)")
+    def list_models(user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "assistant"}
+                                           for m in models]}
+
+    @app.post("/v1/chat/completions", tags=["openai"], summary="Chat completion: an answer with [n] markers")
+    def chat_completions(body: ChatRequest, user: User | None = Depends(api_user)):  # noqa: B008
+        """The last user message is the question; earlier messages make follow-ups work. The
+        response adds `citations` (and `refused`) beside `choices`; streamed, they come with the
+        last chunk."""
+        backend = model_backend(body.model)
+        question, history = conversation_of(body.messages)
+        cid, created = "chatcmpl-" + uuid.uuid4().hex, int(time.time())
+        answers = engine.stream(question, history, None, backend)
+        final: list[Turn] = []
+        if not body.stream:
+            content = "".join(content_pieces(answers, final))
+            return {"id": cid, "object": "chat.completion", "created": created, "model": body.model,
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **_extra(final[0])}
+
+        def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+            data = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+            return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+        def events():
+            yield chunk({"role": "assistant", "content": ""})
+            for piece in content_pieces(answers, final):
+                yield chunk({"content": piece})
+            yield chunk({}, "stop", **_extra(final[0]))
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    # -- the chat -----------------------------------------------------------------------------
+    def gradio_user(request: Request) -> str | None:
+        """"" (open) without accounts; the session's user name; None (401) without a session."""
+        if accounts.count() == 0:
+            return ""
+        user = accounts.user_for_session(request.cookies.get(COOKIE))
+        return user.name if user else None
+
+    blocks = create_app(settings, engine=engine, accounts=accounts)
+    blocks.queue(default_concurrency_limit=4)
+    app = gr.mount_gradio_app(app, blocks, path="/", auth_dependency=gradio_user, theme=theme(), show_error=False,
+                              footer_links=[], max_file_size=f"{settings.max_file_mb:g}mb")
+    app.add_middleware(Guard, accounts=accounts)
+    return app
+
+
+# --- serving ------------------------------------------------------------------------------
+class Running:
+    """A server on a thread: ``url``, and ``stop()``."""
+
+    def __init__(self, server, thread: threading.Thread, url: str) -> None:
+        self.server, self.thread, self.url = server, thread, url
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+    def wait(self) -> None:
+        try:
+            while self.thread.is_alive():
+                self.thread.join(timeout=0.5)
+        except KeyboardInterrupt:
+            self.stop()
+
+
+def _check_port(host: str, port: int) -> None:
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        raise ConfigError(f"cannot serve on {host}:{port}: the port is taken or the address is not local",
+                          hint="is it already running? choose another port with --port") from exc
+
+
+def start(settings: Settings, assistant=None, *, host: str | None = None, port: int | None = None) -> Running:
+    """Serve the whole app on ``host:port`` from a background thread; returns once it listens."""
+    import uvicorn
+
+    host, port = host or settings.host, port or settings.port
+    _check_port(host, port)
+    app = create_server(settings, assistant)
+    # proxy_headers: behind a reverse proxy on this machine, X-Forwarded-Proto https marks cookies Secure
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=True, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="assistant-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ConfigError(f"the server did not start on {host}:{port}")
+        time.sleep(0.05)
+    return Running(server, thread, f"http://{host}:{port}/")

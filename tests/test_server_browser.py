@@ -1,0 +1,221 @@
+"""The department's server end to end: `assistant chat` as a real process (restarted mid-test),
+accounts in its SQLite file, and two users in two headless Chromium contexts.
+
+Screenshots go to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.accounts import Accounts
+
+pytestmark = pytest.mark.slow
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
+HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
+TIMEOUT = 90_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`assistant chat` in its own process, on one port, restartable."""
+
+    def __init__(self, settings, data_dir: Path, log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.cmd = [sys.executable, "-m", "assistant.app.cli", "chat", "--corpus", str(settings.corpus_dir),
+                    "--index", str(settings.index_dir), "--port", str(self.port)]
+        self.env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir)}
+        self.log = log
+        self.proc = None
+
+    def start(self) -> None:
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "login", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError("the server did not start in 180 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(seed_settings, tmp_path_factory):
+    data = tmp_path_factory.mktemp("department")
+    accounts = Accounts(data)
+    accounts.add("lan", "secret-pass-1", "editor")
+    accounts.add("minh", "secret-pass-2", "reader")
+    s = Server(seed_settings, data, data / "server.log")
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no {CHROMIUM}: run `make browser`")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def _context(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
+    ctx.set_default_timeout(TIMEOUT)
+    return ctx
+
+
+def _loaded(page) -> None:
+    page.wait_for_selector("#question textarea")
+    page.wait_for_selector("#sidebar .user-line b")  # the load event ran: signed in, sidebar filled
+
+
+def _login(page, url: str, name: str, password: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("#login")  # no session: the chat sends the browser to the login page
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    _loaded(page)
+
+
+def _ask(page, question: str) -> None:
+    before = page.locator("#chat .source-line").count()
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function("n => document.querySelectorAll('#chat .source-line').length > n", arg=before)
+    page.wait_for_function("q => [...document.querySelectorAll('#conversations label')]"
+                           ".some(l => l.innerText.includes(q))", arg=question[:40])
+
+
+def _titles(page) -> list[str]:
+    return [t.strip() for t in page.locator("#conversations label").all_inner_texts()]
+
+
+def _check_citation(page, year: str) -> None:
+    """The conversation is shown and its first [n] opens the source card holding the quote."""
+    page.wait_for_selector("#chat a.cite")
+    assert year in page.locator("#chat").inner_text()
+    link = page.locator("#chat a.cite").first
+    target = link.get_attribute("href").lstrip("#")
+    link.click()
+    card = page.locator(f"#{target}")
+    card.wait_for()
+    page.wait_for_function("id => document.getElementById(id).classList.contains('active')", arg=target)
+    assert year in card.inner_text()
+
+
+def _reload(page) -> None:
+    page.reload(wait_until="domcontentloaded")
+    _loaded(page)
+
+
+def test_two_users_keep_their_own_conversations_across_reload_and_restart(server, browser, tmp_path):
+    lan_ctx, minh_ctx = _context(browser), _context(browser)
+    try:
+        lan, minh = lan_ctx.new_page(), minh_ctx.new_page()
+        _login(lan, server.url, "lan", "secret-pass-1")
+        _login(minh, server.url, "minh", "secret-pass-2")
+        # roles: the editor has the upload panel, the reader does not
+        assert lan.locator("#upload-panel").is_visible()
+        assert not minh.locator("#upload-panel").is_visible()
+        _ask(lan, HAI_PHONG)
+        _ask(minh, HA_NOI)
+        assert _titles(lan) == [HAI_PHONG] and _titles(minh) == [HA_NOI]
+        lan.screenshot(path=str(tmp_path / "lan.png"))
+
+        for page, year in ((lan, "2004"), (minh, "1996")):
+            _reload(page)
+            _check_citation(page, year)
+
+        server.stop()
+        server.start()
+        for page, year, title in ((lan, "2004", HAI_PHONG), (minh, "1996", HA_NOI)):
+            _reload(page)  # the session and the open conversation survive the restart
+            assert _titles(page) == [title]
+            _check_citation(page, year)
+
+        # a second conversation is listed first; the first reopens with one click, [n] working
+        lan.click("#new-conversation")
+        lan.wait_for_function("document.querySelectorAll('#chat .source-line').length === 0")
+        _ask(lan, HA_NOI)
+        assert _titles(lan) == [HA_NOI, HAI_PHONG]
+        lan.locator("#conversations label", has_text=HAI_PHONG).click()
+        lan.wait_for_function("() => document.querySelector('#chat').innerText.includes('2004')")
+        _check_citation(lan, "2004")
+        lan.screenshot(path=str(tmp_path / "lan-reopened.png"))
+        _reload(minh)
+        assert _titles(minh) == [HA_NOI]  # nothing of lan's
+
+        # renamed and deleted, in the sidebar
+        lan.click("#manage")
+        lan.fill("#rename-title input, #rename-title textarea", "Hải Phòng: thành lập Sở")
+        lan.click("#rename")
+        lan.wait_for_function("() => [...document.querySelectorAll('#conversations label')]"
+                              ".some(l => l.innerText.includes('Hải Phòng: thành lập Sở'))")
+        lan.once("dialog", lambda d: d.accept())
+        lan.click("#delete")
+        lan.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1")
+        assert _titles(lan) == [HA_NOI]
+    finally:
+        lan_ctx.close()
+        minh_ctx.close()
+
+
+def test_five_wrong_passwords_lock_the_login_for_a_while(server, browser):
+    ctx = _context(browser)
+    try:
+        page = ctx.new_page()
+        page.goto(server.url + "login", wait_until="domcontentloaded")
+        for _ in range(5):
+            page.fill("#name", "minh")
+            page.fill("#password", "not-the-password")
+            page.click("#login-submit")
+            page.wait_for_selector("#login-error")
+            assert "không đúng" in page.inner_text("#login-error")
+        page.fill("#name", "minh")
+        page.fill("#password", "secret-pass-2")  # the right one, refused while locked
+        page.click("#login-submit")
+        page.wait_for_selector("#login-error")
+        assert "thử lại sau" in page.inner_text("#login-error")
+        page.goto(server.url, wait_until="domcontentloaded")
+        assert page.locator("#login").count() == 1  # still no way in
+    finally:
+        ctx.close()
