@@ -13,6 +13,9 @@ WORK=$(mktemp -d)
 SERVER=
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK" build' EXIT
 
+free_port() { "$DEV/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
+wait_for() { for _ in $(seq 120); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 1; done; }
+
 echo "== wheel: build"
 "$DEV/pip" wheel -q --no-deps --no-build-isolation . -w "$WORK/dist" 2>&1 | grep -v -i "warn\|^ *!!\|\*\*\*\|corresp\|^ *$\|SPDX\|2027\|packaging.python" || true
 WHEEL=$(ls "$WORK"/dist/assistant-*.whl)
@@ -54,14 +57,11 @@ PY
 
 echo "== wheel: openai backend with the packaged prompts, against a real llama.cpp server"
 GGUF=$("$DEV/python" -c "from assistant.answer.chat_models import bundled_gguf; print(bundled_gguf())")
-PORT=$("$DEV/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+PORT=$(free_port)
 "$DEV/python" "$REPO/tests/llama_server.py" --model "$GGUF" --host 127.0.0.1 --port "$PORT" --n_ctx 4096 \
   > "$WORK/server.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 120); do
-  curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null 2>&1 && break
-  sleep 1
-done
+wait_for "http://127.0.0.1:$PORT/v1/models"
 ASSISTANT_OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" ASSISTANT_OPENAI_MODEL=gemma3-270m ASSISTANT_SYSTEM_PROMPT_AS_USER=true ASSISTANT_LLM_TIMEOUT=120 \
   "$BIN/assistant" ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?" --backend openai --json \
   --corpus "$REPO/corpus" --index "$WORK/index" > "$WORK/generated.json"
@@ -77,14 +77,11 @@ print(f"generative answer via {a['backend']}: {a['answer'].splitlines()[0][:80]}
 PY
 echo "== wheel: the server (chat, API, /docs without a CDN)"
 kill "$SERVER" 2>/dev/null || true
-PORT=$("$DEV/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+PORT=$(free_port)
 ASSISTANT_DATA_DIR="$WORK/data" "$BIN/assistant" chat --port "$PORT" --corpus "$REPO/corpus" --index "$WORK/index" \
   > "$WORK/chat.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 120); do
-  curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null 2>&1 && break
-  sleep 1
-done
+wait_for "http://127.0.0.1:$PORT/v1/models"
 curl -sf "http://127.0.0.1:$PORT/api/v1/ask" -H 'content-type: application/json' \
   -d '{"question": "Sở Ngoại vụ Hà Nội được thành lập khi nào?"}' > "$WORK/api.json" || { cat "$WORK/chat.log"; exit 1; }
 "$BIN/python" -c "import json,sys; a=json.load(open(sys.argv[1])); assert a['citations'], a; print('api answered:', a['answer'].splitlines()[0])" "$WORK/api.json"

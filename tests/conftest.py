@@ -52,3 +52,22 @@ MINI = ROOT / "tests" / "data" / "mini"
 def mini_settings(tmp_path_factory, embedder):
     """A three-article corpus (NFD text, new-style tones, a <script> tag) with its index."""
     return indexed_copy(tmp_path_factory, MINI, "mini", embedder)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright (its own browser download fails offline)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no {CHROMIUM}: run `make browser`")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()

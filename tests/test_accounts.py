@@ -65,3 +65,46 @@ def test_users_cli_end_to_end(tmp_path):
     assert bad.returncode == 1 and bad.stderr.strip() == "Error: a password has at least 8 characters"
     gone = run("remove", "nobody")
     assert gone.returncode == 1 and gone.stderr.strip() == "Error: no user 'nobody'"
+
+
+def test_logins_are_throttled_per_name_and_per_client_and_sessions_end(tmp_path):
+    from assistant.accounts import LOCKOUT, LoginThrottled
+
+    acc = Accounts(tmp_path)
+    acc.add("lan", "secret-pass-1")
+    acc.add("minh", "secret-pass-2")
+    t = 1_000_000.0
+    for i in range(5):
+        assert acc.login("lan", "wrong-pass", now=t + i) is None
+    with pytest.raises(LoginThrottled) as locked:
+        acc.login("lan", "secret-pass-1", now=t + 10)  # the right password, refused while locked
+    assert 0 < locked.value.retry_after <= LOCKOUT and "giây" in locked.value.vi
+    with pytest.raises(LoginThrottled):
+        acc.login("Lan", "whatever", now=t + 11)
+    assert acc.login("minh", "secret-pass-2", now=t + 10).name == "minh"  # other names are not locked
+    assert acc.login("lan", "secret-pass-1", now=t + 4 + LOCKOUT + 1).name == "lan"  # the lockout ends
+    # one client trying many names is stopped after 20 failures, whatever the names
+    for i in range(20):
+        assert acc.login(f"guess{i}", "x", now=t + 5000 + i, client="10.0.0.9") is None
+    with pytest.raises(LoginThrottled):
+        acc.login("minh", "secret-pass-2", now=t + 5030, client="10.0.0.9")
+    assert acc.login("minh", "secret-pass-2", now=t + 5030, client="10.0.0.7").name == "minh"
+
+    token = acc.new_session("lan", hours=1)
+    assert acc.user_for_session(token).name == "lan" and acc.user_for_session(token + "x") is None
+    assert acc.user_for_session(token, now=time_after(hours=2)) is None  # expired
+    acc.set_role("lan", "admin")
+    assert acc.user_for_session(token).role == "admin"
+    with pytest.raises(AccountError):
+        acc.set_role("lan", "owner")
+    acc.set_password("lan", "another-pass-1")
+    assert acc.user_for_session(token) is None  # a new password ends every session
+    token = acc.new_session("minh", hours=1)
+    acc.end_session(token)
+    assert acc.user_for_session(token) is None
+
+
+def time_after(hours: float) -> float:
+    import time
+
+    return time.time() + hours * 3600

@@ -21,7 +21,6 @@ pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 DA_NANG = "Ai đang là Giám đốc Sở Ngoại vụ Đà Nẵng?"  # the corpus does not say
@@ -47,20 +46,6 @@ def chat_url(seed_settings, seed_assistant):
     app, url = _serve(seed_settings, seed_assistant)
     yield url
     app.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no {CHROMIUM}: run `make browser`")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

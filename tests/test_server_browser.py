@@ -7,6 +7,7 @@ Screenshots go to the test's temporary folder.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,7 +22,6 @@ from assistant.accounts import Accounts
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
 HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 TIMEOUT = 90_000
@@ -72,28 +72,20 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(seed_settings, tmp_path_factory):
-    data = tmp_path_factory.mktemp("department")
+    base = tmp_path_factory.mktemp("department")
+    # its own copy of the seed corpus and index: an editor's upload changes them
+    shutil.copytree(seed_settings.corpus_dir, base / "corpus")
+    shutil.copytree(seed_settings.index_dir, base / "index")
+    settings = seed_settings.with_overrides(corpus_dir=base / "corpus", index_dir=base / "index")
+    data = base / "data"
     accounts = Accounts(data)
     accounts.add("lan", "secret-pass-1", "editor")
     accounts.add("minh", "secret-pass-2", "reader")
-    s = Server(seed_settings, data, data / "server.log")
+    accounts.add("hoa", "secret-pass-3", "admin")
+    s = Server(settings, data, base / "server.log")
     s.start()
     yield s
     s.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no {CHROMIUM}: run `make browser`")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 def _context(browser):
@@ -153,9 +145,10 @@ def test_two_users_keep_their_own_conversations_across_reload_and_restart(server
         lan, minh = lan_ctx.new_page(), minh_ctx.new_page()
         _login(lan, server.url, "lan", "secret-pass-1")
         _login(minh, server.url, "minh", "secret-pass-2")
-        # roles: the editor has the upload panel, the reader does not
+        # roles: the editor has the upload panel, the reader does not; neither manages users
         assert lan.locator("#upload-panel").is_visible()
         assert not minh.locator("#upload-panel").is_visible()
+        assert not lan.locator("#admin-panel").is_visible() and not minh.locator("#admin-panel").is_visible()
         _ask(lan, HAI_PHONG)
         _ask(minh, HA_NOI)
         assert _titles(lan) == [HAI_PHONG] and _titles(minh) == [HA_NOI]
@@ -194,9 +187,60 @@ def test_two_users_keep_their_own_conversations_across_reload_and_restart(server
         lan.click("#delete")
         lan.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1")
         assert _titles(lan) == [HA_NOI]
+
+        # the editor's upload goes into the index
+        article = tmp_path / "binh-dinh.txt"
+        article.write_text("Bình Định mở rộng hợp tác với Hàn Quốc\n05/06/2024\n"
+                           "Năm 2024, tỉnh Bình Định ký biên bản ghi nhớ hợp tác với tỉnh Jeolla Nam (Hàn Quốc) "
+                           "trong lĩnh vực nông nghiệp và giáo dục.\n", encoding="utf-8")
+        lan.click("#upload-panel button, #upload-panel .label-wrap")
+        lan.locator("#upload-files input[type=file]").set_input_files(str(article))
+        lan.wait_for_function("document.querySelectorAll('#upload-files .file-name, #upload-files tr').length >= 1")
+        lan.click("#upload-add")
+        lan.wait_for_function("(document.querySelector('#upload-status') || {}).innerText?.includes('Đã cập nhật')")
+        minh.click("#new-conversation")
+        minh.wait_for_function("document.querySelectorAll('#chat .source-line').length === 0")
+        _ask(minh, "Bình Định ký biên bản ghi nhớ với tỉnh nào của Hàn Quốc?")
+        assert "Jeolla Nam" in minh.locator("#chat").inner_text()
     finally:
         lan_ctx.close()
         minh_ctx.close()
+
+
+def test_an_admin_manages_users_from_the_chat(server, browser, tmp_path):
+    ctx = _context(browser)
+    try:
+        page = ctx.new_page()
+        _login(page, server.url, "hoa", "secret-pass-3")
+        page.click("#admin-panel button, #admin-panel .label-wrap")
+        page.wait_for_selector("#users table, #users .users")
+        assert "minh" in page.inner_text("#users") and "quản trị viên" in page.inner_text("#users")
+        page.fill("#admin-name input", "tuan")
+        page.fill("#admin-password input", "secret-pass-4")
+        page.click("#admin-add")
+        page.wait_for_function("(document.querySelector('#admin-status') || {}).innerText?.includes('Đã thêm')")
+        assert "tuan" in page.inner_text("#users")
+        page.click("#admin-key")
+        page.wait_for_selector("#new-key")
+        key = page.inner_text("#new-key").strip()
+        assert key.startswith("ak-")
+        page.locator("#admin-panel").scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "admin.png"))
+        assert httpx.get(server.url + "v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert httpx.post(server.url + "login", data={"name": "tuan", "password": "secret-pass-4"}).status_code == 303
+        page.fill("#admin-password input", "short")
+        page.click("#admin-passwd")
+        page.wait_for_function("(document.querySelector('#admin-status') || {}).innerText?.includes('8 ký tự')")
+        page.once("dialog", lambda d: d.accept())
+        page.click("#admin-remove")
+        page.wait_for_function("() => !document.querySelector('#users').innerText.includes('tuan')")
+        assert httpx.get(server.url + "v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+        page.fill("#admin-name input", "hoa")
+        page.once("dialog", lambda d: d.accept())
+        page.click("#admin-remove")  # not oneself
+        page.wait_for_function("(document.querySelector('#admin-status') || {}).innerText?.includes('chính mình')")
+    finally:
+        ctx.close()
 
 
 def test_five_wrong_passwords_lock_the_login_for_a_while(server, browser):

@@ -10,7 +10,8 @@ adds documents, ``admin`` also manages users.
 
 Logins are rate-limited per user name: after ``MAX_FAILURES`` wrong passwords within
 ``LOCKOUT`` seconds, every attempt (a right password too) is refused until ``LOCKOUT`` seconds
-after the last failure; the counts live in the database, so a restart does not reset them.
+after the last failure; likewise per client address after ``MAX_CLIENT_FAILURES``. The counts
+live in the database, so a restart does not reset them.
 A browser session is a random token kept as a digest, valid for ``session_hours``; changing a
 password or removing the user ends their sessions.
 
@@ -70,19 +71,28 @@ CREATE TABLE IF NOT EXISTS turns (
     PRIMARY KEY (conversation, seq)
 );
 """
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per user name
+MAX_CLIENT_FAILURES = 20  # per client address, whatever names it tries
 LOCKOUT = 15 * 60.0  # seconds
 
 
 class AccountError(ValueError):
-    """A request about accounts that cannot be done (unknown user, bad name, weak password)."""
+    """A request about accounts that cannot be done (unknown user, bad name, weak password).
+
+    ``vi`` says the same in Vietnamese, for the chat's user management.
+    """
+
+    def __init__(self, message: str, vi: str = "") -> None:
+        super().__init__(message)
+        self.vi = vi or message
 
 
 class LoginThrottled(AccountError):
     """Too many wrong passwords for this name: refused for ``retry_after`` more seconds."""
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"too many failed logins; try again in {retry_after:.0f} s")
+        super().__init__(f"too many failed logins; try again in {retry_after:.0f} s",
+                         f"Đăng nhập sai quá nhiều lần; thử lại sau {retry_after:.0f} giây.")
         self.retry_after = retry_after
 
 
@@ -145,37 +155,45 @@ class Accounts:
     def _check_name(name: str) -> str:
         name = name.strip()
         if not name or len(name) > _NAME_MAX or any(c.isspace() or not c.isprintable() for c in name):
-            raise AccountError(f"a user name is 1-{_NAME_MAX} printable characters without spaces, not {name!r:.80}")
+            raise AccountError(f"a user name is 1-{_NAME_MAX} printable characters without spaces, not {name!r:.80}",
+                               f"Tên đăng nhập gồm 1-{_NAME_MAX} ký tự, không có dấu cách.")
         return name
 
     @staticmethod
     def _check_password(password: str) -> None:
         if len(password) < 8:
-            raise AccountError("a password has at least 8 characters")
+            raise AccountError("a password has at least 8 characters", "Mật khẩu cần ít nhất 8 ký tự.")
 
     def add(self, name: str, password: str, role: str = "reader") -> User:
         name = self._check_name(name)
         if role not in ROLES:
-            raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+            raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}", "Vai trò không hợp lệ.")
         self._check_password(password)
         now = time.time()
         with self.db() as con:
             try:
                 con.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, hash_password(password), now))
             except sqlite3.IntegrityError as exc:
-                raise AccountError(f"user {name!r} already exists") from exc
+                raise AccountError(f"user {name!r} already exists", f"Đã có người dùng «{name}».") from exc
         return User(name, role, now)
 
     def remove(self, name: str) -> None:
         with self.db() as con:
             if con.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
-                raise AccountError(f"no user {name!r}")
+                raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
+
+    def set_role(self, name: str, role: str) -> None:
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}", "Vai trò không hợp lệ.")
+        with self.db() as con:
+            if con.execute("UPDATE users SET role = ? WHERE name = ?", (role, name)).rowcount == 0:
+                raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
 
     def set_password(self, name: str, password: str) -> None:
         self._check_password(password)
         with self.db() as con:
             if con.execute("UPDATE users SET password = ? WHERE name = ?", (hash_password(password), name)).rowcount == 0:
-                raise AccountError(f"no user {name!r}")
+                raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
             con.execute("DELETE FROM sessions WHERE user = ?", (name,))  # a new password signs everyone out
 
     def list(self) -> list[User]:
@@ -197,15 +215,21 @@ class Accounts:
             row = con.execute("SELECT name, role, created FROM users WHERE name = ?", (name,)).fetchone()
         return User(*row) if row else None
 
-    def login(self, name: str, password: str, now: float | None = None) -> User | None:
-        """The user if ``password`` is theirs, else None; raises LoginThrottled while locked out."""
+    def login(self, name: str, password: str, now: float | None = None, client: str | None = None) -> User | None:
+        """The user if ``password`` is theirs, else None; raises LoginThrottled while locked out.
+
+        ``client`` (an address) is throttled too, so trying many names from one place stops.
+        """
         now = time.time() if now is None else now
-        key = name.strip().casefold()[:_NAME_MAX * 4]
+        keys = [(name.strip().casefold()[:_NAME_MAX * 4], MAX_FAILURES)]
+        if client:
+            keys.append((f"client:{client}", MAX_CLIENT_FAILURES))
         with self.db() as con:
             con.execute("DELETE FROM login_failures WHERE at < ?", (now - LOCKOUT,))
-            recent = con.execute("SELECT COUNT(*), MAX(at) FROM login_failures WHERE name = ?", (key,)).fetchone()
-            if recent[0] >= MAX_FAILURES:
-                raise LoginThrottled(recent[1] + LOCKOUT - now)
+            for key, most in keys:
+                recent = con.execute("SELECT COUNT(*), MAX(at) FROM login_failures WHERE name = ?", (key,)).fetchone()
+                if recent[0] >= most:
+                    raise LoginThrottled(recent[1] + LOCKOUT - now)
             row = con.execute("SELECT name, role, created, password FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             check_password(password, hash_password("timing"))  # subtle: as slow for an unknown name
@@ -214,9 +238,9 @@ class Accounts:
             ok = check_password(password, row[3])
         with self.db() as con:
             if ok:
-                con.execute("DELETE FROM login_failures WHERE name = ?", (key,))
+                con.execute("DELETE FROM login_failures WHERE name = ?", (keys[0][0],))
             else:
-                con.execute("INSERT INTO login_failures VALUES (?, ?)", (key, now))
+                con.executemany("INSERT INTO login_failures VALUES (?, ?)", [(key, now) for key, _ in keys])
         return User(row[0], row[1], row[2]) if ok else None
 
     # -- browser sessions ----------------------------------------------------------------
@@ -247,7 +271,7 @@ class Accounts:
         key = "ak-" + secrets.token_urlsafe(32)
         with self.db() as con:
             if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
-                raise AccountError(f"no user {name!r}")
+                raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
             con.execute("INSERT INTO api_keys VALUES (?, ?, ?)", (_key_digest(key), name, time.time()))
         return key
 

@@ -452,9 +452,20 @@ def users_list(settings: Settings) -> None:
 @common_options
 @_account_errors
 def users_remove(settings: Settings, name: str) -> None:
-    """Remove user NAME and their API keys."""
+    """Remove user NAME with their API keys, sessions and saved conversations."""
     _accounts(settings).remove(name)
     click.echo(f"Removed {name}")
+
+
+@users.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["reader", "editor", "admin"]))
+@common_options
+@_account_errors
+def users_role(settings: Settings, name: str, role: str) -> None:
+    """Give NAME another ROLE (reader, editor or admin)."""
+    _accounts(settings).set_role(name, role)
+    click.echo(f"{name} is now {role}")
 
 
 @users.command("passwd")
@@ -463,7 +474,7 @@ def users_remove(settings: Settings, name: str) -> None:
 @common_options
 @_account_errors
 def users_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
-    """Set a new password for NAME."""
+    """Set a new password for NAME (their browser sessions end)."""
     _accounts(settings).set_password(name, _password(password_stdin))
     click.echo(f"Password of {name} changed")
 

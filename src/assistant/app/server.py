@@ -332,7 +332,7 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
     def login(request: Request, name: str = Form(""), password: str = Form("")):
         name = name.strip()[:200]
         try:
-            user = accounts.login(name, password)
+            user = accounts.login(name, password, client=request.client.host if request.client else None)
         except LoginThrottled as exc:
             log.warning("login refused for %r: too many failures", name)
             return login_page(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {_minutes(exc.retry_after)} phút.",

@@ -27,11 +27,11 @@ import json
 import logging
 import shutil
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..accounts import Accounts
+from ..accounts import AccountError, Accounts
 from ..briefing import briefing_stem
 from ..config import Settings
 from ..errors import AssistantError, BackendError, ConfigError
@@ -197,9 +197,18 @@ def _outputs(turns: list[Turn], documents: dict | None = None, conversation: str
 ROLE_WORDS = {"reader": "người đọc", "editor": "biên tập viên", "admin": "quản trị viên"}
 
 
+def users_table(accounts: Accounts) -> str:
+    """The accounts, for an admin: name, role, API keys, created."""
+    rows = "".join(
+        f"<tr><td>{inert(u.name)}</td><td>{ROLE_WORDS[u.role]}</td><td>{u.keys}</td>"
+        f"<td>{datetime.fromtimestamp(u.created).strftime('%d/%m/%Y')}</td></tr>" for u in accounts.list())
+    return ('<table class="users"><thead><tr><th>Tên đăng nhập</th><th>Vai trò</th><th>Khoá API</th>'
+            f"<th>Ngày tạo</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
 def _user_line(user) -> str:
     return (f'<div class="user-line"><p>Đăng nhập: <b>{inert(user.name)}</b> · {ROLE_WORDS.get(user.role, "")} · '
-            '<a href="/logout" id="logout">Đăng xuất</a></p></div>')
+            '<a href="logout" id="logout">Đăng xuất</a></p></div>')
 
 
 def _remove(folder: str | None) -> None:
@@ -324,10 +333,46 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
             wanted = data.get("conversation") if isinstance(data, dict) else None
             conversation = wanted if isinstance(wanted, str) and store.owns(user.name, wanted) else None
             turns = store.turns(user.name, conversation)
+            admin = user.may("admin")
             return (*_outputs(turns, docs(), conversation, True), conversation, listing(user, conversation),
-                    gr.update(visible=True), _user_line(user), gr.update(visible=user.may("editor")))
+                    gr.update(visible=True), _user_line(user), gr.update(visible=user.may("editor")),
+                    gr.update(visible=admin), users_table(accounts) if admin else "")
         return (*_outputs(restore(data)[-MAX_SAVED_TURNS:], docs()), None, gr.skip(), gr.update(visible=False),
-                "", gr.update(visible=settings.allow_upload))
+                "", gr.update(visible=settings.allow_upload), gr.update(visible=False), "")
+
+    def manage(action: str, name: str, role: str, password: str, request: gr.Request):
+        """status, user table, cleared password: one change to the accounts, by an admin only."""
+        user = signed_in(request)
+        if not (user and user.may("admin")):
+            return "Chỉ quản trị viên mới quản lý được người dùng.", gr.skip(), ""
+        if action not in ("add", "role", "passwd", "key", "remove"):  # a cancelled confirmation
+            return gr.skip(), gr.skip(), gr.skip()
+        name = clean_input(name or "").strip()
+        try:
+            if not name:
+                raise AccountError("no name", "Hãy nhập tên đăng nhập.")
+            if action in ("remove", "role") and name == user.name:
+                raise AccountError("not oneself", "Không thể tự xoá hoặc tự đổi vai trò của chính mình.")
+            if action == "add":
+                accounts.add(name, password or "", role)
+                text = f"Đã thêm **{inert(name)}** ({ROLE_WORDS[role]})."
+            elif action == "role":
+                accounts.set_role(name, role)
+                text = f"**{inert(name)}** giờ là {ROLE_WORDS[role]}."
+            elif action == "passwd":
+                accounts.set_password(name, password or "")
+                text = f"Đã đặt mật khẩu mới cho **{inert(name)}**; các phiên đăng nhập của họ đã kết thúc."
+            elif action == "key":
+                key = accounts.new_key(name)  # letters, digits, "-" and "_" only
+                text = (f"Khoá API mới của **{inert(name)}** (chỉ hiện một lần, hãy lưu lại): "
+                        f'<code id="new-key">{key}</code>')
+            else:
+                accounts.remove(name)
+                text = f"Đã xoá **{inert(name)}** cùng khoá API và các hội thoại đã lưu của họ."
+        except AccountError as exc:
+            text = f"Không thực hiện được: {inert(exc.vi)}"
+        log.info("user management by %s: %s %s", user.name, action, name)
+        return text, users_table(accounts), ""
 
     def reopen(conversation: str | None, request: gr.Request):
         user = signed_in(request)
@@ -347,6 +392,8 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
 
     def delete(conversation: str | None, request: gr.Request):
         user = signed_in(request)
+        if not conversation:  # nothing open, or the confirmation was cancelled
+            return tuple(gr.skip() for _ in range(7))
         if user and store and conversation:
             store.delete(user.name, conversation)
         return (*_outputs([], docs(), None, bool(user)), None, listing(user, None))
@@ -430,11 +477,33 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
                                         file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload-files")
                         add_btn = gr.Button("Thêm vào kho", size="sm", elem_id="upload-add")
                         add_status = gr.Markdown("", elem_id="upload-status")
+                if accounts is not None:
+                    with gr.Accordion("Quản lý người dùng", open=False, visible=False,
+                                      elem_id="admin-panel") as admin_panel:
+                        users_html = gr.HTML("", elem_id="users")
+                        with gr.Row():
+                            admin_name = gr.Textbox(label="Tên đăng nhập", max_lines=1, elem_id="admin-name")
+                            admin_role = gr.Dropdown([(w, r) for r, w in ROLE_WORDS.items()], value="reader",
+                                                     label="Vai trò", elem_id="admin-role")
+                            admin_password = gr.Textbox(label="Mật khẩu (ít nhất 8 ký tự)", type="password",
+                                                        max_lines=1, elem_id="admin-password")
+                        with gr.Row():
+                            admin_buttons = {
+                                "add": gr.Button("Thêm người dùng", size="sm", elem_id="admin-add"),
+                                "role": gr.Button("Đổi vai trò", size="sm", elem_id="admin-role-set"),
+                                "passwd": gr.Button("Đặt mật khẩu mới", size="sm", elem_id="admin-passwd"),
+                                "key": gr.Button("Tạo khoá API", size="sm", elem_id="admin-key"),
+                                "remove": gr.Button("Xoá người dùng", size="sm", variant="stop",
+                                                    elem_id="admin-remove"),
+                            }
+                        admin_status = gr.Markdown("", elem_id="admin-status")
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### Nguồn trích dẫn", elem_id="sources-title")
                 sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=NAVIGATE_JS, max_height=660)
         if not uploads:
             upload_panel = gr.State(None)  # a stand-in output: no panel to show or hide
+        if accounts is None:
+            admin_panel, users_html, admin_buttons = gr.State(None), gr.State(None), {}
 
         views = [chatbot, sources, turns, copy_text, saved]
         # subtle: one shared concurrency group, so several tabs are answered at once (ChatEngine
@@ -459,12 +528,17 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
                      concurrency_id="export")
         for trigger in (box.submit, send.click):  # a new question makes an earlier export stale: hide it first
             trigger(reset_export, inputs=[folder], outputs=exports, show_progress="hidden").then(**ask)
-        if settings.allow_upload:
+        if uploads:
             add_btn.click(upload, inputs=[files], outputs=[add_status, header, files], concurrency_limit=1,
                           concurrency_id="upload")
+        for action, button in admin_buttons.items():
+            confirm = ("(a, n, r, p) => confirm('Xoá người dùng ' + n + ' cùng các hội thoại của họ?') ? "
+                       "[a, n, r, p] : [null, '', r, '']") if action == "remove" else None
+            button.click(manage, inputs=[gr.State(action), admin_name, admin_role, admin_password],
+                         outputs=[admin_status, users_html, admin_password], js=confirm)
         saved.change(None, inputs=[saved], outputs=None, js=SAVE_JS)
-        app.load(reload, inputs=[saved], outputs=[*views, conversation, saved_list, sidebar, user_line, upload_panel],
-                 js=LOAD_JS)
+        app.load(reload, inputs=[saved], js=LOAD_JS,
+                 outputs=[*views, conversation, saved_list, sidebar, user_line, upload_panel, admin_panel, users_html])
     return app
 
 
