@@ -333,7 +333,7 @@ def test_files_dropped_into_the_chat_are_answerable_at_once(context, upload_url,
     page.click("#upload-add")
     page.wait_for_function("(document.querySelector('#upload-status') || {}).innerText?.includes('Đã cập nhật chỉ mục')")
     status = page.inner_text("#upload-status")
-    assert "cong-van-scan.pdf — bỏ qua" in status and "no text layer" in status
+    assert "cong-van-scan.pdf — bỏ qua: PDF không có lớp chữ" in status
     assert "ban-tin-lao-viet trùng nội dung với quang-nam-champasak" in status
     page.wait_for_function("document.querySelector('#coverage').innerText.includes('4 bài viết')")
     assert sorted(p.name for p in (base / "corpus").glob("*.html")) == ["ban-tin-lao-viet.html",

@@ -226,3 +226,26 @@ def test_assistant_add_copies_readable_files_and_updates_the_index(archive, tmp_
 
     res = runner.invoke(main, ["add", str(tmp_path / "missing.pdf"), *where])
     assert res.exit_code == 1 and "no such file or folder" in res.output
+
+
+def test_the_chat_is_told_in_vietnamese_why_a_file_was_not_added(archive, tmp_path):
+    from assistant.ingest.adding import place_files
+
+    inbox, corpus = tmp_path / "inbox", tmp_path / "corpus"
+    inbox.mkdir()
+    shutil.copy(archive / "cong-van-scan.pdf", inbox / "cong-van-scan.pdf")
+    (inbox / "ghi-chu.odt").write_bytes(b"x")
+    (inbox / "hong.docx").write_bytes(b"PK\x03\x04 not a zip")
+    (inbox / "dai.txt").write_text("Đà Nẵng " * 40_000, encoding="utf-8")
+    shutil.copy(PAGE, inbox / PAGE.name)
+    placed = place_files(sorted(inbox.iterdir()) + [tmp_path / "missing.pdf"], corpus, max_bytes=200_000)
+
+    why = {Path(p.source).name: (p.status, p.reason, p.reason_vi) for p in placed}
+    assert why[PAGE.name] == ("added", "", "")
+    assert why["cong-van-scan.pdf"][1].startswith("a PDF with no text layer")  # the CLI keeps its English
+    assert why["cong-van-scan.pdf"][2].startswith("PDF không có lớp chữ (1 trang")
+    assert why["ghi-chu.odt"][2].startswith("không hỗ trợ loại tệp .odt")
+    assert why["hong.docx"][2].startswith("không đọc được tệp DOCX")
+    assert why["dai.txt"][2].startswith("0.5 MB, vượt giới hạn 0.2 MB")
+    assert why["missing.pdf"][2] == "không có tệp hay thư mục này"
+    assert {p.name for p in corpus.iterdir()} == {PAGE.name}  # nothing unreadable was copied

@@ -240,7 +240,7 @@ def _added(report) -> str:
     lines.append(", ".join(f"{STATUS_WORDS[s].capitalize() if i == 0 else STATUS_WORDS[s]} {n}"
                            for i, (s, n) in enumerate(counts.items())) + " tệp.")
     for p in report.placed:
-        why = f": {inert(p.reason)}" if p.reason else ""
+        why = f": {inert(p.reason_vi or p.reason)}" if p.reason else ""
         lines.append(f"- {inert(Path(p.source).name)} — {STATUS_WORDS[p.status]}{why}")
     for copy, article in (report.build.copies if report.build else ()):
         lines.append(f"- {inert(copy)} trùng nội dung với {inert(article)}: ghi nhận là một nơi đăng khác của bài đó")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .formats import SUFFIXES
+from .formats import SUFFIXES, Unreadable
 from .loading import make_document, shown_path
 
 
@@ -25,22 +25,28 @@ class Placed:
     name: str  # file name in the corpus ("" when skipped before naming)
     status: str  # "added", "updated", "unchanged" or "skipped"
     reason: str = ""  # why it was skipped
+    reason_vi: str = ""  # the same in Vietnamese, for the chat's upload panel
 
 
-def candidates(paths: Iterable[Path]) -> list[tuple[Path, str]]:
-    """Files to add: each named file, and every file of a supported format under each folder."""
-    out: list[tuple[Path, str]] = []
+def candidates(paths: Iterable[Path]) -> list[tuple[Path, str, str]]:
+    """Files to add: each named file, and every file of a supported format under each folder.
+
+    Each comes with why it cannot be added, in English and in Vietnamese ("" when it can).
+    """
+    out: list[tuple[Path, str, str]] = []
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
                 if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."):
-                    out.append((p, ""))
+                    out.append((p, "", ""))
+        elif path.suffix.lower() in SUFFIXES and path.is_file():
+            out.append((path, "", ""))
         elif path.is_file():
-            why = "" if path.suffix.lower() in SUFFIXES else (
-                f"unsupported file type {path.suffix or '(none)'} (use {', '.join(SUFFIXES)})")
-            out.append((path, why))
+            kinds = ", ".join(SUFFIXES)
+            out.append((path, f"unsupported file type {path.suffix or '(none)'} (use {kinds})",
+                        f"không hỗ trợ loại tệp {path.suffix or '(không đuôi)'} (dùng {kinds})"))
         else:
-            out.append((path, "no such file or folder"))
+            out.append((path, "no such file or folder", "không có tệp hay thư mục này"))
     return out
 
 
@@ -48,24 +54,26 @@ def place_files(paths: Iterable[Path], corpus_dir: Path, max_bytes: int) -> list
     corpus_dir.mkdir(parents=True, exist_ok=True)
     placed: list[Placed] = []
     taken: dict[str, Path] = {}
-    for src, why in candidates(paths):
+    for src, why, why_vi in candidates(paths):
         shown = shown_path(src)
         if why:
-            placed.append(Placed(shown, "", "skipped", why))
+            placed.append(Placed(shown, "", "skipped", why, why_vi))
             continue
         name = src.name
         if name in taken and taken[name].resolve() != src.resolve():
-            placed.append(Placed(shown, name, "skipped", f"another file of this add is also named {name}"))
+            placed.append(Placed(shown, name, "skipped", f"another file of this add is also named {name}",
+                                 f"một tệp khác trong lần thêm này cũng tên là {name}"))
             continue
         taken[name] = src
         try:
             size = src.stat().st_size
             if size > max_bytes:
-                raise ValueError(f"{size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (max_file_mb)")
+                raise Unreadable(f"{size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (max_file_mb)",
+                                 f"{size / 1e6:.1f} MB, vượt giới hạn {max_bytes / 1e6:g} MB (max_file_mb)")
             data = src.read_bytes()
             make_document(Path(name), data, {})  # readable? (the reader's reason if not)
         except (OSError, ValueError) as exc:
-            placed.append(Placed(shown, name, "skipped", str(exc)))
+            placed.append(Placed(shown, name, "skipped", str(exc), _vietnamese(exc)))
             continue
         target = corpus_dir / name
         if target.is_file() and target.read_bytes() == data:
@@ -81,3 +89,14 @@ def place_files(paths: Iterable[Path], corpus_dir: Path, max_bytes: int) -> list
             tmp.unlink(missing_ok=True)
         placed.append(Placed(shown, name, status))
     return placed
+
+
+def _vietnamese(exc: Exception) -> str:
+    """Why a file was not added, for the chat: the reader's own Vietnamese, else the OS error."""
+    if isinstance(exc, Unreadable):
+        return exc.vi
+    if isinstance(exc, PermissionError):
+        return f"không có quyền đọc tệp ({exc.strerror or exc})"
+    if isinstance(exc, OSError):
+        return f"không đọc được tệp ({exc.strerror or exc})"
+    return str(exc)

@@ -23,7 +23,14 @@ from pathlib import Path
 
 
 class Unreadable(ValueError):
-    """A file that cannot give text; the message is the reason a reader sees."""
+    """A file that cannot give text; the message is the reason a reader sees.
+
+    ``vi`` says the same in Vietnamese, for the chat's upload panel.
+    """
+
+    def __init__(self, message: str, vi: str = "") -> None:
+        super().__init__(message)
+        self.vi = vi or message
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,8 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Unreadable(f"not UTF-8 text (byte {exc.start})") from exc
+        raise Unreadable(f"not UTF-8 text (byte {exc.start})",
+                         f"không phải văn bản UTF-8 (byte {exc.start})") from exc
 
 
 def read_text(raw: bytes) -> Extracted:
@@ -136,15 +144,17 @@ def read_pdf(raw: bytes) -> Extracted:
     try:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
-            raise Unreadable("an encrypted PDF (save it without a password to index it)")
+            raise Unreadable("an encrypted PDF (save it without a password to index it)",
+                             "PDF có mật khẩu (hãy lưu lại không mật khẩu để đưa vào kho)")
         pages = tuple(unwrap(p.extract_text() or "") for p in reader.pages)
         info = reader.metadata or {}
     except Unreadable:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise Unreadable(f"not a readable PDF ({exc})") from exc
+        raise Unreadable(f"not a readable PDF ({exc})", f"không đọc được tệp PDF ({exc})") from exc
     if not any(p.strip() for p in pages):
-        raise Unreadable(f"a PDF with no text layer ({len(pages)} pages, scanned images?); OCR it first")
+        raise Unreadable(f"a PDF with no text layer ({len(pages)} pages, scanned images?); OCR it first",
+                         f"PDF không có lớp chữ ({len(pages)} trang, bản scan?); cần nhận dạng chữ (OCR) trước")
     date = None
     created = info.get("/CreationDate")
     if isinstance(created, str):
@@ -165,7 +175,8 @@ def read_docx(raw: bytes) -> Extracted:
     try:
         doc = Docx(io.BytesIO(raw))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Unreadable(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
+        raise Unreadable(f"not a readable DOCX ({type(exc).__name__}: {exc})",
+                         f"không đọc được tệp DOCX ({type(exc).__name__}: {exc})") from exc
     lines: list[str] = []
     for block in doc.element.body.iterchildren():  # paragraphs and tables in document order
         if block.tag == qn("w:p"):
@@ -189,5 +200,6 @@ def extract(path: Path, raw: bytes) -> Extracted:
     """What ``path`` holds, by its suffix; raises Unreadable with the reason."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise Unreadable(f"unsupported file type {path.suffix or '(none)'}")
+        raise Unreadable(f"unsupported file type {path.suffix or '(none)'}",
+                         f"không hỗ trợ loại tệp {path.suffix or '(không đuôi)'}")
     return reader(raw)

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..documents import Document
 from ..errors import CorpusError
 from ..vietnamese import clean_input, common_syllables, is_syllable, normalize, sentence_spans, words
-from .formats import SUFFIXES, extract
+from .formats import SUFFIXES, Unreadable, extract
 
 METADATA_FILE = "metadata.json"
 
@@ -309,7 +309,7 @@ def make_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None =
     got = extract(path, raw_bytes)
     text, page_starts = _clean_pages(got.pages)
     if not text.strip():
-        raise ValueError("no article text left after cleaning")
+        raise Unreadable("no article text left after cleaning", "không còn nội dung bài viết sau khi lọc bỏ phần thừa của trang")
     raw = "\n".join(got.pages)
     head = "\n".join(raw.splitlines()[:8])
     date = meta["date"] if "date" in meta else (got.date or _infer_date(head))  # an explicit null means undated
