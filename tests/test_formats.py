@@ -9,8 +9,10 @@ from it with LibreOffice (a real text layer, two pages), a scanned PDF as an ima
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -175,6 +177,20 @@ def test_an_archive_of_formats_is_indexed_and_each_answers_with_its_citation(arc
         c = ans.citations[0]
         assert (c.doc_id, c.title, c.date, c.outlet, c.page) == (doc_id, title, date, outlet, page)
         assert docs[doc_id].text[c.start : c.end] == c.quote
+
+    # a briefing's footnote names the PDF page its quote is on, as the chat's citation does
+    from assistant.briefing import assemble, to_markdown
+    from assistant.briefing.word import write_docx
+
+    b = assemble([("", [a.ask(q) for q, *_ in cases])], a.index.documents)
+    pages = {f.doc_id: f.page for f in b.footnotes}
+    assert pages == {"quang-nam-champasak": None, "cong-van-ninh-thuan": None, "bao-cao-binh-dinh": 2}
+    notes = [ln for ln in to_markdown(b).splitlines() if ln.startswith("[^")]
+    assert [", tr. 2" in ln for ln in notes] == [f.doc_id == "bao-cao-binh-dinh" for f in b.footnotes]
+    word = tmp_path / "brief.docx"
+    write_docx(b, word)
+    with zipfile.ZipFile(word) as z:
+        assert "tr. 2" in re.sub(r"<[^>]+>", "", z.read("word/footnotes.xml").decode())
 
 
 def test_assistant_add_copies_readable_files_and_updates_the_index(archive, tmp_path, embedder):

@@ -70,7 +70,7 @@ def to_markdown(b: Briefing) -> str:
         out.append("")
     for note in b.footnotes:
         s = b.source_of(note)
-        details = ", ".join(_details(footnote_details(s)))
+        details = ", ".join(_details(footnote_details(s, note.page)))
         out.append(f"[^{note.n}]: «{escape(note.quote)}» — *{escape(s.title)}*, {details}. "
                    f"{escape(source_label(note))}")
     return "\n".join(out).rstrip() + "\n"

@@ -80,6 +80,7 @@ class Footnote:
     doc_id: str
     start: int
     end: int
+    page: int | None = None  # paged files (PDF): the page the quote starts on
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class _Notes:
         if key not in self._by_quote:
             source = self._source_n.setdefault(doc.doc_id, len(self._source_n) + 1)
             n = len(self.footnotes) + 1
-            self.footnotes.append(Footnote(n, source, c.quote, doc.doc_id, start, end))
+            self.footnotes.append(Footnote(n, source, c.quote, doc.doc_id, start, end, doc.page_at(start)))
             self._by_quote[key] = n
         return self._by_quote[key]
 

@@ -159,7 +159,7 @@ class _WordBriefing:
         p.append(ref)
         p.append(_run(f" «{note.quote}» — "))
         p.append(_run(source.title, italic=True))
-        for part in footnote_details(source):
+        for part in footnote_details(source, note.page):
             p.append(_run(", "))
             if part == source.url:
                 link = _child(p, "w:hyperlink")

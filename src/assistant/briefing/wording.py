@@ -77,9 +77,11 @@ def header(b: Briefing) -> list[tuple[str, str]]:
             ("Kết quả", result_line(b))]
 
 
-def footnote_details(source: Source) -> list[str]:
-    """After «quote» — *title*: outlet, date and URL (when known), then "[Nguồn n]"."""
-    return [source.outlet or UNKNOWN_OUTLET, source.date, *([source.url] if source.url else [])]
+def footnote_details(source: Source, page: int | None = None) -> list[str]:
+    """After «quote» — *title*: outlet, date, the page of a paged file and the URL (when known),
+    then "[Nguồn n]"."""
+    return [source.outlet or UNKNOWN_OUTLET, source.date, *([f"tr. {page}"] if page else []),
+            *([source.url] if source.url else [])]
 
 
 def source_details(source: Source) -> list[str]:
