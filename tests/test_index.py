@@ -160,3 +160,16 @@ def test_an_index_of_the_previous_format_is_refused_but_its_vectors_are_reused(m
 
     assert idx.manifest["format"] == index_mod.FORMAT_VERSION
     assert idx.bm25.search(index_terms(idx.chunks[0].text), 1)[0][0] == 0  # a fresh BM25 was built
+
+
+def test_a_build_from_before_syllable_counts_were_stored_still_opens(mini, embedder):
+    built = build_index(mini, embedder)
+    stored = load_index(mini).syllables
+    for p in built.path.glob("syllables.*"):
+        p.unlink()
+    manifest = json.loads((built.path / "manifest.json").read_text())
+    manifest["files"] = index_mod._checksums(built.path)
+    (built.path / "manifest.json").write_text(json.dumps(manifest))
+    counted = load_index(mini).syllables  # counted from the articles, as before they were stored
+    assert counted.vocab == stored.vocab and counted.vocab
+    assert list(counted.counts) == list(stored.counts) and list(counted.pair_counts) == list(stored.pair_counts)

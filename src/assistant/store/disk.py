@@ -210,6 +210,14 @@ def _read_chunks(path: Path, documents: dict[str, Document]) -> list[Chunk]:
     return out
 
 
+def _syllables(build: Path, docs: list[Document]) -> SyllableCounts:
+    """The build's syllable counts; a build from before they were stored (format 2, or an early
+    format 3) has them counted from its articles, as every start did then."""
+    if (build / "syllables.vocab.json").exists():
+        return SyllableCounts.load(build)
+    return SyllableCounts.build(d.text for d in docs)
+
+
 def check_compatible(manifest: dict, settings: Settings) -> None:
     # subtle: the store is not compared: a build says where its vectors are, and is read from there
     want = {"embedder": settings.embedder, "chunker": settings.chunker.describe()}
@@ -291,7 +299,7 @@ def _load_build(build: Path, settings: Settings, check: bool, embedding: Any, fo
             sentence_vectors=sent_vectors,
             bm25=LexicalIndex.empty(len(chunks)) if legacy else LexicalIndex.load(build, "bm25", len(chunks)),
             bm25_folded=LexicalIndex.empty(len(chunks)) if legacy else LexicalIndex.load(build, "bm25f", len(chunks)),
-            syllables=SyllableCounts.empty() if legacy else SyllableCounts.load(build),
+            syllables=_syllables(build, docs),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read the index in {build}: {exc}") from exc
