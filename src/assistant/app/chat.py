@@ -172,7 +172,7 @@ class ChatEngine:
 
 
 class _Serialised:
-    """An Assistant whose ``ask`` and ``search`` run under ``lock``; everything else as is."""
+    """An Assistant whose ``ask`` runs under ``lock``; everything else as is."""
 
     def __init__(self, assistant, lock: threading.Lock) -> None:
         self._assistant, self._lock = assistant, lock
@@ -183,7 +183,3 @@ class _Serialised:
     def ask(self, question: str, k: int | None = None) -> Answer:
         with self._lock:
             return self._assistant.ask(question, k)
-
-    def search(self, question: str, k: int | None = None):
-        with self._lock:
-            return self._assistant.search(question, k)

@@ -532,9 +532,7 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
     settings = settings.with_overrides(host=host, port=port, k=k, allow_upload=allow_upload)
     assistant = _open(settings)  # a missing index fails here, in one line, before the web stack loads
     if share:
-        from ..accounts import Accounts
-
-        if Accounts(settings.data_dir).count():
+        if _accounts(settings).count():
             raise click.UsageError("--share serves the chat without its login: not with accounts")
         from .ui import launch
 

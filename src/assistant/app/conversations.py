@@ -3,8 +3,8 @@
 They live in the accounts database (``data_dir/assistant.db``, tables ``conversations`` and
 ``turns``), one row per Turn as the JSON of :meth:`Turn.to_dict`. A stored citation carries its
 own quote, title, date and offsets, so a conversation reopens with every [n] working after a
-restart or a rebuilt index; :func:`~assistant.app.chatview.citation_states` then says which
-quoted articles changed or are gone.
+restart or a rebuilt index; :func:`~assistant.app.chatview.citation_state` then says whether
+a quoted article changed or is gone.
 
 Every method takes the user: a conversation id of another user reads as "no such
 conversation", never as theirs. Removing a user removes their conversations (foreign key).

@@ -394,7 +394,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
         user = signed_in(request)
         if not conversation:  # nothing open, or the confirmation was cancelled
             return tuple(gr.skip() for _ in range(7))
-        if user and store and conversation:
+        if user and store:
             store.delete(user.name, conversation)
         return (*_outputs([], docs(), None, bool(user)), None, listing(user, None))
 
