@@ -76,8 +76,8 @@ def main() -> None:
         t = time.perf_counter()
         got = client.post("api/v1/ask", json={"question": q}).json()
         api.append(time.perf_counter() - t)
-        same += got["answer"] == want["answer"] and [c["quote"] for c in got["citations"]] == \
-            [c.quote for c in assistant.ask(q).citations]
+        same += got["answer"] == want["answer"] and \
+            [c["quote"] for c in got["citations"]] == [c["quote"] for c in want["citations"]]
         body = {"model": "assistant", "messages": [{"role": "user", "content": q}]}
         t = time.perf_counter()
         client.post("v1/chat/completions", json=body).raise_for_status()
