@@ -47,7 +47,7 @@ DEV = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"
 
 def synth_archive(folder: Path, n: int, seed: int = 0) -> None:
     from assistant.ingest.loading import load_corpus
-    from assistant.places import places
+    from assistant.question.places import places
     from assistant.vietnamese import sentence_spans
 
     rng = random.Random(seed)

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             "accepted": accepted(item, answer.text), "answer": answer.text, "notices": list(answer.notices),
             "checks": [c.to_dict() for c in answer.verification or ()],
         }
-        row["extractive_accepted"] = accepted(item, assistant.answerer.fallback.answer(item["question"], args.k).text)
+        row["extractive_accepted"] = accepted(item, assistant.with_backend("extractive").ask(item["question"], args.k).text)
         rows.append(row)
         print(f"{row['id']}: ttft {row['ttft_s']:.1f}s total {row['total_s']:.1f}s kept {row['kept']} "
               f"flagged {row['flagged']} removed {row['removed']}{' (extractive fallback)' if row['fell_back'] else ''}",

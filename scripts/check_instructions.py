@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.answer.instructions import addresses_reader
 from assistant.ingest.loading import load_corpus
-from assistant.instructions import addresses_reader
 from assistant.vietnamese import sentence_spans
 
 

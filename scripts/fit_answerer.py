@@ -63,6 +63,15 @@ def _english_questions(squad_json: Path, bench: Path) -> dict[str, str]:
     return {r["id"]: by_source[r["source_id"]] for r in rows if r.get("source_id") in by_source}
 
 
+def _judge(assistant, k: int):
+    """The answerer's judgement of a question, through the pipeline's own understand and retrieve."""
+    def judge(text: str):
+        query = assistant.understand(text)
+        return assistant.answerer.judge(query, assistant.retrieve(query, assistant.answerer.wants(k)))
+
+    return judge
+
+
 def collect(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
@@ -115,23 +124,23 @@ def collect(args: argparse.Namespace) -> None:
         kept = [c for c in contexts if str(c.get("title")) not in held]
         rsettings = corpus_settings(settings, f"{args.bench.resolve().name}-round{r}", kept, args.cache)
         build_index(rsettings, CachingEmbeddings(embedder, args.cache))
-        answerer = Assistant.open(rsettings, embedder).answerer
+        judge = _judge(Assistant.open(rsettings, embedder), settings.k)
         for q in tqdm(questions, desc=f"round {r + 1}/{args.rounds} ({share:.0%} held out)", file=sys.stderr):
-            judged = answerer.judge(q.question, settings.k)
+            judged = judge(q.question)
 
             def positive(c, q=q) -> bool:
                 return c.doc.doc_id == q.context_id and contains_gold(c.text, q.answers)
 
             add("xquad", q.id, q.title, q.title not in held, judged, positive, r)
             if q.id in english and int(q.id[-5:]) % 2 == 0:  # the same question in English, for half
-                add("xquad_en", q.id, q.title, q.title not in held, answerer.judge(english[q.id], settings.k),
+                add("xquad_en", q.id, q.title, q.title not in held, judge(english[q.id]),
                     positive, r)
 
     items = load_fixtures(args.fixtures)
     build_index(settings, embedder)
-    answerer = Assistant.open(settings, embedder).answerer
+    judge = _judge(Assistant.open(settings, embedder), settings.k)
     for item in tqdm(items, desc="fixtures", file=sys.stderr):
-        judged = answerer.judge(item.question, settings.k)
+        judged = judge(item.question)
         answerable = item.answer != "UNANSWERABLE" and item.type not in ("unanswerable", "boilerplate_trap")
 
         def positive(c, item=item) -> bool:

@@ -324,7 +324,8 @@ def test_generated_answers_keep_only_verified_sentences(seed_assistant):
     model = GenericFakeChatModel(messages=iter([AIMessage(generated)]))
     settings = seed_assistant.settings.with_overrides(backend="llamacpp")
     llm = replace(seed_assistant, settings=settings,
-                  answerer=GenerativeAnswerer(model, seed_assistant.answerer, settings, lambda t: len(t) // 3))
+                  answerer=GenerativeAnswerer(model, seed_assistant.answerer, settings, lambda t: len(t) // 3,
+                                              seed_assistant.index, seed_assistant.embedder))
     spec = BriefSpec("", (SectionSpec("", (Question("Sở Ngoại vụ Hà Nội được thành lập khi nào?", "t:1"),)),))
     b = build_briefing(llm, spec, written=DAY)
     assert b.backend == "llamacpp"

@@ -1,15 +1,16 @@
 """ChatEngine over the real seed index; the `assistant chat` command; create_app without serving."""
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 
-from assistant.app.chat import EMPTY, UNEXPECTED, ChatEngine, available_backends
+from assistant.app.chat import UNEXPECTED, ChatEngine, available_backends
 from assistant.app.chatview import Turn
 from assistant.app.cli import main
 
 HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
+EMPTY = "Bạn chưa nhập câu hỏi."
 
 
 @pytest.fixture(scope="module")
@@ -74,19 +75,25 @@ def test_notices_are_not_used_as_follow_up_context(engine):
     assert turn.question == "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 
 
-@dataclass
 class _Broken:
     """Stands in at the answer-backend seam: fails the way a bug would."""
 
-    settings: object
+    name = "extractive"
 
-    def ask_stream(self, question, k=None):
+    def wants(self, k):
+        return k
+
+    def answer(self, query, hits):
+        raise RuntimeError("boom")
+
+    def stream(self, query, hits):
         raise RuntimeError("boom")
         yield
 
 
-def test_unexpected_failure_is_an_apology_not_a_traceback(seed_settings):
-    turn, _ = _final(ChatEngine(seed_settings, _Broken(seed_settings)).stream(HAI_PHONG, []))
+def test_unexpected_failure_is_an_apology_not_a_traceback(seed_settings, seed_assistant):
+    broken = replace(seed_assistant, answerer=_Broken(), _siblings={})
+    turn, _ = _final(ChatEngine(seed_settings, broken).stream(HAI_PHONG, []))
     assert turn.notice and turn.text == UNEXPECTED
     assert "boom" not in turn.text
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.app.followup import find_places, rewrite
+from assistant.question.followup import find_places, rewrite
 
 HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"

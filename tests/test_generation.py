@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,7 @@ def test_pack_fills_the_budget_best_first_and_never_cuts_a_sentence():
 
 def test_prompt_names_the_language_and_every_passage(seed_assistant):
     settings = seed_assistant.settings.with_overrides(language="tiếng Việt")
-    passages = pack(seed_assistant.retriever.search(QUESTION, 3), 10_000, len)
+    passages = pack(seed_assistant.search(QUESTION, 3)[0], 10_000, len)
     system, user = build_messages("When was the Hanoi department founded?", passages, settings)
     assert system.type == "system" and "Trả lời bằng tiếng Việt" in system.text and "1 đến 3" in system.text
     assert all(f"[{p.n}] {p.title}" in user.text for p in passages)
@@ -213,8 +214,8 @@ def test_llamacpp_backend_streams_a_verified_answer(llamacpp, question):
 def test_llamacpp_backend_past_its_deadline_falls_back(llamacpp):
     gen = llamacpp.answerer
     hasty = GenerativeAnswerer(gen.model, gen.fallback, gen.settings.with_overrides(llm_timeout=0.001),
-                               gen.count_tokens)
-    answer = hasty.answer(QUESTION, 3)
+                               gen.count_tokens, gen.index, gen.embedder)
+    answer = replace(llamacpp, answerer=hasty).ask(QUESTION, 3)
     assert answer.backend == "extractive" and "17/12/1996" in answer.text
     assert answer.notices == (NOTICES["timeout"].format(seconds=0.001),)
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant.kinds import expected_kind, has, spans, yes_or_no
-from assistant.places import find_places
+from assistant.question.kinds import expected_kind, has, spans, yes_or_no
+from assistant.question.places import find_places
 
 
 def texts(kind, text):

@@ -25,7 +25,7 @@ def test_hanoi_article_ranks_first_however_the_question_is_typed(seed_assistant,
 
 
 def test_diacritics_are_restored_from_the_corpus(seed_assistant):
-    q = seed_assistant.retriever.prepare("kieu bao Hai Phong song o bao nhieu quoc gia")
+    q = seed_assistant.understand("kieu bao Hai Phong song o bao nhieu quoc gia")
     assert q.dense_text.startswith("kiều bào Hải Phòng") and "bao nhiêu quốc gia" in q.dense_text
 
 
@@ -117,5 +117,5 @@ def test_english_question_finds_the_vietnamese_sentence(seed_assistant):
 
 def test_diacritics_are_restored_for_a_province_the_corpus_never_names(seed_assistant):
     # the restorer is seeded with every province and country name (data/places.tsv)
-    q = seed_assistant.retriever.prepare("so ngoai vu quang tri thanh lap khi nao")
+    q = seed_assistant.understand("so ngoai vu quang tri thanh lap khi nao")
     assert "quảng trị" in q.dense_text.lower()

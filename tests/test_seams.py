@@ -50,22 +50,27 @@ def test_as_retriever_feeds_a_langchain_chain_with_citation_metadata(seed_assist
 class Shouting:
     """A toy backend: the extractive answer, upper-cased."""
 
+    name = "shouting"
+
     def __init__(self, extractive):
         self.extractive = extractive
 
-    def answer(self, question: str, k: int = 5) -> Answer:
-        a = self.extractive.answer(question, k)
+    def wants(self, k: int) -> int:
+        return self.extractive.wants(k)
+
+    def answer(self, query, hits) -> Answer:
+        a = self.extractive.answer(query, hits)
         return Answer(a.question, a.text.upper(), a.refused, a.citations, backend="shouting")
 
-    def stream(self, question: str, k: int = 5):
-        a = self.answer(question, k)
+    def stream(self, query, hits):
+        a = self.answer(query, hits)
         yield a.text
         yield a
 
 
 def test_a_backend_registered_alone_appears_everywhere(monkeypatch, seed_settings, seed_assistant):
-    monkeypatch.setattr(backends, "_REGISTRY", dict(backends._REGISTRY))  # forgotten after the test
-    backends.register(Backend("shouting", "Trả lời in hoa", lambda settings, extractive: Shouting(extractive)))
+    monkeypatch.setattr(backends, "_REGISTRY", backends._REGISTRY.copy())  # forgotten after the test
+    backends.register(Backend("shouting", "Trả lời in hoa", lambda settings, index, embedder, extractive: Shouting(extractive)))
     assert isinstance(Shouting(None), Answerer)
     runner = CliRunner()
     where = ["--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir)]

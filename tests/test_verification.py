@@ -7,6 +7,7 @@ streams a fixed answer word by word, as a real model would, into the real answer
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -24,19 +25,23 @@ from assistant.answer.verification import (
     strip_markers,
 )
 from assistant.documents import Answer
+from assistant.pipeline import Assistant
 
 QUESTION = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 HANOI = "004_ce329a74134a4137"
 
 
-def fake_answerer(seed_assistant, text: str) -> GenerativeAnswerer:
+def fake_answerer(seed_assistant, text: str) -> Assistant:
+    """The seed assistant answering with a fake model that writes ``text``."""
     model = GenericFakeChatModel(messages=iter([AIMessage(text)]))
     settings = seed_assistant.settings.with_overrides(backend="llamacpp")
-    return GenerativeAnswerer(model, seed_assistant.answerer, settings, lambda t: len(t) // 3)
+    answerer = GenerativeAnswerer(model, seed_assistant.answerer, settings, lambda t: len(t) // 3,
+                                  seed_assistant.index, seed_assistant.embedder)
+    return replace(seed_assistant, settings=settings, answerer=answerer)
 
 
-def streamed(answerer: GenerativeAnswerer, question: str = QUESTION) -> tuple[str, Answer]:
-    parts = list(answerer.stream(question, 3))
+def streamed(assistant: Assistant, question: str = QUESTION) -> tuple[str, Answer]:
+    parts = list(assistant.ask_stream(question, 3))
     assert isinstance(parts[-1], Answer) and all(isinstance(p, str) for p in parts[:-1])
     return "".join(parts[:-1]), parts[-1]
 
@@ -44,9 +49,10 @@ def streamed(answerer: GenerativeAnswerer, question: str = QUESTION) -> tuple[st
 @pytest.fixture(scope="module")
 def verifier_for(seed_assistant):
     def make(question: str = QUESTION, **kw) -> AnswerVerifier:
-        hits = seed_assistant.retriever.search(question, 3)
+        query = seed_assistant.understand(question)
+        hits = seed_assistant.retrieve(query, 3)
         return AnswerVerifier(pack(hits, 10_000, lambda t: len(t) // 3), seed_assistant.index,
-                              seed_assistant.embedder, question, **kw)
+                              seed_assistant.embedder, question, question_vector=query.vector, **kw)
     return make
 
 
@@ -132,7 +138,7 @@ def test_a_repeated_sentence_is_removed_once_seen(verifier_for):
 # --- answers as a whole -------------------------------------------------------------------
 def test_nothing_supported_falls_back_to_the_extractive_answer(seed_assistant):
     text, answer = streamed(fake_answerer(seed_assistant, "Không tìm thấy thông tin này trong các bài viết."))
-    extractive = seed_assistant.answerer.answer(QUESTION, 3)
+    extractive = seed_assistant.ask(QUESTION, 3)
     assert answer.text == extractive.text == text and answer.backend == "extractive"
     assert NOTICES["unverified"] in answer.notices
     assert answer.to_dict()["verification"]["removed"][0]["reasons"] == ["refusal"]

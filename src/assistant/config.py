@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .errors import ConfigError
 
@@ -19,6 +19,48 @@ try:  # Python 3.11+
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
+
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """The named choices of one pluggable family: vector stores (``store.STORES``), embedders
+    (``ingest.embedding.EMBEDDERS``) and answer backends (``answer.backends``). A new choice is
+    one ``register`` call; settings, ``--help`` and the chat read the names from here."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def register(self, name: str, item: T) -> T:
+        """Add (or replace) ``name``; returns the item."""
+        self._items[name] = item
+        return item
+
+    def get(self, name: str) -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise ConfigError(f"unknown {self.kind} {name!r}", hint=f"choose one of: {', '.join(self._items)}") from None
+
+    def names(self) -> list[str]:
+        return list(self._items)
+
+    def values(self) -> list[T]:
+        return list(self._items.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def copy(self) -> Registry[T]:
+        new = Registry[T](self.kind)
+        new._items = dict(self._items)
+        return new
+
+
+# the one range of k (passages) every front end accepts: CLI, HTTP API, MCP, the chat's slider
+K_RANGE = (1, 50)
 
 
 def _f(default: Any, help: str) -> Any:
@@ -69,13 +111,13 @@ class Settings:
     max_file_mb: float = _f(10.0, "Largest article file indexed, in MB; bigger files are named and skipped.")
     chunk_size: int = _f(900, "Target chunk length in characters (sentences are never cut).")
     chunk_overlap: int = _f(200, "Characters of whole sentences repeated between chunks.")
-    k: int = _f(5, "Passages returned by search and given to the answerer.")
+    k: int = _f(5, f"Passages returned by search and given to the answerer ({K_RANGE[0]}-{K_RANGE[1]}).")
     candidates: int = _f(30, "Candidates taken from each of dense and BM25 before fusion.")
     rrf_k: int = _f(60, "Reciprocal-rank-fusion constant.")
     max_question_chars: int = _f(1000, "Longest question accepted.")
     answer_sentences: int = _f(3, "Most sentences quoted in an extractive answer.")
     backend: str = _f("extractive", "Answer backend: \"extractive\" (no language model) or a generative one (backends.py).")
-    # -- generative backends (generation.py, chat_models.py, verification.py) --------------
+    # -- generative backends (answer/generative.py, chat_models.py, verification.py) --------------
     language: str = _f("tiếng Việt", "Language of generated answers, whatever the question's language.")
     openai_base_url: str = _f(
         "http://127.0.0.1:8000/v1",

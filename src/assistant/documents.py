@@ -143,6 +143,7 @@ class Answer:
     # ("17/12/1996"), and the number of the citation it was read from
     short_answer: str | None = None
     short_citation: int | None = None
+    asked: str = ""  # as typed, when a follow-up was rewritten into ``question``; else ""
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -163,19 +164,9 @@ class Answer:
             }
         if self.prompt:
             d["prompt"] = self.prompt
+        if self.asked:
+            d["asked"] = self.asked
         return d
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str  # as asked, normalised
-    dense_text: str  # with diacritics restored when the user typed none
-    accented: bool  # did the user type diacritics? (an English question counts as accented)
-    lexical_text: str = ""  # what BM25 and term coverage read: Vietnamese keywords for English
-
-    @property
-    def lexical(self) -> str:
-        return self.lexical_text or self.dense_text
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,20 @@ from __future__ import annotations
 
 
 class AssistantError(Exception):
+    """``str(exc)`` is the English message; ``hint`` what to do next; ``vi`` the message in
+    Vietnamese, for the chat (the English one where none was written)."""
+
     hint: str = ""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", vi: str = "") -> None:
         super().__init__(message)
         if hint:
             self.hint = hint
+        self.vi = vi or message
+
+    def described(self) -> str:
+        """One line: the message and, in brackets, the hint."""
+        return f"{self} ({self.hint})" if self.hint else str(self)
 
 
 class ConfigError(AssistantError):

@@ -1,17 +1,20 @@
-"""The only composer: builds the index (ingest -> store) and the Assistant (store ->
-retriever -> answerer) from Settings. The CLI, the chat UI, the evaluation and the benches
-all come through here.
+"""The only composer: builds the index (ingest -> store) and the Assistant (understand ->
+retrieve -> answer) from Settings. The CLI, the chat, the HTTP API, MCP, briefings, the
+evaluation and the benches all come through here.
 
 ``Assistant.open(settings)`` loads the embedder and the index (refusing an index built with
-other settings); ``search`` returns passages, ``ask`` returns a cited Answer. Questions are
-validated here, so every front end rejects an empty or over-long question the same way.
+other settings); ``search`` returns passages, ``ask`` a cited Answer, ``ask_stream`` its
+fragments and then the Answer. Every question goes through ``question.understand`` here, so
+every front end cleans, validates and rewrites follow-ups the same way, and the question is
+embedded once per answer.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,38 +26,26 @@ from pydantic import ConfigDict
 from .answer import backends
 from .answer.backends import Answerer
 from .answer.extractive import ExtractiveAnswerer
-from .config import Settings, embedding_api_key
+from .config import K_RANGE, Settings, embedding_api_key
 from .documents import Answer, Document, ScoredChunk
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
+from .errors import AssistantError, IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
 from .ingest.adding import Placed, place_files
 from .ingest.build import Checkpoint, Reusable, corpus_hash, prepare, text_key
 from .ingest.duplicates import merge_copies
 from .ingest.embedding import VectorEmbeddings, make_embedder
 from .ingest.loading import Skipped, load_corpus
+from .question.followup import Exchange
+from .question.query import Query, Stats, understand
 from .retrieve.hybrid import Retriever
 from .store import citation_metadata, new_store
 from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, load_index, write_build
 from .store.lexical import LexicalIndex, SyllableCounts
-from .vietnamese import clean_input
 
 
 def embedder_for(settings: Settings) -> VectorEmbeddings:
     """The embedder the settings name (an embedding server's URL and key included)."""
     return make_embedder(settings.embedder, settings.embedding_base_url, embedding_api_key(),
                          batch=settings.embedding_batch)
-
-
-def validate_question(question: str, max_chars: int) -> str:
-    """The question as every stage expects it (see ``clean_input``), or a QuestionError."""
-    q = clean_input(question or "").strip()
-    if not q:
-        raise QuestionError("the question is empty", hint="type a question, e.g. \"Sở Ngoại vụ Hà Nội thành lập khi nào?\"")
-    if len(q) > max_chars:
-        raise QuestionError(
-            f"the question is {len(q)} characters long; the limit is {max_chars}",
-            hint="ask a shorter question (or raise max_question_chars)",
-        )
-    return q
 
 
 # --- building the index: ingest -> store ------------------------------------------------------
@@ -199,14 +190,52 @@ def add_documents(settings: Settings, paths: list[Path], embedder: VectorEmbeddi
     return AddReport(tuple(placed), report)
 
 
-# --- answering: store -> retriever -> answerer ----------------------------------------------
+# --- answering: understand -> retrieve -> answer ----------------------------------------------
+def final_answer(stream: Iterable[str | Answer]) -> Answer:
+    """The Answer that ends a stream of fragments (every backend's stream ends with one)."""
+    answer = None
+    for piece in stream:
+        if isinstance(piece, Answer):
+            answer = piece
+    if answer is None:
+        raise AssistantError("the answer stream ended without an answer")
+    return answer
+
+
+def check_k(k: int | None, default: int) -> int:
+    """``k`` passages, or the settings' default; one range for every front end (config.K_RANGE)."""
+    if k is None:
+        return default
+    lo, hi = K_RANGE
+    if not lo <= k <= hi:
+        raise QuestionError(f"k must be between {lo} and {hi}, not {k}", vi=f"k phải từ {lo} đến {hi}.")
+    return k
+
+
+def _answerer(settings: Settings, backend: str, index: LoadedIndex, embedder: VectorEmbeddings) -> Answerer:
+    """The backend's answerer; an LLM backend writes, the extractive answerer is its fallback."""
+    extractive = ExtractiveAnswerer(index, max_sentences=settings.answer_sentences)
+    return backends.get(backend).make(settings, index, embedder, extractive)
+
+
 @dataclass
 class Assistant:
+    """understand -> retrieve -> answer, the only place they are called in that order.
+
+    Every front end (CLI, chat, HTTP API, MCP, briefings) calls ``ask``/``ask_stream``/
+    ``search`` with the text it got and, for a follow-up, the conversation before it. The
+    pipeline (embedder, FAISS, BM25) is shared and not promised to be thread-safe, so each step
+    runs under ``lock``, one per index: streams from several clients interleave between steps.
+    """
+
     settings: Settings
     embedder: VectorEmbeddings
     index: LoadedIndex
     retriever: Retriever
     answerer: Answerer
+    stats: Stats
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _siblings: dict[str, Assistant] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None, mode: str = "hybrid") -> Assistant:
@@ -222,36 +251,86 @@ class Assistant:
         replaces ``settings.backend``.
         """
         index.store.bind(embedder)
+        settings = settings.with_overrides(backend=backend)
         retriever = retriever or Retriever(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
                                            mode=mode)
-        extractive = ExtractiveAnswerer(index, retriever, embedder, max_sentences=settings.answer_sentences)
-        # an LLM backend writes; the extractive answerer is its fallback (answer/backends.py)
-        answerer = backends.get(backend or settings.backend).make(settings, extractive)
-        return cls(settings, embedder, index, retriever, answerer)
+        stats = Stats(index.bm25.idf, index.bm25_folded.idf, index.syllables)
+        answerer = _answerer(settings, settings.backend, index, embedder)
+        return cls(settings, embedder, index, retriever, answerer, stats)
+
+    def with_backend(self, backend: str | None) -> Assistant:
+        """This assistant answering with ``backend``: the same index, embedder, search and lock."""
+        if not backend or backend == self.settings.backend:
+            return self
+        with self.lock:
+            self._siblings.setdefault(self.settings.backend, self)
+            if backend not in self._siblings:
+                settings = self.settings.with_overrides(backend=backend)
+                self._siblings[backend] = replace(
+                    self, settings=settings, answerer=_answerer(settings, backend, self.index, self.embedder))
+            return self._siblings[backend]
 
     def as_retriever(self, k: int | None = None) -> PassageRetriever:
         """This assistant's hybrid search as a LangChain ``BaseRetriever`` (see PassageRetriever)."""
         return PassageRetriever(assistant=self, k=k or self.settings.k)
 
-    def search(self, question: str, k: int | None = None) -> tuple[list[ScoredChunk], dict[str, float]]:
-        q = validate_question(question, self.settings.max_question_chars)
+    # -- the three steps -------------------------------------------------------------------------
+    def understand(self, text: str | None, history: Sequence[Exchange] = ()) -> Query:
+        """The question as every later stage reads it, with its one embedding."""
+        query = understand(text, history=history, stats=self.stats, limit=self.settings.max_question_chars)
+        return query.with_vector(self.embedder.query(query.dense_text))
+
+    def retrieve(self, query: Query, k: int) -> list[ScoredChunk]:
+        return self.retriever.search(query, k)
+
+    def search(self, question: str | None, k: int | None = None) -> tuple[list[ScoredChunk], dict[str, float]]:
+        k = check_k(k, self.settings.k)
         t0 = time.perf_counter()
-        hits = self.retriever.search(q, k or self.settings.k)
+        with self.lock:
+            hits = self.retrieve(self.understand(question), k)
         return hits, {"retrieval": (time.perf_counter() - t0) * 1000}
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        q = validate_question(question, self.settings.max_question_chars)
-        return self.answerer.answer(q, k or self.settings.k)
+    def ask(self, question: str | None, k: int | None = None, history: Sequence[Exchange] = ()) -> Answer:
+        return final_answer(self.ask_stream(question, k, history))
 
-    def ask_stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str | None, k: int | None = None,
+                   history: Sequence[Exchange] = ()) -> Iterator[str | Answer]:
         """Yield fragments of the answer text as they are ready, then the final Answer.
 
         The extractive backend has its whole answer at once; it still streams sentence by
         sentence so every front end can treat all backends alike. Generative backends yield
-        each sentence of the model's answer once it is finished and verified.
+        each sentence of the model's answer once it is finished and verified. A bad question
+        raises QuestionError before anything is yielded.
         """
-        q = validate_question(question, self.settings.max_question_chars)
-        yield from self.answerer.stream(q, k or self.settings.k)
+        k = check_k(k, self.settings.k)
+        t0 = time.perf_counter()
+        with self.lock:
+            query = self.understand(question, history)
+        yield from self.answer_stream(query, k, t0)
+
+    def answer_stream(self, query: Query, k: int | None = None, t0: float | None = None) -> Iterator[str | Answer]:
+        """``ask_stream`` for a question already understood (``understand``): the chat shows
+        how it read a follow-up before the answer comes."""
+        k = check_k(k, self.settings.k)
+        t0 = time.perf_counter() if t0 is None else t0
+        with self.lock:
+            hits = self.retrieve(query, self.answerer.wants(k))
+        retrieval = (time.perf_counter() - t0) * 1000
+        stream = self.answerer.stream(query, hits)
+        while True:
+            with self.lock:
+                try:
+                    piece = next(stream)
+                except StopIteration:
+                    return
+            yield self._finished(piece, query, retrieval, t0) if isinstance(piece, Answer) else piece
+
+    @staticmethod
+    def _finished(answer: Answer, query: Query, retrieval: float, t0: float) -> Answer:
+        timings = {"retrieval": retrieval, **answer.timings_ms, "total": (time.perf_counter() - t0) * 1000}
+        if "first_token" in timings:  # the answerer counts from its own start
+            timings["first_token"] += retrieval
+        return replace(answer, timings_ms=timings, asked=query.asked if query.rewritten else "")
 
 
 class PassageRetriever(BaseRetriever):
@@ -272,8 +351,3 @@ class PassageRetriever(BaseRetriever):
         return [LCDocument(page_content=h.chunk.text, id=h.chunk.chunk_id,
                            metadata={**citation_metadata(h.chunk, docs[h.chunk.doc_id]), "score": round(h.score, 6)})
                 for h in hits]
-
-
-def available_backends(settings: Settings) -> list[str]:
-    """Answer backends whose packages are installed and configured (the chat UI offers these)."""
-    return backends.available(settings)

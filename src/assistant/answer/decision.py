@@ -11,7 +11,7 @@ the same file records what the fit measured on articles it was not fitted on.
   chance that the corpus answers below it, the question is refused;
 * ``extra_threshold``: further sentences quoted beside the best one must reach it.
 
-Deliberately not here: computing the signals (``answering``) and fitting (the script).
+Deliberately not here: computing the signals (``extractive``) and fitting (the script).
 """
 
 from __future__ import annotations

@@ -31,27 +31,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import kinds
 from ..documents import Answer, Citation, Document, ScoredChunk
-from ..instructions import addresses_reader
-from ..places import find_places
-from ..questions import ACRONYM, Analysis, analyse
+from ..question import kinds
+from ..question.analysis import Analysis
+from ..question.places import find_places
 from ..vietnamese import fold, index_terms
 from . import REFUSAL
 from .decision import DecisionModel, Decisions, default_model
+from .instructions import addresses_reader
 
 if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
-    from ..ingest.embedding import VectorEmbeddings
-    from ..retrieve.hybrid import Retriever
+    from ..question.query import Query
     from ..store.disk import LoadedIndex
 
 ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
-_YEAR = re.compile(r"(?<!\d)(?:1[89]\d{2}|20\d{2})(?!\d)")
 # kinds whose detectors are precise enough to be rules: a sentence without one does not answer
 # (what each costs answerable XQuAD-vi questions is in data/answerer.json, "rules_cost")
 _CLAUSE = 8  # words either side of a short-answer span that count as its clause
 _COUNTED = ("number", "day", "month", "year", "person")
-_NOW = re.compile(r"\b(?:hiện nay|hiện tại|hiện|nay|đến nay|bây giờ)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -79,20 +76,20 @@ class Judged:
     analysis: Analysis
     hits: list[ScoredChunk]
     candidates: list[Candidate]
-    retrieval_ms: float
     model: DecisionModel  # the one for the question's language
 
 
 class ExtractiveAnswerer:
-    """Composes a cited answer from retrieved sentences, or refuses."""
+    """Composes a cited answer from retrieved sentences, or refuses.
+
+    It reads the question's embedding (``Query.vector``) against the stored sentence vectors:
+    it embeds nothing itself.
+    """
 
     name = "extractive"
 
-    def __init__(self, index: LoadedIndex, retriever: Retriever, embedder: VectorEmbeddings,
-                 max_sentences: int = 3, models: Decisions | None = None) -> None:
+    def __init__(self, index: LoadedIndex, max_sentences: int = 3, models: Decisions | None = None) -> None:
         self.index = index
-        self.retriever = retriever
-        self.embedder = embedder
         self.max_sentences = max_sentences
         self.models = models or default_model()
         self._term_cache: dict[tuple[int, bool], frozenset[str]] = {}
@@ -178,8 +175,8 @@ class ExtractiveAnswerer:
         # is answered piecewise, so there one of its sides is enough. A sentence that dates
         # itself ("năm 2021", "hiện nay" = its article's date) must name the period itself.
         stamps = " ".join(x for x in (cand.doc.date or "", cand.doc.date_label) if x)
-        own_year = bool(_YEAR.search(cand.text))
-        now = bool(_NOW.search(cand.text))
+        own_year = bool(kinds.YEAR.search(cand.text))
+        now = bool(kinds.NOW_STATED.search(cand.text))
 
         def stated(y: str) -> bool:
             return (y in cand.text or (y in stamps and not own_year)
@@ -196,14 +193,14 @@ class ExtractiveAnswerer:
             if here and not (any(here) if len(named) >= 2 else all(here)):
                 return "place"
         if a.acronyms:  # "ODA" asked, "FDI" stated: a near miss, not an answer
-            there = set(ACRONYM.findall(window))
+            there = set(kinds.ACRONYM.findall(window))
             if (there - set(a.acronyms)) and not set(a.acronyms) <= there:
                 return "acronym"
         if a.expects in _COUNTED and not kinds.new_spans(a.expects, cand.text, asked):
             return a.expects  # "bao nhiêu" needs a quantity, "năm nào" a year, "ai" a name
         if a.now and cand.doc.date_sort[:4].isdigit():
-            years = [int(y) for y in _YEAR.findall(cand.text)]
-            if years and max(years) < int(cand.doc.date_sort[:4]) - 1 and not _NOW.search(cand.text):
+            years = [int(y) for y in kinds.YEAR.findall(cand.text)]
+            if years and max(years) < int(cand.doc.date_sort[:4]) - 1 and not kinds.NOW_STATED.search(cand.text):
                 return "past figure"
         return ""
 
@@ -214,7 +211,7 @@ class ExtractiveAnswerer:
         return sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
                        and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t])[:2]
 
-    def _signals(self, c: Candidate, a: Analysis, query, window: str, dense: float,
+    def _signals(self, c: Candidate, a: Analysis, query: Query, window: str, dense: float,
                  key_terms: list[str]) -> dict[str, float]:
         """The model's inputs for one candidate (decision.FEATURES, less the two gaps, which
         compare candidates and are added once all are known)."""
@@ -241,15 +238,19 @@ class ExtractiveAnswerer:
             "length": math.log1p(len(content)),
         }
 
-    def judge(self, question: str, k: int = 5) -> Judged:
-        t0 = time.perf_counter()
-        query = self.retriever.prepare(question)
-        qvec = self.embedder.query(query.dense_text)
-        # subtle: read sentences from twice as many passages as will be shown; BM25 and dense
-        # disagree most on list-like questions, and the sentence scores settle it.
-        hits = self.retriever.search(query, 2 * k, vector=qvec)
-        retrieval_ms = (time.perf_counter() - t0) * 1000
-        a = analyse(query, self.retriever.idf(query))
+    @staticmethod
+    def wants(k: int) -> int:
+        """Passages to retrieve for an answer from ``k``.
+
+        subtle: sentences are read from twice as many passages as will be shown; BM25 and
+        dense disagree most on list-like questions, and the sentence scores settle it.
+        """
+        return 2 * k
+
+    def judge(self, query: Query, hits: list[ScoredChunk]) -> Judged:
+        a = query.analysis
+        assert a is not None, "a Query from question.understand carries its analysis"
+        qvec = query.vector
         cands = self.candidates(hits)
         asked = kinds.folded_words(query.dense_text + " " + query.text)
         dense = self.index.sentence_vectors[[c.sent for c in cands]] @ qvec if cands else np.zeros(0)
@@ -266,7 +267,7 @@ class ExtractiveAnswerer:
                 c.features["dense_gap"] = c.features["dense"] - best_dense
                 c.features["coverage_gap"] = c.features["coverage"] - best_cov
                 c.probability = model.probability(c.features)
-        return Judged(a, hits, cands, retrieval_ms, model)
+        return Judged(a, hits, cands, model)
 
     # -- answer -------------------------------------------------------------------------
     def select(self, cands: list[Candidate], a: Analysis, model: DecisionModel) -> list[Candidate]:
@@ -321,29 +322,28 @@ class ExtractiveAnswerer:
             extra.append(c)
         return extra
 
-    def stream(self, question: str, k: int = 5) -> Iterator[str | Answer]:
+    def stream(self, query: Query, hits: list[ScoredChunk]) -> Iterator[str | Answer]:
         """The answer sentence by sentence, then the Answer: every backend streams alike."""
-        answer = self.answer(question, k)
+        answer = self.answer(query, hits)
         for piece in re.split(r"(?<=\]) ", answer.text):
             yield piece + " "
         yield answer
 
-    def answer(self, question: str, k: int = 5) -> Answer:
+    def answer(self, query: Query, hits: list[ScoredChunk]) -> Answer:
         t0 = time.perf_counter()
-        judged = self.judge(question, k)
+        judged = self.judge(query, hits)
         chosen = self.select(judged.candidates, judged.analysis, judged.model)
         text, citations = compose(chosen, judged.analysis)
-        short, short_n = short_answer(question, chosen, citations, judged.analysis)
+        short, short_n = short_answer(query.text, chosen, citations, judged.analysis)
         if short:
             text = f"{short} [{short_n}]\n\n{text}"
-        total = (time.perf_counter() - t0) * 1000
-        timings = {"retrieval": judged.retrieval_ms, "answer": total - judged.retrieval_ms, "total": total}
-        return Answer(question=question, text=text, refused=not chosen, citations=tuple(citations),
+        timings = {"answer": (time.perf_counter() - t0) * 1000}
+        return Answer(question=query.text, text=text, refused=not chosen, citations=tuple(citations),
                       timings_ms=timings, short_answer=short, short_citation=short_n)
 
 
 def _numbers_of(text: str) -> set[str]:
-    return set(re.findall(r"\d+(?:[.,]\d+)?", text))
+    return set(kinds.NUMBER.findall(text))
 
 
 def compose(chosen: list[Candidate], a: Analysis) -> tuple[str, list[Citation]]:

@@ -1,7 +1,9 @@
 """Generative answers: retrieve, pack passages into the context, stream, verify, fall back.
 
-:class:`GenerativeAnswerer` has the extractive answerer's ``answer(question, k)`` plus
-``stream(question, k)``, which yields text fragments and then the final Answer.
+:class:`GenerativeAnswerer` has the extractive answerer's ``answer(query, hits)`` and
+``stream(query, hits)``, which yields text fragments and then the final Answer. It is given
+the passages its extractive fallback reads (``wants``), and shows the model the best ranked
+of them: the ``k`` asked for.
 
 What the user sees is grounded whatever the model writes. The model's tokens are cut into
 sentences as they arrive; each finished sentence goes through the verifier (verification.py)
@@ -38,6 +40,9 @@ from .prompts import render
 from .verification import AnswerVerifier, Passage, claim_spans
 
 if TYPE_CHECKING:
+    from ..ingest.embedding import VectorEmbeddings
+    from ..question.query import Query
+    from ..store.disk import LoadedIndex
     from .extractive import ExtractiveAnswerer
 
 log = logging.getLogger(__name__)
@@ -164,16 +169,26 @@ class GenerativeAnswerer:
     """
 
     def __init__(self, model: BaseChatModel, fallback: ExtractiveAnswerer, settings: Settings,
-                 count_tokens: Callable[[str], int]) -> None:
+                 count_tokens: Callable[[str], int], index: LoadedIndex, embedder: VectorEmbeddings) -> None:
         self.model = model
         self.fallback = fallback
         self.settings = settings
         self.count_tokens = count_tokens
+        self.index = index
+        self.embedder = embedder
         self.name = settings.backend
 
-    def answer(self, question: str, k: int = 5) -> Answer:
+    def wants(self, k: int) -> int:
+        """As many passages as the fallback reads; the model is shown the best ``k`` of them."""
+        return self.fallback.wants(k)
+
+    def shown(self, hits: list[ScoredChunk]) -> list[ScoredChunk]:
+        """The best ``k`` of the ``wants(k)`` passages given."""
+        return hits[: max(1, len(hits) // self.fallback.wants(1))]
+
+    def answer(self, query: Query, hits: list[ScoredChunk]) -> Answer:
         final = None
-        for part in self.stream(question, k):
+        for part in self.stream(query, hits):
             if isinstance(part, Answer):
                 final = part
         assert final is not None
@@ -185,21 +200,20 @@ class GenerativeAnswerer:
         overhead = sum(self.count_tokens(m.text) for m in frame) + CHAT_TEMPLATE_TOKENS
         return pack(hits, s.context_tokens - s.max_answer_tokens - overhead, self.count_tokens)
 
-    def stream(self, question: str, k: int = 5) -> Iterator[str | Answer]:
+    def stream(self, query: Query, hits: list[ScoredChunk]) -> Iterator[str | Answer]:
         """Yield each verified sentence (with its separator) as it is ready, then the Answer."""
         s = self.settings
         t0 = time.perf_counter()
-        retriever = self.fallback.retriever
-        hits = retriever.search(retriever.prepare(question), k)
-        timings = {"retrieval": (time.perf_counter() - t0) * 1000}
-        passages = self.passages(question, hits)
+        question = query.text
+        timings: dict[str, float] = {}
+        passages = self.passages(question, self.shown(hits))
         if not passages:
-            yield from self._fall_back(question, k, "no_room", None, "", timings, t0)
+            yield from self._fall_back(query, hits, "no_room", None, "", timings, t0)
             return
         messages = build_messages(question, passages, s)
-        verifier = AnswerVerifier(passages, self.fallback.index, self.fallback.embedder, question,
+        verifier = AnswerVerifier(passages, self.index, self.embedder, question,
                                   s.verify_min_lexical, s.verify_min_similarity, s.verify_unsupported,
-                                  instructions=system_prompt(s, len(passages)))
+                                  instructions=system_prompt(s, len(passages)), question_vector=query.vector)
         run = _Run(verifier, s.verify_min_relevance)
         failure = yield from self._generate(run, messages, timings, t0)
         checks = list(verifier.checks)
@@ -207,7 +221,7 @@ class GenerativeAnswerer:
             checks = [c if c.verdict == "removed" else replace(c, verdict="removed", reasons=(*c.reasons, "off_topic"))
                       for c in checks]
             why = failure or ("off_topic" if run.kept else "unverified")
-            yield from self._fall_back(question, k, why, checks, prompt_text(messages), timings, t0)
+            yield from self._fall_back(query, hits, why, checks, prompt_text(messages), timings, t0)
             return
         notices = [CUT_SHORT] if failure else []
         if any(c.verdict == "flagged" for c in checks):
@@ -216,7 +230,7 @@ class GenerativeAnswerer:
         if removed:
             notices.append(REMOVED.format(n=removed))
         cited = {n for c in checks if c.verdict != "removed" for n in c.citations}
-        timings["total"] = (time.perf_counter() - t0) * 1000
+        timings["answer"] = (time.perf_counter() - t0) * 1000
         yield Answer(question=question, text="".join(run.shown).strip(), refused=False,
                      citations=tuple(verifier.citations(cited)), timings_ms=timings, notices=tuple(notices),
                      backend=self.name, verification=tuple(checks), prompt=prompt_text(messages))
@@ -279,19 +293,21 @@ class GenerativeAnswerer:
         run.shown.append(shown)
         yield shown
 
-    def _fall_back(self, question: str, k: int, why: str, checks: list[SentenceCheck] | None, prompt: str,
-                   timings: dict[str, float], t0: float) -> Iterator[str | Answer]:
-        answer = self.fallback.answer(question, k)
+    def _fall_back(self, query: Query, hits: list[ScoredChunk], why: str, checks: list[SentenceCheck] | None,
+                   prompt: str, timings: dict[str, float], t0: float) -> Iterator[str | Answer]:
+        """The extractive answer over the same passages and the same embedding of the question."""
+        answer = self.fallback.answer(query, hits)
         notice = NOTICES[why].format(seconds=self.settings.llm_timeout)
-        timings = {**timings, "extractive": answer.timings_ms.get("total", 0.0),
-                   "total": (time.perf_counter() - t0) * 1000}
+        timings = {**timings, "extractive": answer.timings_ms.get("answer", 0.0),
+                   "answer": (time.perf_counter() - t0) * 1000}
         yield answer.text
         yield replace(answer, notices=(*answer.notices, notice), timings_ms=timings,
                       verification=None if checks is None else tuple(checks), prompt=prompt)
 
 
-def make_generative_answerer(settings: Settings, fallback: ExtractiveAnswerer) -> GenerativeAnswerer:
+def make_generative_answerer(settings: Settings, index: LoadedIndex, embedder: VectorEmbeddings,
+                             fallback: ExtractiveAnswerer) -> GenerativeAnswerer:
     from .chat_models import make_chat_model, token_counter
 
     model = make_chat_model(settings)
-    return GenerativeAnswerer(model, fallback, settings, token_counter(model))
+    return GenerativeAnswerer(model, fallback, settings, token_counter(model), index, embedder)

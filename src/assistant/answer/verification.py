@@ -23,7 +23,7 @@ cosines are compressed into 0.75-1.0; they were set on the development questions
 
 The quote of each citation is the passage sentence that best supports the claim citing it,
 so it is always a substring of the passage. Deliberately not here: the model, the prompt,
-the decision to fall back (generation.py).
+the decision to fall back (generative.py).
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..documents import Citation, SentenceCheck
-from ..instructions import addresses_reader
+from ..question.kinds import NUMBER
 from ..vietnamese import STOPWORDS, fold, normalize, sentence_spans, words
+from .instructions import addresses_reader
 
 if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
     from ..ingest.embedding import VectorEmbeddings
@@ -44,7 +45,6 @@ if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never i
 
 CITE = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
 FLAG = "(⚠ chưa kiểm chứng)"
-_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _ONLY_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\])+[\s.,;:]*$")
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 _REFUSAL_KEY = "khong tim thay thong tin"
@@ -118,7 +118,7 @@ def vocabulary(text: str) -> set[str]:
 
 def numbers(text: str) -> set[str]:
     """Numbers with their leading zeros dropped and "," = "." = "/" ("19/03/1983" = "19/3/1983")."""
-    return {"|".join(p.lstrip("0") or "0" for p in re.split(r"[.,/]", m)) for m in _NUMBER.findall(text)}
+    return {"|".join(p.lstrip("0") or "0" for p in re.split(r"[.,/]", m)) for m in NUMBER.findall(text)}
 
 
 def number_parts(text: str) -> set[str]:
@@ -185,13 +185,13 @@ class AnswerVerifier:
     min_similarity: float = 0.85
     unsupported: str = "remove"  # or "flag"
     instructions: str = ""  # the system prompt, whose sentences a weak model may recite
+    question_vector: np.ndarray | None = None  # the question's embedding (Query.vector): not embedded again
     checks: list[SentenceCheck] = field(default_factory=list)
     _data: dict[int, _PassageData] = field(default_factory=dict)
     _quotes: dict[int, tuple[float, tuple[int, int]]] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
     _question_terms: set[str] = field(default_factory=set)
     _instruction_terms: set[str] = field(default_factory=set)
-    _question_vector: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for p in self.passages:
@@ -214,8 +214,6 @@ class AnswerVerifier:
             )
         self._question_terms = terms(self.question)
         self._instruction_terms = terms(self.instructions)
-        if self.question:
-            self._question_vector = self.embedder.query(self.question)
 
     @property
     def valid(self) -> set[int]:
@@ -316,8 +314,8 @@ class AnswerVerifier:
         shown = f"{core} {''.join(f'[{n}]' for n in ns)}"
         top = max(supports, key=lambda s: s.strength)
         relevance = 0.0
-        if self._question_vector is not None:
-            relevance = float(self.embedder.passages([core])[0] @ self._question_vector)
+        if self.question_vector is not None:
+            relevance = float(self.embedder.passages([core])[0] @ self.question_vector)
         return self.record(sentence, "kept", reasons, ns, top.lexical, top.similarity, shown, relevance)
 
     def record(self, sentence: str, verdict: str, reasons: list[str], citations: tuple[int, ...] = (),

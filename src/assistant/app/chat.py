@@ -1,13 +1,11 @@
-"""A chat over the pipeline: follow-up rewriting, polite refusals of bad input, streamed Turns.
+"""A chat over the pipeline: streamed Turns, polite refusals of bad input, in Vietnamese.
 
-:class:`ChatEngine` is what the Gradio UI calls, and it knows nothing about Gradio: it turns
-one user message plus the earlier turns into a stream of :class:`~assistant.chatview.Turn`
-updates. Every message the user sees is Vietnamese; an unexpected exception is logged and
-shown as an apology, never as a traceback.
-
-Concurrency: Gradio serves several browser tabs from threads. The pipeline (embedder, FAISS,
-BM25) is shared and not promised to be thread-safe, so each step of an answer stream runs
-under one lock; streams from different tabs interleave between steps.
+:class:`ChatEngine` is what the Gradio UI and the server call, and it knows nothing about
+Gradio: it turns one user message plus the earlier turns into a stream of
+:class:`~assistant.app.chatview.Turn` updates. Understanding (follow-ups included), locking
+and error wording are the pipeline's (``Assistant``); this module only turns them into Turns.
+Every message the user sees is Vietnamese; an unexpected exception is logged and shown as an
+apology, never as a traceback.
 """
 
 from __future__ import annotations
@@ -21,15 +19,13 @@ from ..answer import backends
 from ..config import Settings
 from ..documents import Answer
 from ..errors import AssistantError, QuestionError
+from ..pipeline import Assistant, add_documents
+from ..question.followup import Exchange
 from ..vietnamese import clean_input
 from .chatview import Turn
-from .followup import rewrite
 
 log = logging.getLogger(__name__)
 
-EMPTY = "Bạn chưa nhập câu hỏi. Hãy gõ một câu hỏi, ví dụ: «Sở Ngoại vụ Hà Nội được thành lập khi nào?»"
-TOO_LONG = ("Câu hỏi dài {n} ký tự, vượt quá giới hạn {limit} ký tự. "
-            "Xin vui lòng đặt câu hỏi ngắn gọn hơn, mỗi lần một ý.")
 FAILED = "Xin lỗi, không trả lời được câu hỏi này: {error}"
 UNEXPECTED = ("Xin lỗi, đã xảy ra lỗi ngoài dự kiến khi trả lời. Vui lòng thử lại; "
               "nếu lỗi lặp lại, hãy báo cho quản trị viên.")
@@ -55,131 +51,78 @@ def backend_label(name: str) -> str:
         return name
 
 
-class ChatEngine:
-    def __init__(self, settings: Settings, assistant=None) -> None:
-        from ..pipeline import Assistant
+def exchanges(history: Sequence[Turn]) -> list[Exchange]:
+    """The answered turns of a conversation, as the pipeline reads follow-ups from them."""
+    return [Exchange(t.question, t.text) for t in history if not t.notice and t.question]
 
+
+class ChatEngine:
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
         self.settings = settings
         self.default = assistant or Assistant.open(settings)
-        self._assistants = {self.default.settings.backend: self.default}
-        self._lock = threading.Lock()
         self._adding = threading.Lock()
 
     @property
     def index(self):
         return self.default.index
 
-    def assistant(self, backend: str | None):
-        """The Assistant answering with ``backend``, opened on first use (sharing the embedder)."""
-        backend = backend or self.default.settings.backend
-        with self._lock:
-            if backend not in self._assistants:
-                from ..pipeline import Assistant
-
-                settings = self.default.settings.with_overrides(backend=backend)
-                self._assistants[backend] = Assistant.open(settings, embedder=self.default.embedder)
-            return self._assistants[backend]
+    def assistant(self, backend: str | None) -> Assistant:
+        """The Assistant answering with ``backend`` (same index, embedder and lock)."""
+        return self.default.with_backend(backend)
 
     def add_files(self, paths: Sequence, show_progress: bool = False):
         """Add files to the corpus, update the index, and answer from it from now on.
 
-        The new index is opened beside the current one and swapped in under the lock, so a
-        question being answered finishes on the index it started with.
+        The new index is opened beside the current one and swapped in, so a question being
+        answered finishes on the index it started with.
         """
         from pathlib import Path
-
-        from ..pipeline import Assistant, add_documents
 
         with self._adding:  # one upload at a time per server (the build lock covers other processes)
             report = add_documents(self.default.settings, [Path(p) for p in paths], self.default.embedder,
                                    show_progress=show_progress)
             if report.build is not None:
-                fresh = Assistant.open(self.default.settings, embedder=self.default.embedder)
-                with self._lock:
-                    self.default = fresh
-                    self._assistants = {fresh.settings.backend: fresh}
+                self.default = Assistant.open(self.default.settings, embedder=self.default.embedder)
             return report
 
-    def ask(self, question: str, k: int | None = None, backend: str | None = None) -> Answer:
-        """One answer (no follow-up rewriting), for the HTTP API; steps serialised with the chat's."""
-        assistant = self.assistant(backend)
-        answer = None
-        for piece in self._locked(assistant.ask_stream(question, k)):
-            if isinstance(piece, Answer):
-                answer = piece
-        if answer is None:
-            raise AssistantError("the answer stream ended without an answer")
-        return answer
+    def ask(self, question: str, k: int | None = None, backend: str | None = None,
+            history: Sequence[Turn] = ()) -> Answer:
+        """One answer, for the HTTP API and MCP (a follow-up of ``history`` is rewritten)."""
+        return self.assistant(backend).ask(question, k, exchanges(history))
 
     def search(self, question: str, k: int | None = None):
-        """``(hits, timings)`` as ``Assistant.search`` gives them, under the pipeline lock."""
-        with self._lock:
-            return self.default.search(question, k)
-
-    def serialised(self, backend: str | None = None):
-        """The Assistant for ``backend`` whose ``ask`` takes the pipeline lock (for a briefing)."""
-        return _Serialised(self.assistant(backend), self._lock)
-
-    def _locked(self, stream: Iterator) -> Iterator:
-        while True:
-            with self._lock:
-                try:
-                    item = next(stream)
-                except StopIteration:
-                    return
-            yield item
+        """``(hits, timings)`` as ``Assistant.search`` gives them."""
+        return self.default.search(question, k)
 
     def stream(self, message: str | None, history: Sequence[Turn], k: int | None = None,
                backend: str | None = None) -> Iterator[tuple[Turn, str | None]]:
         """Yield ``(turn, text so far)`` while answering, then ``(final turn, None)``."""
         turn_id = uuid.uuid4().hex[:10]
-        asked = clean_input(message if isinstance(message, str) else "").strip()
-        limit = self.settings.max_question_chars
-        if not asked:
-            yield Turn(turn_id, "", text=EMPTY, notice=True), None
-            return
-        if len(asked) > limit:
+        assistant = self.assistant(backend)
+        try:
+            with assistant.lock:
+                query = assistant.understand(message, exchanges(history))
+        except QuestionError as exc:
             # subtle: the session keeps only what it accepted; a 1 MB message kept here would be
             # sent back to the browser with every later reply.
-            yield Turn(turn_id, preview(asked), text=TOO_LONG.format(n=len(asked), limit=limit), notice=True), None
+            asked = clean_input(message if isinstance(message, str) else "").strip()
+            yield Turn(turn_id, preview(asked), text=exc.vi, notice=True), None
             return
-        answered = [t for t in history if not t.notice and t.question]
-        rewritten = rewrite(asked, [t.question for t in answered], answered[-1].text if answered else "")
-        # subtle: only a real rewrite replaces what was typed; rewrite() also NFC/tone-normalises,
-        # which the pipeline does anyway and which must not show as "Câu hỏi được hiểu là …"
-        question = rewritten.question if rewritten.changed else asked
-        pending = Turn(turn_id, asked, question)
+        pending = Turn(turn_id, query.asked, query.text)
         yield pending, ""
         try:
-            answer, text = None, ""
-            for piece in self._locked(self.assistant(backend).ask_stream(question, k)):
+            text = ""
+            for piece in assistant.answer_stream(query, k):
                 if isinstance(piece, Answer):
-                    answer = piece
-                else:
-                    text += piece
-                    yield pending, text
-            if answer is None:
-                raise AssistantError("the answer stream ended without an answer")
-            yield Turn.from_answer(turn_id, asked, answer), None
+                    yield Turn.from_answer(turn_id, query.asked, piece), None
+                    return
+                text += piece
+                yield pending, text
+            raise AssistantError("the answer stream ended without an answer")
         except QuestionError as exc:
-            yield Turn(turn_id, asked, question, text=FAILED.format(error=exc), notice=True), None
+            yield Turn(turn_id, query.asked, query.text, text=FAILED.format(error=exc.vi), notice=True), None
         except AssistantError as exc:
-            hint = f" ({exc.hint})" if exc.hint else ""
-            yield Turn(turn_id, asked, question, text=FAILED.format(error=f"{exc}{hint}"), notice=True), None
+            yield Turn(turn_id, query.asked, query.text, text=FAILED.format(error=exc.described()), notice=True), None
         except Exception:
-            log.exception("answering %r failed", question)
-            yield Turn(turn_id, asked, question, text=UNEXPECTED, notice=True), None
-
-
-class _Serialised:
-    """An Assistant whose ``ask`` runs under ``lock``; everything else as is."""
-
-    def __init__(self, assistant, lock: threading.Lock) -> None:
-        self._assistant, self._lock = assistant, lock
-
-    def __getattr__(self, name: str):
-        return getattr(self._assistant, name)
-
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        with self._lock:
-            return self._assistant.ask(question, k)
+            log.exception("answering %r failed", query.text)
+            yield Turn(turn_id, query.asked, query.text, text=UNEXPECTED, notice=True), None

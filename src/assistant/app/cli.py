@@ -20,9 +20,10 @@ import click
 
 from .. import __version__
 from ..answer.backends import choice as backend_choice
-from ..config import Settings, field_help, load_settings
+from ..config import K_RANGE, Settings, field_help, load_settings
 from ..errors import AssistantError, QuestionError
 from ..ingest.loading import shown_path
+from ..question.followup import Exchange
 from ..vietnamese import clean_input, strip_controls
 from .payloads import search_payload
 
@@ -46,8 +47,7 @@ def common_options(fn: Callable) -> Callable:
         except AssistantError as exc:
             if debug:
                 raise
-            hint = f" ({exc.hint})" if exc.hint else ""
-            click.echo(clean_input(f"Error: {exc}{hint}"), err=True)
+            click.echo(clean_input(f"Error: {exc.described()}"), err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; the previous index is unchanged.", err=True)
@@ -155,7 +155,10 @@ def add(settings: Settings, paths: tuple[Path, ...]) -> None:
 
 @dataclass(frozen=True)
 class Asked:
-    """One question to answer, or why its line cannot be one (``--questions`` keeps every line)."""
+    """One question to answer, or why its line cannot be one (``--questions`` keeps every line).
+
+    ``text`` is as given: the pipeline cleans and validates it (``question.understand``).
+    """
 
     text: str
     line: int | None = None  # 1-based line of the --questions file
@@ -182,17 +185,17 @@ def _questions(question: str | None, questions_file: Path | None) -> list[Asked]
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 shown = raw.decode("utf-8", errors="replace")
-                out.append(Asked(clean_input(shown).strip(), n, f"line {n} is not valid UTF-8 (byte {exc.start})"))
+                out.append(Asked(shown, n, f"line {n} is not valid UTF-8 (byte {exc.start})"))
                 continue
-            out.append(Asked(clean_input(text).strip(), n))
+            out.append(Asked(text, n))
         return out
     if question is None:
         raise QuestionError("no question given", hint='assistant ask "câu hỏi" or --questions FILE')
-    return [Asked(clean_input(question).strip())]
+    return [Asked(question)]
 
 
 def _failed(q: Asked, error: str) -> dict:
-    return {"line": q.line, "question": q.text, "error": error}
+    return {"line": q.line, "question": clean_input(q.text).strip(), "error": error}
 
 
 def _numbered(q: Asked, row: dict) -> dict:
@@ -231,7 +234,7 @@ def _emit_jsonl(obj: dict) -> None:
 @main.command()
 @click.argument("question", required=False)
 @common_options
-@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--k", type=click.IntRange(*K_RANGE), help=HELP["k"])
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: question and results.")
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path),
               help="File of questions, one per line; prints one JSON object per line, output line N for "
@@ -263,6 +266,8 @@ def print_answer(answer: Any, text: bool = True) -> None:
     """An answer for a terminal: whatever an article holds, no control character reaches it."""
     if text:
         click.echo(strip_controls(answer.text))
+    if answer.asked:
+        click.echo(strip_controls(f"(Câu hỏi được hiểu là: «{answer.question}»)"))
     for notice in answer.notices:
         click.echo(strip_controls(f"⚠ {notice}"))
     if answer.citations:
@@ -278,15 +283,18 @@ def print_answer(answer: Any, text: bool = True) -> None:
 @main.command()
 @click.argument("question", required=False)
 @common_options
-@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--k", type=click.IntRange(*K_RANGE), help=HELP["k"])
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: answer, refused, citations, short_answer, timings_ms.")
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path),
               help="File of questions, one per line; prints one JSON object per line, output line N for "
                    "input line N (a blank or undecodable line gets an \"error\" object).")
 @click.option("--backend", type=backend_choice(), help=HELP["backend"])
+@click.option("--conversation", is_flag=True,
+              help="With --questions: the lines are one conversation, each may follow up the ones before it "
+                   "(\"Còn Hà Nội thì sao?\"), as in the chat.")
 def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None,
-        backend: str | None) -> None:
+        backend: str | None, conversation: bool) -> None:
     """Answer QUESTION in Vietnamese, citing the exact sentences it comes from.
 
     When the articles do not hold the answer it says so instead of guessing. A question
@@ -298,25 +306,31 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
     Example:
       assistant ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
       assistant ask --questions questions.txt > answers.jsonl
+      assistant ask --questions hoi-thoai.txt --conversation   # line 2 may be "Còn Hà Nội thì sao?"
       assistant ask --backend llamacpp "Hải Phòng ký bản ghi nhớ với tỉnh Niigata khi nào?"
     """
     settings = settings.with_overrides(backend=backend)
     qs = _questions(question, questions_file)
     assistant = _open(settings)
 
+    history: list[Exchange] = []
+
     def one(q: Asked) -> None:
+        earlier = history if conversation else []
         if as_json or questions_file is not None:
-            _emit_jsonl(_numbered(q, assistant.ask(q.text, k).to_dict()))
-            return
-        answer = None
-        for part in assistant.ask_stream(q.text, k):
-            if isinstance(part, str):
-                click.echo(strip_controls(part), nl=False)
-                sys.stdout.flush()
-            else:
-                answer = part
-        click.echo()
-        print_answer(answer, text=False)
+            answer = assistant.ask(q.text, k, earlier)
+            _emit_jsonl(_numbered(q, answer.to_dict()))
+        else:
+            answer = None
+            for part in assistant.ask_stream(q.text, k, earlier):
+                if isinstance(part, str):
+                    click.echo(strip_controls(part), nl=False)
+                    sys.stdout.flush()
+                else:
+                    answer = part
+            click.echo()
+            print_answer(answer, text=False)
+        history.append(Exchange(answer.question, answer.text))
 
     _each(qs, questions_file is not None, one)
 
@@ -330,7 +344,7 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
 @click.option("--format", "fmt", type=click.Choice(["both", "md", "docx"]), default="both", show_default=True,
               help="Write Markdown, Word (.docx) or both.")
 @click.option("--date", "written", type=click.DateTime(["%Y-%m-%d"]), help="Date of writing [default: today].")
-@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--k", type=click.IntRange(*K_RANGE), help=HELP["k"])
 @click.option("--backend", type=backend_choice(), help=HELP["backend"])
 def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path | None, fmt: str,
           written: Any, k: int | None, backend: str | None) -> None:
@@ -512,7 +526,7 @@ def config_cmd(settings: Settings) -> None:
 @click.option("--host", help=HELP["host"])
 @click.option("--port", type=click.IntRange(1, 65535), help=HELP["port"])
 @click.option("--share", is_flag=True, help="Also open a public gradio.live link (off by default: nothing leaves this machine).")
-@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--k", type=click.IntRange(*K_RANGE), help=HELP["k"])
 @click.option("--allow-upload", is_flag=True, default=None, help=HELP["allow_upload"])
 def chat(settings: Settings, host: str | None, port: int | None, share: bool, k: int | None,
          allow_upload: bool | None) -> None:
@@ -582,7 +596,7 @@ def mcp(settings: Settings) -> None:
               help="Also run dense-only, BM25-only and plain-LangChain baselines, side by side.")
 @click.option("--gate", is_flag=True, help="Exit 1 when ours falls below the floors in --thresholds.")
 @click.option("--thresholds", type=click.Path(path_type=Path), help="Gate floors [default: eval/thresholds.toml].")
-@click.option("--k", type=click.IntRange(1, 100), help=HELP["k"])
+@click.option("--k", type=click.IntRange(*K_RANGE), help=HELP["k"])
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True,
               help="Retrieval mode of our pipeline.")
 @click.option("--backend", type=backend_choice(),

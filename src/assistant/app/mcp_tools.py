@@ -4,11 +4,12 @@ Two tools, each returning the same JSON as the CLI's ``--json`` (as structured c
 as text for clients that read only text):
 
 - ``search(question, k)``: the passages that best match, best first;
-- ``ask(question, k)``: a Vietnamese answer whose [n] markers point at ``citations``, each
+- ``ask(question, k, history)``: a Vietnamese answer whose [n] markers point at ``citations``, each
   with the article, its date and the exact quoted sentence; "refused" when the articles do
   not hold the answer.
 
-The index opens once, on the first call (a missing index is that call's error, in one line).
+``k`` is checked against the one range every front end accepts (``config.K_RANGE``). The
+index opens once, on the first call (a missing index is that call's error, in one line).
 stdout belongs to the protocol: nothing else is printed there (progress bars and logs go to
 stderr).
 """
@@ -16,10 +17,15 @@ stderr).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
+
+from pydantic import BaseModel
 
 from ..config import Settings
 from ..errors import AssistantError, BackendError
+from ..pipeline import Assistant
+from ..question.followup import Exchange
 from .payloads import search_payload
 
 INSTRUCTIONS = (
@@ -29,7 +35,14 @@ INSTRUCTIONS = (
 )
 
 
-def build(settings: Settings, assistant=None):
+class Previous(BaseModel):
+    """An earlier exchange of the conversation, for follow-up questions."""
+
+    question: str
+    answer: str = ""
+
+
+def build(settings: Settings, assistant: Assistant | None = None):
     """The MCP server (not yet running) over ``assistant``, opened from ``settings`` on first use."""
     try:
         from mcp.server.mcpserver import MCPServer
@@ -38,50 +51,45 @@ def build(settings: Settings, assistant=None):
     from .. import __version__
 
     server = MCPServer("assistant", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
-    lock = threading.RLock()  # the pipeline is opened under it, too
-    opened: list[Any] = [assistant] if assistant is not None else []
+    opening = threading.Lock()
+    opened: list[Assistant] = [assistant] if assistant is not None else []
 
-    def pipeline():
-        with lock:
+    def pipeline() -> Assistant:
+        with opening:
             if not opened:
-                from ..pipeline import Assistant
-
                 opened.append(Assistant.open(settings))
             return opened[0]
 
-    def _run(fn):
-        try:
-            return fn()
-        except AssistantError as exc:
-            raise ValueError(f"{exc} ({exc.hint})" if exc.hint else str(exc)) from exc
-
     @server.tool(title="Tìm đoạn văn")
-    def search(question: str, k: int = 5) -> dict[str, Any]:
+    def search(question: str, k: int | None = None) -> dict[str, Any]:
         """Find the article passages that best match `question` (Vietnamese; diacritics optional).
 
         Returns {question, results: [{doc_id, title, date, text, score, ...}], timings_ms}.
         """
-        def run():
-            hits, timings = pipeline().search(question, max(1, min(int(k), 50)))
-            return search_payload(question, hits, timings)
-
-        with lock:
-            return _run(run)
+        return _tool(lambda: search_payload(question, *pipeline().search(question, k)))
 
     @server.tool(title="Hỏi đáp có trích dẫn")
-    def ask(question: str, k: int | None = None) -> dict[str, Any]:
+    def ask(question: str, k: int | None = None, history: list[Previous] | None = None) -> dict[str, Any]:
         """Answer `question` in Vietnamese from the articles, citing the exact sentences.
 
-        Returns {answer (with [n] markers), refused, citations: [{n, doc_id, title, date, quote,
-        outlet, url, ...}], short_answer, ...}. refused=true means the articles do not hold the answer.
+        For a follow-up ("Còn Hà Nội thì sao?"), pass the earlier questions and answers of the
+        conversation as `history`, oldest first. Returns {answer (with [n] markers), refused,
+        citations: [{n, doc_id, title, date, quote, outlet, url, ...}], short_answer, ...};
+        "asked" when the question was read as a follow-up. refused=true means the articles do
+        not hold the answer.
         """
-        def run():
-            return pipeline().ask(question, max(1, min(int(k), 50)) if k else None).to_dict()
-
-        with lock:
-            return _run(run)
+        earlier = [Exchange(p.question, p.answer) for p in history or ()]
+        return _tool(lambda: pipeline().ask(question, k, earlier).to_dict())
 
     return server
+
+
+def _tool(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The tool's result; an expected failure is the call's error, in one line."""
+    try:
+        return fn()
+    except AssistantError as exc:
+        raise ValueError(exc.described()) from exc
 
 
 def serve(settings: Settings) -> None:

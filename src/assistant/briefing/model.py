@@ -21,7 +21,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from ..documents import Answer, Citation, Document
 
@@ -236,8 +235,3 @@ class _Notes:
         if previous and m.group().strip():
             previous.append(m.group().strip())
         return text[m.end():]
-
-
-def plain_text(line: Line, mark: Any = None) -> str:
-    """A line as text, footnotes rendered by ``mark(n)`` (dropped when None)."""
-    return "".join(p if isinstance(p, str) else (mark(p) if mark else "") for p in line.pieces)

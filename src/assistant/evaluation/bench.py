@@ -18,7 +18,6 @@ from typing import Any
 from ..config import Settings
 from ..ingest.embedding import VectorEmbeddings
 from ..pipeline import Assistant, build_index, embedder_for
-from ..retrieve.hybrid import Retriever
 from ..store.disk import load_index
 from .benchdata import bench_settings, load_bench
 from .scoring import percentile
@@ -69,24 +68,24 @@ def run_bench(
     index = load_index(bsettings)
     build_s = time.perf_counter() - t0
 
-    def ours(retrieval_mode: str) -> Retriever:
-        return Assistant.over(index, settings, embedder, mode=retrieval_mode, backend="extractive").retriever
+    def ours(retrieval_mode: str) -> Assistant:
+        return Assistant.over(index, settings, embedder, mode=retrieval_mode, backend="extractive")
 
-    searchers: list[tuple[str, str, Any]] = [("ours", LABELS["ours"] + f" ({mode})", ours(mode))]
+    searchers: list[tuple[str, str, Assistant]] = [("ours", LABELS["ours"] + f" ({mode})", ours(mode))]
     for name in baselines:
         if name == "langchain":
-            searchers.append((name, LABELS[name], langchain_baseline(settings, index, cached).retriever))
+            searchers.append((name, LABELS[name], langchain_baseline(settings, index, cached)))
         else:
             searchers.append((name, LABELS[name], ours(name)))
 
     runs = []
-    for name, label, retriever in searchers:
+    for name, label, assistant in searchers:
         run = BenchRun(name, label)
         bar = tqdm(questions, desc=f"{folder.name} {name}", unit="câu", file=sys.stderr, disable=not progress,
                    leave=False)
         for q in bar:
             t = time.perf_counter()
-            hits = retriever.search(q.question, 10)
+            hits, _ = assistant.search(q.question, 10)
             run.latency_ms.append((time.perf_counter() - t) * 1000)
             docs = [h.chunk.doc_id for h in hits]
             run.top[q.id] = docs

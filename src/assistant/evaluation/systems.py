@@ -7,9 +7,10 @@
   the same embedder into a LangChain ``VectorStore``, searched by its stock similarity
   retriever, answered by the same extractive answerer.
 
-The narrow seam for that last one is the ``Retriever`` the answerer calls: the answerer
-needs ``prepare``/``search`` plus the BM25 statistics it weighs question terms with, and an
-index holding documents and sentence vectors. Sentences belong to documents, not chunks, so
+The narrow seam for that last one is the ``Retriever`` the pipeline calls: ``search(query, k)``,
+while the question is still understood with the index's BM25 statistics (the answerer weighs
+question terms with them), and the answerer needs an index holding documents and sentence
+vectors. Sentences belong to documents, not chunks, so
 the baseline reuses our index's sentence vectors and only swaps chunks and search. A
 sentence cut in two by a fixed-size chunk boundary is not a candidate answer: that is the
 real cost of fixed-size chunks, and the comparison keeps it.
@@ -27,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Settings
-from ..documents import Chunk, Query, ScoredChunk
+from ..documents import Chunk, ScoredChunk
 from ..ingest.embedding import Progress, VectorEmbeddings
 from ..pipeline import Assistant
+from ..question.query import Query
 from ..retrieve.hybrid import Retriever
 from ..store.disk import LoadedIndex
 from ..store.lexical import LexicalIndex
@@ -121,8 +123,7 @@ class LangChainRetriever(Retriever):
         self.store = index.store
         self._rows = {c.chunk_id: i for i, c in enumerate(index.chunks)}
 
-    def search(self, question: str | Query, k: int = 5, vector: np.ndarray | None = None) -> list[ScoredChunk]:
-        query = question if isinstance(question, Query) else self.prepare(question)
+    def search(self, query: Query, k: int = 5) -> list[ScoredChunk]:
         # plain LangChain: the question as typed (no diacritic restoration), no dedup
         docs = self.store.as_retriever(search_type="similarity", search_kwargs={"k": k}).invoke(query.text)
         return [

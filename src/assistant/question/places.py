@@ -12,7 +12,7 @@ Matching follows how the text was typed:
 * a one-word name must be capitalised ("Anh" is England, "anh" is "you"; "Ý" Italy, "ý
   kiến" an opinion), in either case. Longer names match in any case ("hà nội").
 
-Deliberately not here: deciding what a question asks about (``questions``).
+Deliberately not here: deciding what a question asks about (``analysis``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .vietnamese import fold, has_diacritics, normalize
+from ..vietnamese import fold, has_diacritics, normalize
 
 _TOKEN = re.compile(r"\w+(?:[.'’-]\w+)*")
 _MAX_WORDS = 8

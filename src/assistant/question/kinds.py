@@ -18,10 +18,22 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from ..vietnamese import fold, is_syllable
 from .places import find_places
-from .vietnamese import fold, is_syllable
 
 Span = tuple[int, int]
+
+# --- the patterns every stage shares: years, periods, "now", figures, acronyms ------------------
+YEAR = re.compile(r"(?<!\d)(?:1[89]\d{2}|20\d{2})(?!\d)")  # a year 1800-2099 standing alone
+# a period "2016–2020", "2016 đến 2020": both ends
+RANGE = re.compile(r"(?<!\d)((?:1[89]|20)\d{2})\s*(?:-|–|—|đến|tới|to)\s*((?:1[89]|20)\d{2})(?!\d)")
+# a question about the present ("hiện nay có bao nhiêu…")
+NOW_ASKED = re.compile(r"\b(?:hiện nay|hiện tại|hiện giờ|bây giờ|ngày nay|đến nay|hiện có|currently|now|today|"
+                       r"at present)\b")
+# a sentence that dates itself to its article's date ("hiện có 26 địa phương")
+NOW_STATED = re.compile(r"\b(?:hiện nay|hiện tại|hiện|nay|đến nay|bây giờ)\b", re.IGNORECASE)
+NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")  # a figure or a date in digits: "7,63", "19/3/1983"
+ACRONYM = re.compile(r"(?<![\w.-])[A-ZĐ]{2,6}(?![\w.-])")  # "ODA", "APEC": named things, spelled exactly
 
 # --- the kind a question asks for (first match wins: "ngày nào" before "khi nào") -------------
 _EXPECTS = (
@@ -51,7 +63,7 @@ _MONTH_WORD = r"(?:giêng|chạp|một|hai|ba|tư|năm|sáu|bảy|tám|chín|mư
 _DAY = re.compile(r"(?:\bngày )?\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\bngày \d{1,2}(?: tháng " + _MONTH_WORD + r")?(?:(?: năm|,)? \d{3,4})?",
                   re.IGNORECASE)
 _MONTH = re.compile(r"\b\d{1,2}/\d{4}\b|\btháng " + _MONTH_WORD + r"\b(?:(?: năm|/|,)? ?\d{3,4})?", re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:năm )?(?:1\d{3}|20\d{2})\b|\bnăm \d{1,4}(?: (?:TCN|SCN|trước Công nguyên))?\b",
+_YEAR_WORDS = re.compile(r"\b(?:năm )?(?:1\d{3}|20\d{2})\b|\bnăm \d{1,4}(?: (?:TCN|SCN|trước Công nguyên))?\b",
                    re.IGNORECASE)
 _PERIOD = re.compile(
     r"\b(?:thế kỷ|thế kỉ)(?: thứ)? [\dIVXLC]+\b|\bthế kỷ (?:này|trước|sau|\w+)|\b(?:thập niên|thập kỷ|những năm) \d+\b|"
@@ -95,7 +107,7 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*(?:\s*%)?")
 
 
 def _quantity_spans(text: str) -> list[Span]:
-    dated = [s for f in (_DAY, _MONTH, _YEAR) for s in (m.span() for m in f.finditer(text))]
+    dated = [s for f in (_DAY, _MONTH, _YEAR_WORDS) for s in (m.span() for m in f.finditer(text))]
 
     def in_date(s: int, e: int) -> bool:
         return any(ds <= s and e <= de for ds, de in dated)
@@ -219,8 +231,8 @@ def _place_spans(text: str) -> list[Span]:
 _FINDERS: dict[str, Callable[[str], list[Span]]] = {
     "day": _regex_spans(_DAY),
     "month": _regex_spans(_MONTH, _DAY),
-    "year": _regex_spans(_YEAR, _DAY, _MONTH),
-    "date": _regex_spans(_DAY, _MONTH, _YEAR, _PERIOD),
+    "year": _regex_spans(_YEAR_WORDS, _DAY, _MONTH),
+    "date": _regex_spans(_DAY, _MONTH, _YEAR_WORDS, _PERIOD),
     "number": _quantity_spans,
     "person": _person_spans,
     "place": _place_spans,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .vietnamese import fold
+from ..vietnamese import fold
 
 # Matched against the sentence lower-cased and without diacritics ("bo qua moi huong dan").
 _RULES = r"(?:huong dan|chi dan|chi thi|menh lenh|cau lenh|lenh|quy tac|loi nhac|prompt)"

@@ -22,8 +22,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..places import Place, find_places
 from ..vietnamese import fold, has_diacritics, normalize
+from .kinds import YEAR, expected_kind, spans
+from .places import Place, find_places
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One earlier question of a conversation (as it was answered) and its answer's text."""
+
+    question: str
+    answer: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,6 @@ _ASKING_SOURCE = r"(?<!\w)(?:bao nhiêu|khi nào|bao giờ|gì|ai|nào|đâu|m�
 _ASKING = re.compile(_ASKING_SOURCE, re.IGNORECASE)
 _ASKING_FOLDED = _Pattern(_ASKING_SOURCE)
 _MAX_X_WORDS = 6
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 # Where the subject of a question ends: its first verb or question word.
 _PREDICATE = _Pattern(
     r"\s(?:được|đã|đang|sẽ|có|là|thành lập|tổ chức|ký|đạt|thu hút|tiếp|đón|hợp tác|làm|gồm|"
@@ -131,14 +139,14 @@ def _replace_subject(prev: str, x: str) -> tuple[str, str]:
 
 
 def _replace_year(prev: str, year: str) -> tuple[str, str]:
-    if _YEAR.search(prev):
-        return _YEAR.sub(year, prev, count=1), "year"
+    if YEAR.search(prev):
+        return YEAR.sub(year, prev, count=1), "year"
     return _with_tail(prev, f"năm {year}" if has_diacritics(prev) else f"nam {year}"), "append"
 
 
 def _ellipsis(x: str, prev: str) -> tuple[str, str]:
     x_places = find_places(x)
-    x_years = _YEAR.findall(x)
+    x_years = YEAR.findall(x)
     if x_places:
         new, rule = _replace_place(prev, x_places[0].place)
         if x_years:  # "Năm 2019 Hà Nội thì sao?": both change
@@ -161,15 +169,13 @@ _PERSON = _Pattern(r"(?<!\w)(?P<title>ông|bà|anh|chị|ngài|người|vị|nh�
 def _year_of(answer: str, prev: str) -> str | None:
     """The year the previous answer gave (its short answer first), else the previous question's."""
     for text in (answer.split("\n", 1)[0], answer, prev):
-        years = _YEAR.findall(text)
+        years = YEAR.findall(text)
         if years:
             return years[0]
     return None
 
 
 def _person_of(answer: str, prev: str) -> str | None:
-    from ..kinds import spans
-
     for text in (answer.split("\n", 1)[0], answer, prev):
         clean = re.sub(r"\[\d+\]", " ", text)
         found = spans("person", clean)
@@ -198,8 +204,6 @@ def _resolve_reference(q: str, prev: str, answer: str) -> tuple[str, str] | None
         rest = (q[: m.start()] + q[m.end() :]).strip(" ,")
         x = _ellipsis_target(rest) if rest else None
         if x is not None or not rest.strip(" ?"):  # "Năm đó Hà Nội thì sao?", "Còn năm đó?"
-            from ..kinds import expected_kind
-
             new, _ = _ellipsis(x, prev) if x else (prev, "")
             if expected_kind(prev) in ("year", "date", "day", "month"):
                 return new, "year"  # the year was the answer: ask the same of the new subject
@@ -208,7 +212,7 @@ def _resolve_reference(q: str, prev: str, answer: str) -> tuple[str, str] | None
     m = _FIGURE.search(q)
     if m:
         rest = q[: m.start()] + q[m.end() :]
-        years, places = _YEAR.findall(rest), find_places(rest)
+        years, places = YEAR.findall(rest), find_places(rest)
         if not years and not places:
             return None
         new = prev

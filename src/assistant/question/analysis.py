@@ -4,9 +4,10 @@ From the question alone and the corpus's term statistics (an ``idf`` function) w
 topic terms with their IDF weights, the places it names (as written: see ``places``), the
 numbers and years it names (a range "2016–2020" names both ends), whether it asks about the
 present ("hiện nay", "now"), whether it picks an article by date ("theo bài năm 2016"), and
-the kind of answer it asks for (``kinds.expected_kind``).
+the kind of answer it asks for (``kinds.expected_kind``). ``query.understand`` calls it once
+per question; every stage reads the result from ``Query.analysis``.
 
-Deliberately not here: scoring sentences or composing answers (``answering``).
+Deliberately not here: scoring sentences or composing answers (``answer/extractive.py``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .documents import Query
-from .kinds import expected_kind
+from ..vietnamese import fold, index_terms
+from .kinds import ACRONYM, NOW_ASKED, NUMBER, RANGE, YEAR, expected_kind
 from .places import Place, find_places
-from .vietnamese import fold, index_terms, looks_english
+
+if TYPE_CHECKING:
+    from .query import Query
 
 # Words that shape a question but say nothing about its topic: Vietnamese interrogatives and
 # the request forms of a question ("hãy cho biết", "kể tên"), and words about the articles.
@@ -28,11 +32,6 @@ QUESTION_WORDS = frozenset(
     "là những các được có không chưa phải đúng hay liệu gồm đã đang sẽ vậy ạ nhỉ "
     "bài viết bài_viết bài_báo báo nêu đề_cập nhắc nhắc_đến nhắc_tới theo".split()
 )
-_NOW = re.compile(r"\b(?:hiện nay|hiện tại|hiện giờ|bây giờ|ngày nay|đến nay|hiện có|currently|now|today|at present)\b")
-_YEAR = re.compile(r"(?<!\d)(?:1[89]\d{2}|20\d{2})(?!\d)")
-_RANGE = re.compile(r"(?<!\d)((?:1[89]|20)\d{2})\s*(?:-|–|—|đến|tới|to)\s*((?:1[89]|20)\d{2})(?!\d)")
-_Q_NUMBERS = re.compile(r"\d+(?:[.,/]\d+)*")
-ACRONYM = re.compile(r"(?<![\w.-])[A-ZĐ]{2,6}(?![\w.-])")
 _ENGLISH_CAPS = {"I", "OK", "US", "UK", "EU", "UN"}  # so common in English questions they are words
 _LISTING = re.compile(r"những .*nào|kể tên|liệt kê|\bgồm\b|các .* nào|\bwhich\b|\blist\b")
 
@@ -60,7 +59,7 @@ class Analysis:
 def analyse(query: Query, idf: Callable[[str], float]) -> Analysis:
     text = query.lexical
     low = query.dense_text.lower()
-    english = looks_english(query.text)
+    english = query.english
     # places as the user wrote them; an English question's glossary words do not count
     found = find_places(query.text)
     places = list(dict.fromkeys(f.place for f in found))
@@ -74,15 +73,15 @@ def analyse(query: Query, idf: Callable[[str], float]) -> Analysis:
     if m:
         article_date = m.group(1)
         text = text.replace(article_date, " ")
-    numbers = [n for n in _Q_NUMBERS.findall(text) if len(n) >= 2 or "/" in n]
+    numbers = [n for n in NUMBER.findall(text) if len(n) >= 2 or "/" in n]
     unit = ""
     m = re.search(r"(?:bao nhiêu|mấy|how many)\s+(\w+(?:\s+\w+)?)", low)
     if m:
         unit = m.group(1)
-    now = bool(_NOW.search(low)) and not _YEAR.search(text)
-    ranges = _RANGE.findall(text)
+    now = bool(NOW_ASKED.search(low)) and not YEAR.search(text)
+    ranges = RANGE.findall(text)
     in_ranges = {y for r in ranges for y in r}
-    years = [y for y in dict.fromkeys(_YEAR.findall(text)) if y not in in_ranges]
+    years = [y for y in dict.fromkeys(YEAR.findall(text)) if y not in in_ranges]
     letters = [ch for ch in query.text if ch.isalpha()]
     shouting = sum(ch.isupper() for ch in letters) > 0.6 * len(letters)  # a question typed in capitals
     in_places = " ".join(f.text for f in found)
