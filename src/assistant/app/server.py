@@ -40,9 +40,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
-from ..accounts import Accounts, LoginThrottled, User
 from ..config import Settings
 from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
+from .accounts import Accounts, LoginThrottled, User
 from .chat import ChatEngine, available_backends
 from .chatview import Turn
 from .payloads import search_payload

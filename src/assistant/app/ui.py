@@ -31,12 +31,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..accounts import AccountError, Accounts
 from ..briefing import briefing_stem
 from ..config import Settings
 from ..errors import AssistantError, BackendError, ConfigError
 from ..store.disk import built_label
 from ..vietnamese import clean_input
+from .accounts import AccountError, Accounts
 from .chat import ChatEngine, available_backends, backend_label
 from .chatview import (
     Turn,
