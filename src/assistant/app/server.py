@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from string import Template
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Form, Request
@@ -42,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import __version__
 from ..config import Settings
 from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
+from . import static
 from .accounts import Accounts, LoginThrottled, User
 from .chat import ChatEngine, available_backends
 from .chatview import Turn
@@ -172,32 +174,12 @@ def _extra(turn: Turn) -> dict[str, Any]:
 
 
 # --- the login page ---------------------------------------------------------------------
-LOGIN_PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Đăng nhập · Trợ lý tra cứu đối ngoại</title>
-<style>
-body {{ font-family: "Segoe UI", Roboto, Arial, "Liberation Sans", sans-serif; background: #f1f5f9; margin: 0;
-  display: flex; min-height: 100vh; align-items: center; justify-content: center; color: #0f172a; }}
-form {{ background: white; padding: 2rem 2.2rem; border-radius: 12px; box-shadow: 0 4px 24px #0f172a1a; width: 20rem; }}
-h1 {{ font-size: 1.25rem; margin: 0 0 .3rem 0; }} p.sub {{ margin: 0 0 1.2rem 0; color: #475569; font-size: .9rem; }}
-label {{ display: block; font-size: .9rem; margin: .8rem 0 .3rem 0; }}
-input {{ width: 100%; box-sizing: border-box; padding: .55rem .6rem; border: 1px solid #cbd5e1; border-radius: 6px;
-  font-size: 1rem; }}
-button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-radius: 6px; background: #2563eb;
-  color: white; font-size: 1rem; cursor: pointer; }}
-.error {{ background: #fee2e2; color: #991b1b; padding: .55rem .7rem; border-radius: 6px; font-size: .9rem; }}
-</style></head><body>
-<form method="post" action="login" id="login">
-<h1>Trợ lý tra cứu đối ngoại địa phương</h1><p class="sub">Đăng nhập để đặt câu hỏi và xem các hội thoại đã lưu.</p>
-{error}
-<label for="name">Tên đăng nhập</label><input id="name" name="name" autocomplete="username" required autofocus value="{name}">
-<label for="password">Mật khẩu</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit" id="login-submit">Đăng nhập</button>
-</form></body></html>"""
+LOGIN_PAGE = Template(static.read("login.html"))  # $error, $name
 
 
 def login_page(error: str = "", name: str = "", status: int = 200) -> HTMLResponse:
     box = f'<p class="error" id="login-error">{html.escape(error)}</p>' if error else ""
-    return HTMLResponse(LOGIN_PAGE.format(error=box, name=html.escape(name, quote=True)), status_code=status,
+    return HTMLResponse(LOGIN_PAGE.substitute(error=box, name=html.escape(name, quote=True)), status_code=status,
                         headers={"Cache-Control": "no-store"})
 
 

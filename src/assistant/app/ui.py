@@ -29,6 +29,7 @@ import shutil
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from ..briefing import briefing_stem
@@ -36,6 +37,7 @@ from ..config import Settings
 from ..errors import AssistantError, BackendError, ConfigError
 from ..store.disk import built_label
 from ..vietnamese import clean_input
+from . import static
 from .accounts import AccountError, Accounts
 from .chat import ChatEngine, available_backends, backend_label
 from .chatview import (
@@ -80,91 +82,14 @@ EXPORT_FAILED = ("Xin lỗi, chưa soạn được bản tin do lỗi ngoài d�
 FONTS = ["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Liberation Sans", "DejaVu Sans", "sans-serif"]
 MONO = ["Consolas", "Liberation Mono", "DejaVu Sans Mono", "monospace"]
 
-CSS = """
-#header h1 { font-size: 1.5rem; margin: 0 0 .15rem 0; color: var(--body-text-color); }
-#header p { margin: 0; color: var(--body-text-color-subdued); font-size: .92rem; }
-#header .coverage { margin-top: .35rem; display: inline-block; padding: .2rem .6rem; border-radius: 999px;
-  background: var(--color-accent-soft); color: var(--body-text-color); font-size: .85rem; }
-#chat .rewritten { font-size: .85rem; color: var(--body-text-color-subdued); border-left: 3px solid var(--color-accent);
-  padding-left: .5rem; margin-bottom: .4rem; }
-#chat .notice { color: var(--body-text-color); font-style: italic; }
-#chat a.cite { text-decoration: none; font-weight: 600; font-size: .8em; vertical-align: super; padding: 0 .15em;
-  border-radius: 4px; color: var(--color-accent); cursor: pointer; }
-#chat a.cite:hover { background: var(--color-accent-soft); }
-#chat .source-line { font-size: .8rem; color: var(--body-text-color-subdued); border-top: 1px solid var(--border-color-primary);
-  padding-top: .35rem; margin-top: .2rem; }
-#chat .source-line a.cite { vertical-align: baseline; font-size: .8rem; padding: 0 .05em; }
-#sources-title h3 { margin: .1rem 0 .4rem 0; }
-#sources .src-empty { color: var(--body-text-color-subdued); padding: 1rem; border: 1px dashed var(--border-color-primary);
-  border-radius: 8px; }
-#sources .src-turn { margin-bottom: 1rem; }
-#sources .src-q { font-weight: 600; font-size: .9rem; margin: 0 0 .4rem 0; color: var(--body-text-color-subdued); }
-#sources .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6rem .75rem;
-  margin-bottom: .5rem; background: var(--block-background-fill); transition: box-shadow .3s, border-color .3s; }
-#sources .src-card.active { border-color: var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); }
-#sources .src-card header { display: flex; gap: .5rem; align-items: baseline; }
-#sources .src-n { flex: none; min-width: 1.5rem; text-align: center; font-weight: 700; font-size: .8rem; color: white;
-  background: var(--color-accent); border-radius: 999px; padding: 0 .35rem; }
-#sources .src-title { font-weight: 600; }
-#sources .src-meta { font-size: .8rem; color: var(--body-text-color-subdued); margin: .15rem 0 .35rem 2rem; }
-#sources .src-passage { font-size: .88rem; line-height: 1.5; margin: 0 0 0 2rem; }
-#brief-topic input { border: 1px solid var(--border-color-primary); border-radius: var(--radius-sm); }
-#export-status { font-size: .9rem; color: var(--body-text-color-subdued); }
-#export-status p { margin: .2rem 0; }
-#sources .src-stale { font-size: .8rem; margin: 0 0 .35rem 2rem; color: var(--body-text-color);
-  background: var(--color-accent-soft); border-radius: 4px; padding: .2rem .4rem; }
-#sidebar .user-line p { margin: 0; font-size: .9rem; }
-#conversations label { width: 100%; }
-#sources mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
-footer { display: none !important; }
-"""
-
+CSS = static.read("chat.css")
 # One delegated listener for the whole page: the chat bubbles are re-rendered on every turn.
-NAVIGATE_JS = """
-if (!window.__assistantCites) {
-  window.__assistantCites = true;
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest ? event.target.closest('a.cite') : null;
-    if (!link) return;
-    event.preventDefault();
-    event.stopPropagation();
-    const id = (link.getAttribute('href') || '').replace(/^#/, '');  // the sanitizer drops data-*
-    const card = document.getElementById(id);
-    if (!card) return;
-    document.querySelectorAll('.src-card.active').forEach((el) => el.classList.remove('active'));
-    card.classList.add('active');
-    card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
-  }, true);
-}
-"""
-
-COPY_JS = """
-async (markdown) => {
-  const button = document.querySelector('#copy');
-  const say = (text) => {
-    if (!button) return;
-    button.dataset.label = button.dataset.label || button.textContent;
-    button.textContent = text;
-    setTimeout(() => { button.textContent = button.dataset.label; }, 1800);
-  };
-  if (!markdown) { say('Chưa có câu trả lời để sao chép'); return []; }
-  try {
-    await navigator.clipboard.writeText(markdown);
-  } catch (err) {  // http on another host is no secure context: fall back to a selection
-    const area = document.createElement('textarea');
-    area.value = markdown;
-    document.body.appendChild(area);
-    area.select();
-    document.execCommand('copy');
-    area.remove();
-  }
-  say('Đã sao chép ✓');
-  return [];
-}
-"""
-
-LOAD_JS = f"() => [sessionStorage.getItem('{STORAGE_KEY}') || '[]']"
-SAVE_JS = f"(saved) => {{ try {{ sessionStorage.setItem('{STORAGE_KEY}', saved || '[]'); }} catch (e) {{}} return []; }}"
+NAVIGATE_JS = static.read("cite-links.js")
+COPY_JS = static.read("copy.js")
+LOAD_JS = Template(static.read("load.js")).substitute(storage_key=STORAGE_KEY)
+SAVE_JS = Template(static.read("save.js")).substitute(storage_key=STORAGE_KEY)
+CONFIRM_DELETE_JS = static.read("confirm-delete.js")
+CONFIRM_REMOVE_USER_JS = static.read("confirm-remove-user.js")
 
 
 def theme() -> Any:
@@ -421,7 +346,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
         folder = gr.State(None, delete_callback=_remove)  # this tab's latest export, removed with the tab
         saved = gr.Textbox(visible="hidden", elem_id="chat-store")
         copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
-        header = gr.HTML(_header(engine), head=f"<style>{CSS}</style>")
+        header = gr.HTML(_header(engine), head=f"<style>\n{CSS}</style>")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=220, visible=False, elem_id="sidebar") as sidebar:
                 user_line = gr.HTML("", elem_classes=["user-line"])
@@ -520,7 +445,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
         rename_btn.click(rename, inputs=[conversation, new_title], outputs=[saved_list, new_title])
         new_title.submit(rename, inputs=[conversation, new_title], outputs=[saved_list, new_title])
         delete_btn.click(delete, inputs=[conversation], outputs=[*views, conversation, saved_list],
-                         js="(c) => confirm('Xoá hội thoại đang mở? Không thể hoàn tác.') ? [c] : [null]")
+                         js=CONFIRM_DELETE_JS)
         exports = [status, dl_md, dl_docx, folder]
         export_btn.click(export, inputs=[turns, topic, folder], outputs=exports, concurrency_limit=2,
                          concurrency_id="export")
@@ -532,8 +457,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
             add_btn.click(upload, inputs=[files], outputs=[add_status, header, files], concurrency_limit=1,
                           concurrency_id="upload")
         for action, button in admin_buttons.items():
-            confirm = ("(a, n, r, p) => confirm('Xoá người dùng ' + n + ' cùng các hội thoại của họ?') ? "
-                       "[a, n, r, p] : [null, '', r, '']") if action == "remove" else None
+            confirm = CONFIRM_REMOVE_USER_JS if action == "remove" else None
             button.click(manage, inputs=[gr.State(action), admin_name, admin_role, admin_password],
                          outputs=[admin_status, users_html, admin_password], js=confirm)
         saved.change(None, inputs=[saved], outputs=None, js=SAVE_JS)
