@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from assistant.accounts import Accounts
+from assistant.app.accounts import Accounts
 from assistant.config import load_settings
 from assistant.pipeline import Assistant
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The wheel as a user gets it: built from this checkout (not editable), installed into a fresh
 # venv outside the checkout, then checked there: every prompt template renders from the
-# packaged copy, `assistant ask` answers over the seed corpus, and the openai backend sends
+# packaged copy, the login page and the chat's CSS and JavaScript are in it (app/static/),
+# `assistant ask` answers over the seed corpus, and the openai backend sends
 # the packaged prompts to a real llama.cpp server (run from the dev venv), and `assistant chat`
 # serves its API and its /docs page (local files) from the installed package.
 #   bash scripts/check_wheel.sh            (after `make install-dev`; .ci/run calls it)
@@ -42,6 +43,20 @@ for name in names:
     text = render(name, **{key: f"<{key}>" for key in placeholders(prompts.load_template(name))})
     assert text.strip(), name
 print(f"{len(names)} templates render from {where}: {', '.join(names)}")
+PY
+
+echo "== wheel: the login page and the chat's CSS and JavaScript"
+"$BIN/python" - "$REPO/src/assistant/app/static" <<'PY'
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+where = files("assistant.app.static")
+assert "site-packages" in str(where), f"static files read from {where}, not from the installed wheel"
+wanted = sorted(p.name for p in Path(sys.argv[1]).iterdir() if p.suffix in (".html", ".css", ".js"))
+missing = [name for name in wanted if not where.joinpath(name).is_file()]
+assert not missing, f"the wheel lacks {missing}"
+print(f"{len(wanted)} static files in the wheel: {', '.join(wanted)}")
 PY
 
 echo "== wheel: assistant ask over the seed corpus"

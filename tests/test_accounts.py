@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from assistant.accounts import AccountError, Accounts, check_password, hash_password
+from assistant.app.accounts import AccountError, Accounts, check_password, hash_password
 
 
 def test_passwords_are_salted_scrypt_hashes_and_checked():
@@ -68,7 +68,7 @@ def test_users_cli_end_to_end(tmp_path):
 
 
 def test_logins_are_throttled_per_name_and_per_client_and_sessions_end(tmp_path):
-    from assistant.accounts import LOCKOUT, LoginThrottled
+    from assistant.app.accounts import LOCKOUT, LoginThrottled
 
     acc = Accounts(tmp_path)
     acc.add("lan", "secret-pass-1")

@@ -10,7 +10,7 @@ import sqlite3
 import httpx
 import pytest
 
-from assistant.accounts import Accounts
+from assistant.app.accounts import Accounts
 from assistant.app.payloads import search_payload
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
-from assistant.accounts import Accounts
+from assistant.app.accounts import Accounts
 from assistant.app.chatview import Turn, citation_state, sources_html
 from assistant.app.conversations import Conversations, title_of
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.accounts import Accounts
+from assistant.app.accounts import Accounts
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")

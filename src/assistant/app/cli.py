@@ -409,7 +409,7 @@ def _password(stdin: bool) -> str:
 
 
 def _accounts(settings: Settings):
-    from ..accounts import Accounts
+    from .accounts import Accounts
 
     return Accounts(settings.data_dir)
 
@@ -417,7 +417,7 @@ def _accounts(settings: Settings):
 def _account_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..accounts import AccountError
+        from .accounts import AccountError
 
         try:
             return fn(*args, **kwargs)

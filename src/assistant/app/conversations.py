@@ -17,10 +17,27 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from ..accounts import Accounts
+from .accounts import Accounts
 from .chatview import Turn, restore
 
 TITLE_CHARS = 80
+# subtle: "users" is the accounts' table; removing a user removes their conversations and turns.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_user ON conversations(user, updated);
+CREATE TABLE IF NOT EXISTS turns (
+    conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (conversation, seq)
+);
+"""
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,7 @@ def title_of(turn: Turn) -> str:
 class Conversations:
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
+        accounts.add_schema(SCHEMA)
 
     def list(self, user: str) -> list[Conversation]:
         """``user``'s conversations, the most recently used first."""

@@ -1,6 +1,9 @@
 """The department's server: the chat, a login, and an HTTP API on one FastAPI app.
 
 ``create_server(settings)`` builds it; ``start(...)`` serves it with uvicorn (``assistant chat``).
+The routes are module-level functions on three routers (``login_routes``, ``api_routes``,
+``openai_routes``) that read the engine, the accounts, the settings and the backends from
+``app.state``; ``_build`` only puts those there and assembles the app.
 
 - ``/``: the Gradio chat (``ui.py``), mounted on this app. When at least one account exists
   (``assistant users add``), it needs a login: ``/login`` sets a session cookie (HttpOnly,
@@ -23,6 +26,7 @@ are limited to 1 MB and Gradio's (uploads aside) to 32 MB, checked before they a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 import logging
@@ -32,17 +36,19 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Literal
+from string import Template
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
-from ..accounts import Accounts, LoginThrottled, User
 from ..config import Settings
 from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
+from . import static
+from .accounts import Accounts, LoginThrottled, User
 from .chat import ChatEngine, available_backends
 from .chatview import Turn
 from .payloads import search_payload
@@ -172,32 +178,12 @@ def _extra(turn: Turn) -> dict[str, Any]:
 
 
 # --- the login page ---------------------------------------------------------------------
-LOGIN_PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Đăng nhập · Trợ lý tra cứu đối ngoại</title>
-<style>
-body {{ font-family: "Segoe UI", Roboto, Arial, "Liberation Sans", sans-serif; background: #f1f5f9; margin: 0;
-  display: flex; min-height: 100vh; align-items: center; justify-content: center; color: #0f172a; }}
-form {{ background: white; padding: 2rem 2.2rem; border-radius: 12px; box-shadow: 0 4px 24px #0f172a1a; width: 20rem; }}
-h1 {{ font-size: 1.25rem; margin: 0 0 .3rem 0; }} p.sub {{ margin: 0 0 1.2rem 0; color: #475569; font-size: .9rem; }}
-label {{ display: block; font-size: .9rem; margin: .8rem 0 .3rem 0; }}
-input {{ width: 100%; box-sizing: border-box; padding: .55rem .6rem; border: 1px solid #cbd5e1; border-radius: 6px;
-  font-size: 1rem; }}
-button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-radius: 6px; background: #2563eb;
-  color: white; font-size: 1rem; cursor: pointer; }}
-.error {{ background: #fee2e2; color: #991b1b; padding: .55rem .7rem; border-radius: 6px; font-size: .9rem; }}
-</style></head><body>
-<form method="post" action="login" id="login">
-<h1>Trợ lý tra cứu đối ngoại địa phương</h1><p class="sub">Đăng nhập để đặt câu hỏi và xem các hội thoại đã lưu.</p>
-{error}
-<label for="name">Tên đăng nhập</label><input id="name" name="name" autocomplete="username" required autofocus value="{name}">
-<label for="password">Mật khẩu</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit" id="login-submit">Đăng nhập</button>
-</form></body></html>"""
+LOGIN_PAGE = Template(static.read("login.html"))  # $error, $name
 
 
 def login_page(error: str = "", name: str = "", status: int = 200) -> HTMLResponse:
     box = f'<p class="error" id="login-error">{html.escape(error)}</p>' if error else ""
-    return HTMLResponse(LOGIN_PAGE.format(error=box, name=html.escape(name, quote=True)), status_code=status,
+    return HTMLResponse(LOGIN_PAGE.substitute(error=box, name=html.escape(name, quote=True)), status_code=status,
                         headers={"Cache-Control": "no-store"})
 
 
@@ -266,6 +252,213 @@ async def _too_large(send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# --- what the routes read from the app ---------------------------------------------------
+# ``_build`` puts the engine, the accounts, the settings and the backends on ``app.state``.
+def _engine(request: Request) -> ChatEngine:
+    return request.app.state.engine
+
+
+def _accounts(request: Request) -> Accounts:
+    return request.app.state.accounts
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _backends(request: Request) -> list[str]:
+    return request.app.state.backends
+
+
+EngineDep = Annotated[ChatEngine, Depends(_engine)]
+AccountsDep = Annotated[Accounts, Depends(_accounts)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+BackendsDep = Annotated[list[str], Depends(_backends)]
+bearer = HTTPBearer(auto_error=False, description="An API key from `assistant users key NAME`.")
+
+
+async def _api_error(request: Request, exc: ApiError):
+    return exc.response()
+
+
+async def _assistant_error(request: Request, exc: AssistantError):
+    status = 400 if isinstance(exc, (QuestionError, BriefingError)) else 500
+    text = f"{exc} ({exc.hint})" if exc.hint else str(exc)
+    return ApiError(status, text, "bad_question" if status == 400 else "server_error",
+                    "invalid_request_error" if status == 400 else "server_error").response()
+
+
+def api_user(request: Request, accounts: AccountsDep,
+             credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User | None:  # noqa: B008
+    """None without accounts (open, as on one's own machine); else the key's or session's user."""
+    if accounts.count() == 0:
+        return None
+    user = accounts.user_for_key(credentials.credentials) if credentials else \
+        accounts.user_for_session(request.cookies.get(COOKIE))
+    if user is None:
+        raise ApiError(401, "an API key is needed: Authorization: Bearer <key> (assistant users key NAME)",
+                       "invalid_api_key")
+    return user
+
+
+def backend_of(name: str | None, backends: list[str]) -> str | None:
+    if name and name not in backends:
+        raise ApiError(400, f"unknown backend {name!r}; this server has {', '.join(backends)}", "unknown_backend")
+    return name
+
+
+# --- login -------------------------------------------------------------------------------
+login_routes = APIRouter()
+
+
+@login_routes.get("/login", include_in_schema=False)
+def login_form(request: Request, accounts: AccountsDep):
+    if accounts.count() == 0 or accounts.user_for_session(request.cookies.get(COOKIE)):
+        return RedirectResponse(".", status_code=303)
+    return login_page()
+
+
+@login_routes.post("/login", include_in_schema=False)
+def login(request: Request, accounts: AccountsDep, settings: SettingsDep, name: str = Form(""),
+          password: str = Form("")):
+    name = name.strip()[:200]
+    try:
+        user = accounts.login(name, password, client=request.client.host if request.client else None)
+    except LoginThrottled as exc:
+        log.warning("login refused for %r: too many failures", name)
+        return login_page(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {_minutes(exc.retry_after)} phút.",
+                          name, 429)
+    if user is None:
+        return login_page("Tên đăng nhập hoặc mật khẩu không đúng.", name, 401)
+    token = accounts.new_session(user.name, settings.session_hours)
+    response = RedirectResponse(".", status_code=303)
+    response.set_cookie(COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+    return response
+
+
+@login_routes.get("/logout", include_in_schema=False)
+def logout(request: Request, accounts: AccountsDep):
+    accounts.end_session(request.cookies.get(COOKIE))
+    response = RedirectResponse("login" if accounts.count() else ".", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# --- the API -------------------------------------------------------------------------------
+api_routes = APIRouter()
+
+
+@api_routes.post("/api/v1/ask", tags=["answers"], summary="Answer a question with cited sentences")
+def api_ask(body: AskRequest, engine: EngineDep, backends: BackendsDep,
+            user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
+    """The JSON of `assistant ask --json`: answer, refused, citations, short_answer, timings_ms…"""
+    return engine.ask(body.question, body.k, backend_of(body.backend, backends)).to_dict()
+
+
+@api_routes.post("/api/v1/search", tags=["answers"], summary="The passages that best match a question")
+def api_search(body: SearchRequest, engine: EngineDep,
+               user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
+    """The JSON of `assistant search --json`: question, results (best first), timings_ms."""
+    hits, timings = engine.search(body.question, body.k)
+    return search_payload(body.question, hits, timings)
+
+
+@api_routes.post("/api/v1/brief", tags=["answers"], summary="A cited briefing, as Markdown or Word",
+                 responses={200: {"content": {"text/markdown": {}, DOCX: {}}}})
+def api_brief(body: BriefRequest, engine: EngineDep, backends: BackendsDep,
+              user: User | None = Depends(api_user)) -> Response:  # noqa: B008
+    """Answers every question; each claim carries a footnote with the quoted sentence."""
+    from ..briefing import briefing_stem, build_briefing, spec_from_mapping, to_markdown, write_briefing
+
+    data: dict[str, Any] = {"topic": body.topic}
+    if body.sections is not None:
+        data["sections"] = [s.model_dump() for s in body.sections]
+    if body.questions is not None:
+        data["questions"] = body.questions
+    spec = spec_from_mapping(data, "request")
+    day = body.date or dt.date.today()
+    b = build_briefing(engine.serialised(backend_of(body.backend, backends)), spec, topic=body.topic or None,
+                       written=day, k=body.k)
+    if body.format == "md":
+        return Response(to_markdown(b), media_type="text/markdown; charset=utf-8")
+    with tempfile.TemporaryDirectory(prefix="ban-tin-") as folder:
+        (path,) = write_briefing(b, Path(folder) / briefing_stem(body.topic, day), ("docx",))
+        content = path.read_bytes()
+    return Response(content, media_type=DOCX,
+                    headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+# --- OpenAI-compatible ---------------------------------------------------------------------
+openai_routes = APIRouter()
+
+
+def model_names(backends: list[str]) -> list[str]:
+    """The assistant as models: the server's default backend, then one per backend."""
+    return [MODEL, *(f"{MODEL}/{b}" for b in backends)]
+
+
+def model_backend(model: str, backends: list[str]) -> str | None:
+    models = model_names(backends)
+    if model == MODEL:
+        return None
+    if model in models:
+        return model.split("/", 1)[1]
+    raise ApiError(404, f"no model {model!r}; this server has {', '.join(models)}", "model_not_found")
+
+
+@openai_routes.get("/v1/models", tags=["openai"], summary="The assistant as models (one per answer backend)")
+def list_models(backends: BackendsDep, user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
+    return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "assistant"}
+                                       for m in model_names(backends)]}
+
+
+@openai_routes.post("/v1/chat/completions", tags=["openai"],
+                   summary="Chat completion: an answer with [n] markers")
+def chat_completions(body: ChatRequest, engine: EngineDep, backends: BackendsDep,
+                     user: User | None = Depends(api_user)):  # noqa: B008
+    """The last user message is the question; earlier messages make follow-ups work. The
+    response adds `citations` (and `refused`) beside `choices`; streamed, they come with the
+    last chunk."""
+    backend = model_backend(body.model, backends)
+    question, history = conversation_of(body.messages)
+    cid, created = "chatcmpl-" + uuid.uuid4().hex, int(time.time())
+    answers = engine.stream(question, history, None, backend)
+    final: list[Turn] = []
+    if not body.stream:
+        content = "".join(content_pieces(answers, final))
+        return {"id": cid, "object": "chat.completion", "created": created, "model": body.model,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **_extra(final[0])}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        data = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    def events():
+        yield chunk({"role": "assistant", "content": ""})
+        for piece in content_pieces(answers, final):
+            yield chunk({"content": piece})
+        yield chunk({}, "stop", **_extra(final[0]))
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+# --- the chat ------------------------------------------------------------------------------
+def gradio_user(accounts: Accounts, request: Request) -> str | None:
+    """"" (open) without accounts; the session's user name; None (401) without a session.
+
+    Gradio's ``auth_dependency``, bound to the accounts: Gradio's routes see their own app, not ours.
+    """
+    if accounts.count() == 0:
+        return ""
+    user = accounts.user_for_session(request.cookies.get(COOKIE))
+    return user.name if user else None
+
+
 # --- the app --------------------------------------------------------------------------------
 def create_server(settings: Settings, assistant=None) -> FastAPI:
     """The whole server (chat, login, API) over ``assistant`` (opened from ``settings`` if None).
@@ -292,159 +485,17 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
                       {"name": "openai", "description": "OpenAI-compatible: use the assistant as a chat model."}],
     )
     app.state.engine, app.state.accounts = engine, accounts
-    bearer = HTTPBearer(auto_error=False, description="An API key from `assistant users key NAME`.")
-
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError):
-        return exc.response()
-
-    @app.exception_handler(AssistantError)
-    async def _assistant_error(request: Request, exc: AssistantError):
-        status = 400 if isinstance(exc, (QuestionError, BriefingError)) else 500
-        text = f"{exc} ({exc.hint})" if exc.hint else str(exc)
-        return ApiError(status, text, "bad_question" if status == 400 else "server_error",
-                        "invalid_request_error" if status == 400 else "server_error").response()
-
-    def api_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User | None:  # noqa: B008
-        """None without accounts (open, as on one's own machine); else the key's or session's user."""
-        if accounts.count() == 0:
-            return None
-        user = accounts.user_for_key(credentials.credentials) if credentials else \
-            accounts.user_for_session(request.cookies.get(COOKIE))
-        if user is None:
-            raise ApiError(401, "an API key is needed: Authorization: Bearer <key> (assistant users key NAME)",
-                           "invalid_api_key")
-        return user
-
-    def backend_of(name: str | None) -> str | None:
-        if name and name not in backends:
-            raise ApiError(400, f"unknown backend {name!r}; this server has {', '.join(backends)}", "unknown_backend")
-        return name
-
-    # -- login ------------------------------------------------------------------------------
-    @app.get("/login", include_in_schema=False)
-    def login_form(request: Request):
-        if accounts.count() == 0 or accounts.user_for_session(request.cookies.get(COOKIE)):
-            return RedirectResponse(".", status_code=303)
-        return login_page()
-
-    @app.post("/login", include_in_schema=False)
-    def login(request: Request, name: str = Form(""), password: str = Form("")):
-        name = name.strip()[:200]
-        try:
-            user = accounts.login(name, password, client=request.client.host if request.client else None)
-        except LoginThrottled as exc:
-            log.warning("login refused for %r: too many failures", name)
-            return login_page(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {_minutes(exc.retry_after)} phút.",
-                              name, 429)
-        if user is None:
-            return login_page("Tên đăng nhập hoặc mật khẩu không đúng.", name, 401)
-        token = accounts.new_session(user.name, settings.session_hours)
-        response = RedirectResponse(".", status_code=303)
-        response.set_cookie(COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https", path="/")
-        return response
-
-    @app.get("/logout", include_in_schema=False)
-    def logout(request: Request):
-        accounts.end_session(request.cookies.get(COOKIE))
-        response = RedirectResponse("login" if accounts.count() else ".", status_code=303)
-        response.delete_cookie(COOKIE, path="/")
-        return response
-
-    # -- the API ----------------------------------------------------------------------------
-    @app.post("/api/v1/ask", tags=["answers"], summary="Answer a question with cited sentences")
-    def api_ask(body: AskRequest, user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
-        """The JSON of `assistant ask --json`: answer, refused, citations, short_answer, timings_ms…"""
-        return engine.ask(body.question, body.k, backend_of(body.backend)).to_dict()
-
-    @app.post("/api/v1/search", tags=["answers"], summary="The passages that best match a question")
-    def api_search(body: SearchRequest, user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
-        """The JSON of `assistant search --json`: question, results (best first), timings_ms."""
-        hits, timings = engine.search(body.question, body.k)
-        return search_payload(body.question, hits, timings)
-
-    @app.post("/api/v1/brief", tags=["answers"], summary="A cited briefing, as Markdown or Word",
-              responses={200: {"content": {"text/markdown": {}, DOCX: {}}}})
-    def api_brief(body: BriefRequest, user: User | None = Depends(api_user)) -> Response:  # noqa: B008
-        """Answers every question; each claim carries a footnote with the quoted sentence."""
-        from ..briefing import briefing_stem, build_briefing, spec_from_mapping, to_markdown, write_briefing
-
-        data: dict[str, Any] = {"topic": body.topic}
-        if body.sections is not None:
-            data["sections"] = [s.model_dump() for s in body.sections]
-        if body.questions is not None:
-            data["questions"] = body.questions
-        spec = spec_from_mapping(data, "request")
-        day = body.date or dt.date.today()
-        b = build_briefing(engine.serialised(backend_of(body.backend)), spec, topic=body.topic or None,
-                           written=day, k=body.k)
-        if body.format == "md":
-            return Response(to_markdown(b), media_type="text/markdown; charset=utf-8")
-        with tempfile.TemporaryDirectory(prefix="ban-tin-") as folder:
-            (path,) = write_briefing(b, Path(folder) / briefing_stem(body.topic, day), ("docx",))
-            content = path.read_bytes()
-        return Response(content, media_type=DOCX,
-                        headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
-
-    # -- OpenAI-compatible ------------------------------------------------------------------
-    models = [MODEL, *(f"{MODEL}/{b}" for b in backends)]
-
-    def model_backend(model: str) -> str | None:
-        if model == MODEL:
-            return None
-        if model in models:
-            return model.split("/", 1)[1]
-        raise ApiError(404, f"no model {model!r}; this server has {', '.join(models)}", "model_not_found")
-
-    @app.get("/v1/models", tags=["openai"], summary="The assistant as models (one per answer backend)")
-    def list_models(user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
-        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "assistant"}
-                                           for m in models]}
-
-    @app.post("/v1/chat/completions", tags=["openai"], summary="Chat completion: an answer with [n] markers")
-    def chat_completions(body: ChatRequest, user: User | None = Depends(api_user)):  # noqa: B008
-        """The last user message is the question; earlier messages make follow-ups work. The
-        response adds `citations` (and `refused`) beside `choices`; streamed, they come with the
-        last chunk."""
-        backend = model_backend(body.model)
-        question, history = conversation_of(body.messages)
-        cid, created = "chatcmpl-" + uuid.uuid4().hex, int(time.time())
-        answers = engine.stream(question, history, None, backend)
-        final: list[Turn] = []
-        if not body.stream:
-            content = "".join(content_pieces(answers, final))
-            return {"id": cid, "object": "chat.completion", "created": created, "model": body.model,
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **_extra(final[0])}
-
-        def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-            data = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
-            return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-        def events():
-            yield chunk({"role": "assistant", "content": ""})
-            for piece in content_pieces(answers, final):
-                yield chunk({"content": piece})
-            yield chunk({}, "stop", **_extra(final[0]))
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-    # -- the chat -----------------------------------------------------------------------------
-    def gradio_user(request: Request) -> str | None:
-        """"" (open) without accounts; the session's user name; None (401) without a session."""
-        if accounts.count() == 0:
-            return ""
-        user = accounts.user_for_session(request.cookies.get(COOKIE))
-        return user.name if user else None
+    app.state.settings, app.state.backends = settings, backends
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(AssistantError, _assistant_error)
+    for routes in (login_routes, api_routes, openai_routes):
+        app.include_router(routes)
 
     blocks = create_app(settings, engine=engine, accounts=accounts)
     blocks.queue(default_concurrency_limit=4)
-    app = gr.mount_gradio_app(app, blocks, path="/", auth_dependency=gradio_user, theme=theme(), show_error=False,
-                              footer_links=[], max_file_size=f"{settings.max_file_mb:g}mb")
+    app = gr.mount_gradio_app(app, blocks, path="/", auth_dependency=functools.partial(gradio_user, accounts),
+                              theme=theme(), show_error=False, footer_links=[],
+                              max_file_size=f"{settings.max_file_mb:g}mb")
     app.add_middleware(Guard, accounts=accounts)
     return app
 

@@ -3,6 +3,11 @@
 ``create_app(settings)`` builds the app without serving it; ``launch(...)`` serves it. This
 is the only module that imports Gradio. Everything the user reads is Vietnamese.
 
+``create_app`` composes panels: the header, the conversations sidebar, the chat, the briefing
+export, the settings, the upload and user-management panels, the sources. Each builds its
+components where it is called (so in the order of the page), and once all exist, ``wire``
+connects its events, since most events show their results in other panels too.
+
 How citations stay put: each answer is a Turn holding its own citations. The chat bubbles and
 the sources panel are re-rendered from the turns, with anchors unique per turn
 ("src-<turn>-<n>"), so [1] of an earlier answer still opens that answer's source. The turns
@@ -29,14 +34,16 @@ import shutil
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
+from string import Template
 from typing import Any
 
-from ..accounts import AccountError, Accounts
 from ..briefing import briefing_stem
 from ..config import Settings
 from ..errors import AssistantError, BackendError, ConfigError
 from ..store.disk import built_label
 from ..vietnamese import clean_input
+from . import static
+from .accounts import AccountError, Accounts
 from .chat import ChatEngine, available_backends, backend_label
 from .chatview import (
     Turn,
@@ -80,91 +87,14 @@ EXPORT_FAILED = ("Xin lỗi, chưa soạn được bản tin do lỗi ngoài d�
 FONTS = ["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Liberation Sans", "DejaVu Sans", "sans-serif"]
 MONO = ["Consolas", "Liberation Mono", "DejaVu Sans Mono", "monospace"]
 
-CSS = """
-#header h1 { font-size: 1.5rem; margin: 0 0 .15rem 0; color: var(--body-text-color); }
-#header p { margin: 0; color: var(--body-text-color-subdued); font-size: .92rem; }
-#header .coverage { margin-top: .35rem; display: inline-block; padding: .2rem .6rem; border-radius: 999px;
-  background: var(--color-accent-soft); color: var(--body-text-color); font-size: .85rem; }
-#chat .rewritten { font-size: .85rem; color: var(--body-text-color-subdued); border-left: 3px solid var(--color-accent);
-  padding-left: .5rem; margin-bottom: .4rem; }
-#chat .notice { color: var(--body-text-color); font-style: italic; }
-#chat a.cite { text-decoration: none; font-weight: 600; font-size: .8em; vertical-align: super; padding: 0 .15em;
-  border-radius: 4px; color: var(--color-accent); cursor: pointer; }
-#chat a.cite:hover { background: var(--color-accent-soft); }
-#chat .source-line { font-size: .8rem; color: var(--body-text-color-subdued); border-top: 1px solid var(--border-color-primary);
-  padding-top: .35rem; margin-top: .2rem; }
-#chat .source-line a.cite { vertical-align: baseline; font-size: .8rem; padding: 0 .05em; }
-#sources-title h3 { margin: .1rem 0 .4rem 0; }
-#sources .src-empty { color: var(--body-text-color-subdued); padding: 1rem; border: 1px dashed var(--border-color-primary);
-  border-radius: 8px; }
-#sources .src-turn { margin-bottom: 1rem; }
-#sources .src-q { font-weight: 600; font-size: .9rem; margin: 0 0 .4rem 0; color: var(--body-text-color-subdued); }
-#sources .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6rem .75rem;
-  margin-bottom: .5rem; background: var(--block-background-fill); transition: box-shadow .3s, border-color .3s; }
-#sources .src-card.active { border-color: var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); }
-#sources .src-card header { display: flex; gap: .5rem; align-items: baseline; }
-#sources .src-n { flex: none; min-width: 1.5rem; text-align: center; font-weight: 700; font-size: .8rem; color: white;
-  background: var(--color-accent); border-radius: 999px; padding: 0 .35rem; }
-#sources .src-title { font-weight: 600; }
-#sources .src-meta { font-size: .8rem; color: var(--body-text-color-subdued); margin: .15rem 0 .35rem 2rem; }
-#sources .src-passage { font-size: .88rem; line-height: 1.5; margin: 0 0 0 2rem; }
-#brief-topic input { border: 1px solid var(--border-color-primary); border-radius: var(--radius-sm); }
-#export-status { font-size: .9rem; color: var(--body-text-color-subdued); }
-#export-status p { margin: .2rem 0; }
-#sources .src-stale { font-size: .8rem; margin: 0 0 .35rem 2rem; color: var(--body-text-color);
-  background: var(--color-accent-soft); border-radius: 4px; padding: .2rem .4rem; }
-#sidebar .user-line p { margin: 0; font-size: .9rem; }
-#conversations label { width: 100%; }
-#sources mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
-footer { display: none !important; }
-"""
-
+CSS = static.read("chat.css")
 # One delegated listener for the whole page: the chat bubbles are re-rendered on every turn.
-NAVIGATE_JS = """
-if (!window.__assistantCites) {
-  window.__assistantCites = true;
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest ? event.target.closest('a.cite') : null;
-    if (!link) return;
-    event.preventDefault();
-    event.stopPropagation();
-    const id = (link.getAttribute('href') || '').replace(/^#/, '');  // the sanitizer drops data-*
-    const card = document.getElementById(id);
-    if (!card) return;
-    document.querySelectorAll('.src-card.active').forEach((el) => el.classList.remove('active'));
-    card.classList.add('active');
-    card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
-  }, true);
-}
-"""
-
-COPY_JS = """
-async (markdown) => {
-  const button = document.querySelector('#copy');
-  const say = (text) => {
-    if (!button) return;
-    button.dataset.label = button.dataset.label || button.textContent;
-    button.textContent = text;
-    setTimeout(() => { button.textContent = button.dataset.label; }, 1800);
-  };
-  if (!markdown) { say('Chưa có câu trả lời để sao chép'); return []; }
-  try {
-    await navigator.clipboard.writeText(markdown);
-  } catch (err) {  // http on another host is no secure context: fall back to a selection
-    const area = document.createElement('textarea');
-    area.value = markdown;
-    document.body.appendChild(area);
-    area.select();
-    document.execCommand('copy');
-    area.remove();
-  }
-  say('Đã sao chép ✓');
-  return [];
-}
-"""
-
-LOAD_JS = f"() => [sessionStorage.getItem('{STORAGE_KEY}') || '[]']"
-SAVE_JS = f"(saved) => {{ try {{ sessionStorage.setItem('{STORAGE_KEY}', saved || '[]'); }} catch (e) {{}} return []; }}"
+NAVIGATE_JS = static.read("cite-links.js")
+COPY_JS = static.read("copy.js")
+LOAD_JS = Template(static.read("load.js")).substitute(storage_key=STORAGE_KEY)
+SAVE_JS = Template(static.read("save.js")).substitute(storage_key=STORAGE_KEY)
+CONFIRM_DELETE_JS = static.read("confirm-delete.js")
+CONFIRM_REMOVE_USER_JS = static.read("confirm-remove-user.js")
 
 
 def theme() -> Any:
@@ -249,53 +179,79 @@ def _added(report) -> str:
     return "\n".join(lines)
 
 
-def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None = None,
-               accounts: Accounts | None = None) -> gr.Blocks:
-    """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served.
+class _Context:
+    """What the panels share: the settings, the engine and, on the department's server, the
+    accounts and their saved conversations."""
 
-    With ``accounts`` (the department's server), a signed-in user's conversations are saved
-    server-side and their role decides the upload panel.
+    def __init__(self, settings: Settings, engine: ChatEngine, accounts: Accounts | None) -> None:
+        self.settings, self.engine, self.accounts = settings, engine, accounts
+        self.backends = available_backends(settings)
+        self.store = Conversations(accounts) if accounts is not None else None
+        self.uploads = settings.allow_upload or accounts is not None
 
-    Raises what ``Assistant.open`` raises (e.g. IndexMissingError) before any Gradio object exists.
-    The theme is applied by :func:`launch`; mounted elsewhere, the app keeps Gradio's default.
-    """
-    engine = engine or ChatEngine(settings, assistant)
-    backends = available_backends(settings)
-    store = Conversations(accounts) if accounts is not None else None
-    uploads = settings.allow_upload or accounts is not None
-
-    def signed_in(request: gr.Request | None):
+    def signed_in(self, request: gr.Request | None):
         """The signed-in User, or None (no accounts: one person on their own machine)."""
         name = getattr(request, "username", None) if request is not None else None
-        return accounts.user(name) if name and accounts is not None else None
+        return self.accounts.user(name) if name and self.accounts is not None else None
 
-    def docs() -> dict:
-        return engine.index.documents
+    def docs(self) -> dict:
+        return self.engine.index.documents
 
-    def listing(user, current: str | None):
-        choices = [(c.title, c.id) for c in store.list(user.name)] if user and store else []
+    def listing(self, user, current: str | None):
+        choices = [(c.title, c.id) for c in self.store.list(user.name)] if user and self.store else []
         return gr.update(choices=choices, value=current if any(v == current for _, v in choices) else None)
 
-    def respond(message: str, turns: list[Turn], k: float, backend: str, conversation: str | None,
-                request: gr.Request):
-        user = signed_in(request)
-        history = list(turns or [])
-        first = True
-        for turn, partial in engine.stream(message, history, int(k), backend):
-            box = "" if first else gr.skip()
-            first = False
-            if partial is not None:
-                yield chat_messages(history, pending=turn, partial=partial), gr.skip(), gr.skip(), gr.skip(), \
-                    gr.skip(), box, gr.skip(), gr.skip()
-            else:
-                history.append(turn)
-                if user and store:
-                    conversation = store.add_turn(user.name, conversation, turn)
-                yield (*_outputs(history, docs(), conversation, bool(user)), box, conversation,
-                       listing(user, conversation))
 
-    def export(turns: list[Turn], topic: str, folder: str | None):
+class _Tab:
+    """One browser tab's state, and ``views``: every component that shows its conversation."""
+
+    def __init__(self) -> None:
+        self.turns = gr.State([])
+        self.conversation = gr.State(None)  # the open saved conversation's id (signed in)
+        self.folder = gr.State(None, delete_callback=_remove)  # this tab's latest export, removed with the tab
+        self.saved = gr.Textbox(visible="hidden", elem_id="chat-store")
+        self.copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
+        self.views: list = []  # chatbot, sources, turns, copy text, saved: in the order of _outputs
+
+    def show(self, chatbot: gr.Chatbot, sources: gr.HTML) -> None:
+        self.views = [chatbot, sources, self.turns, self.copy_text, self.saved]
+
+
+def _header_panel(ctx: _Context) -> gr.HTML:
+    """The title, and the coverage of the index (refreshed after an upload); the page's CSS."""
+    return gr.HTML(_header(ctx.engine), head=f"<style>\n{CSS}</style>")
+
+
+class _Export:
+    """"Xuất bản tin": the tab's answers as a cited briefing, offered as two downloads."""
+
+    def __init__(self, ctx: _Context, tab: _Tab) -> None:
+        self.ctx, self.tab = ctx, tab
+        with gr.Row(equal_height=True, elem_id="export-row"):
+            self.topic = gr.Textbox(
+                label="Chủ đề bản tin", show_label=False, container=False, elem_id="brief-topic", scale=3,
+                lines=1, max_lines=1, max_length=TOPIC_CHARS,
+                placeholder="Chủ đề bản tin (không bắt buộc), ví dụ: Đối ngoại Hải Phòng",
+            )
+            self.button = gr.Button("Xuất bản tin", size="sm", elem_id="export", scale=1, min_width=120)
+        self.status = gr.Markdown("", elem_id="export-status")
+        with gr.Row():
+            self.dl_md = gr.DownloadButton("Tải bản tin Markdown (.md)", size="sm", visible=False, elem_id="dl-md")
+            self.dl_docx = gr.DownloadButton("Tải bản tin Word (.docx)", size="sm", visible=False, elem_id="dl-docx")
+        self.outputs = [self.status, self.dl_md, self.dl_docx, tab.folder]
+
+    def wire(self) -> None:
+        for trigger in (self.button.click, self.topic.submit):
+            trigger(self.export, inputs=[self.tab.turns, self.topic, self.tab.folder], outputs=self.outputs,
+                    concurrency_limit=2, concurrency_id="export")
+
+    def reset_after(self, event) -> None:
+        """Once ``event`` changed the conversation, the export of the previous one goes."""
+        event.then(reset_export, inputs=[self.tab.folder], outputs=self.outputs)
+
+    def export(self, turns: list[Turn], topic: str, folder: str | None):
         """status, Markdown download, Word download, export folder: the session as a briefing."""
+        engine = self.ctx.engine
         answers = answers_of(turns or [])
         if not answers:
             return NOTHING_TO_EXPORT, gr.update(visible=False), gr.update(visible=False), folder
@@ -318,31 +274,191 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
         return (_exported(b), gr.update(value=str(md), visible=True), gr.update(value=str(docx), visible=True),
                 fresh)
 
-    def reset_export(folder: str | None):
-        _remove(folder)
-        return "", gr.update(value=None, visible=False), gr.update(value=None, visible=False), None
 
-    def reload(saved: str, request: gr.Request):
-        """Every view, the open conversation, the sidebar, the user line and the upload panel."""
-        try:  # the browser's copy of the conversation: bounded, and never trusted
-            data = json.loads(saved) if isinstance(saved, str) and len(saved) <= MAX_SAVED_CHARS else []
-        except (TypeError, ValueError, RecursionError):
-            data = []
-        user = signed_in(request)
-        if user and store:
-            wanted = data.get("conversation") if isinstance(data, dict) else None
-            conversation = wanted if isinstance(wanted, str) and store.owns(user.name, wanted) else None
-            turns = store.turns(user.name, conversation)
-            admin = user.may("admin")
-            return (*_outputs(turns, docs(), conversation, True), conversation, listing(user, conversation),
-                    gr.update(visible=True), _user_line(user), gr.update(visible=user.may("editor")),
-                    gr.update(visible=admin), users_table(accounts) if admin else "")
-        return (*_outputs(restore(data)[-MAX_SAVED_TURNS:], docs()), None, gr.skip(), gr.update(visible=False),
-                "", gr.update(visible=settings.allow_upload), gr.update(visible=False), "")
+def reset_export(folder: str | None):
+    _remove(folder)
+    return "", gr.update(value=None, visible=False), gr.update(value=None, visible=False), None
 
-    def manage(action: str, name: str, role: str, password: str, request: gr.Request):
+
+class _Sidebar:
+    """Signed in: who, and their saved conversations (new, reopen, rename, delete); hidden otherwise."""
+
+    def __init__(self, ctx: _Context, tab: _Tab) -> None:
+        self.ctx, self.tab = ctx, tab
+        with gr.Column(scale=1, min_width=220, visible=False, elem_id="sidebar") as self.column:
+            self.user_line = gr.HTML("", elem_classes=["user-line"])
+            self.new_btn = gr.Button("+ Cuộc hội thoại mới", size="sm", elem_id="new-conversation")
+            self.saved_list = gr.Radio([], label="Hội thoại đã lưu", elem_id="conversations", interactive=True)
+            with gr.Accordion("Đổi tên / xoá hội thoại đang mở", open=False, elem_id="manage"):
+                self.new_title = gr.Textbox(show_label=False, placeholder="Tên mới", lines=1, max_lines=1,
+                                            max_length=TOPIC_CHARS, elem_id="rename-title")
+                with gr.Row():
+                    self.rename_btn = gr.Button("Đổi tên", size="sm", elem_id="rename")
+                    self.delete_btn = gr.Button("Xoá", size="sm", variant="stop", elem_id="delete")
+
+    def wire(self, export: _Export, new_conversation: tuple = ()) -> None:
+        """``new_conversation``: the chat panel's triggers that also start a new conversation."""
+        tab, views = self.tab, self.tab.views
+        for trigger in (*new_conversation, self.new_btn.click):
+            export.reset_after(trigger(self.start_new, outputs=[*views, tab.conversation, self.saved_list]))
+        export.reset_after(self.saved_list.input(self.reopen, inputs=[self.saved_list],
+                                                 outputs=[*views, tab.conversation]))
+        self.rename_btn.click(self.rename, inputs=[tab.conversation, self.new_title],
+                              outputs=[self.saved_list, self.new_title])
+        self.new_title.submit(self.rename, inputs=[tab.conversation, self.new_title],
+                              outputs=[self.saved_list, self.new_title])
+        self.delete_btn.click(self.delete, inputs=[tab.conversation],
+                              outputs=[*views, tab.conversation, self.saved_list], js=CONFIRM_DELETE_JS)
+
+    def reopen(self, conversation: str | None, request: gr.Request):
+        ctx, store = self.ctx, self.ctx.store
+        user = ctx.signed_in(request)
+        if not (user and store and isinstance(conversation, str) and store.owns(user.name, conversation)):
+            return (*_outputs([], ctx.docs(), None, bool(user)), None)
+        return (*_outputs(store.turns(user.name, conversation), ctx.docs(), conversation, True), conversation)
+
+    def start_new(self, request: gr.Request):
+        user = self.ctx.signed_in(request)
+        return (*_outputs([], self.ctx.docs(), None, bool(user)), None, self.ctx.listing(user, None))
+
+    def rename(self, conversation: str | None, title: str, request: gr.Request):
+        ctx = self.ctx
+        user = ctx.signed_in(request)
+        if user and ctx.store and conversation:
+            ctx.store.rename(user.name, conversation, clean_input(title or "")[:TOPIC_CHARS])
+        return ctx.listing(user, conversation), ""
+
+    def delete(self, conversation: str | None, request: gr.Request):
+        ctx = self.ctx
+        user = ctx.signed_in(request)
+        if not conversation:  # nothing open, or the confirmation was cancelled
+            return tuple(gr.skip() for _ in range(7))
+        if user and ctx.store:
+            ctx.store.delete(user.name, conversation)
+        return (*_outputs([], ctx.docs(), None, bool(user)), None, ctx.listing(user, None))
+
+
+class _ChatPanel:
+    """The conversation and the question box: asking, copying the last answer, starting afresh."""
+
+    def __init__(self, ctx: _Context, tab: _Tab) -> None:
+        self.ctx, self.tab = ctx, tab
+        self.chatbot = gr.Chatbot(
+            elem_id="chat", label="Hội thoại", height=600, buttons=[], latex_delimiters=[],
+            feedback_options=None, layout="bubble",
+            placeholder="**Đặt câu hỏi về công tác đối ngoại của các địa phương.**<br>"
+                        "Câu trả lời trích nguyên văn từ bài viết, kèm nguồn.",
+        )
+        with gr.Row(equal_height=True):
+            self.box = gr.Textbox(
+                elem_id="question", show_label=False, scale=6, lines=1, max_lines=6, autofocus=True,
+                placeholder="Nhập câu hỏi, ví dụ: Sở Ngoại vụ Hà Nội được thành lập khi nào?",
+            )
+            self.send = gr.Button("Gửi", variant="primary", scale=1, min_width=90, elem_id="send")
+        with gr.Row():
+            self.copy = gr.Button("Sao chép kèm trích dẫn", size="sm", elem_id="copy")
+            self.clear = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="clear")
+
+    def wire(self, export: _Export, saved_list: gr.Radio, k: gr.Slider, backend: gr.Dropdown) -> None:
+        tab = self.tab
+        # subtle: one shared concurrency group, so several tabs are answered at once (ChatEngine
+        # serialises the pipeline steps); Gradio's default would queue each tab behind the others.
+        ask = {"fn": self.respond, "inputs": [self.box, tab.turns, k, backend, tab.conversation],
+               "outputs": [*tab.views, self.box, tab.conversation, saved_list],
+               "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
+        self.copy.click(None, inputs=[tab.copy_text], outputs=None, js=COPY_JS)
+        # a new question makes an earlier export stale: hide it first
+        for trigger in (self.box.submit, self.send.click):
+            trigger(reset_export, inputs=[tab.folder], outputs=export.outputs, show_progress="hidden").then(**ask)
+
+    def respond(self, message: str, turns: list[Turn], k: float, backend: str, conversation: str | None,
+                request: gr.Request):
+        ctx = self.ctx
+        user = ctx.signed_in(request)
+        history = list(turns or [])
+        first = True
+        for turn, partial in ctx.engine.stream(message, history, int(k), backend):
+            box = "" if first else gr.skip()
+            first = False
+            if partial is not None:
+                yield chat_messages(history, pending=turn, partial=partial), gr.skip(), gr.skip(), gr.skip(), \
+                    gr.skip(), box, gr.skip(), gr.skip()
+            else:
+                history.append(turn)
+                if user and ctx.store:
+                    conversation = ctx.store.add_turn(user.name, conversation, turn)
+                yield (*_outputs(history, ctx.docs(), conversation, bool(user)), box, conversation,
+                       ctx.listing(user, conversation))
+
+
+class _Upload:
+    """"Thêm tài liệu vào kho": files added to the corpus and the index, then asked about at once."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        with gr.Accordion("Thêm tài liệu vào kho", open=False, elem_id="upload-panel",
+                          visible=ctx.settings.allow_upload) as self.panel:
+            self.files = gr.File(label="Kéo thả bài báo (.html), PDF, Word (.docx), .txt, .md",
+                                 file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload-files")
+            self.add_btn = gr.Button("Thêm vào kho", size="sm", elem_id="upload-add")
+            self.add_status = gr.Markdown("", elem_id="upload-status")
+
+    def wire(self, header: gr.HTML) -> None:
+        self.add_btn.click(self.upload, inputs=[self.files], outputs=[self.add_status, header, self.files],
+                           concurrency_limit=1, concurrency_id="upload")
+
+    def upload(self, files, request: gr.Request,
+               progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's idiom
+        """status, header, cleared file box: add the files, then answer from them."""
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
+        user = self.ctx.signed_in(request)
+        if not (user.may("editor") if user else self.ctx.settings.allow_upload):
+            return "Tài khoản của bạn không có quyền thêm tài liệu (cần quyền biên tập viên).", gr.skip(), None
+        if not paths:
+            return "Chưa chọn tệp nào.", gr.skip(), gr.skip()
+        progress(0, desc="Đang đọc và lập chỉ mục")
+        try:
+            report = self.ctx.engine.add_files(paths, show_progress=True)
+        except Exception as exc:  # an upload never takes the chat down
+            log.exception("adding %d uploaded files failed", len(paths))
+            why = inert(str(exc)) if isinstance(exc, AssistantError) else "lỗi ngoài dự kiến"
+            return f"Không thêm được tài liệu ({why}). Vui lòng thử lại.", gr.skip(), None
+        return _added(report), _header(self.ctx.engine), None
+
+
+class _Admin:
+    """"Quản lý người dùng": an admin adds users, changes roles and passwords, makes API keys."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        with gr.Accordion("Quản lý người dùng", open=False, visible=False, elem_id="admin-panel") as self.panel:
+            self.users_html = gr.HTML("", elem_id="users")
+            with gr.Row():
+                self.name = gr.Textbox(label="Tên đăng nhập", max_lines=1, elem_id="admin-name")
+                self.role = gr.Dropdown([(w, r) for r, w in ROLE_WORDS.items()], value="reader",
+                                        label="Vai trò", elem_id="admin-role")
+                self.password = gr.Textbox(label="Mật khẩu (ít nhất 8 ký tự)", type="password",
+                                           max_lines=1, elem_id="admin-password")
+            with gr.Row():
+                self.buttons = {
+                    "add": gr.Button("Thêm người dùng", size="sm", elem_id="admin-add"),
+                    "role": gr.Button("Đổi vai trò", size="sm", elem_id="admin-role-set"),
+                    "passwd": gr.Button("Đặt mật khẩu mới", size="sm", elem_id="admin-passwd"),
+                    "key": gr.Button("Tạo khoá API", size="sm", elem_id="admin-key"),
+                    "remove": gr.Button("Xoá người dùng", size="sm", variant="stop", elem_id="admin-remove"),
+                }
+            self.status = gr.Markdown("", elem_id="admin-status")
+
+    def wire(self) -> None:
+        for action, button in self.buttons.items():
+            confirm = CONFIRM_REMOVE_USER_JS if action == "remove" else None
+            button.click(self.manage, inputs=[gr.State(action), self.name, self.role, self.password],
+                         outputs=[self.status, self.users_html, self.password], js=confirm)
+
+    def manage(self, action: str, name: str, role: str, password: str, request: gr.Request):
         """status, user table, cleared password: one change to the accounts, by an admin only."""
-        user = signed_in(request)
+        accounts = self.ctx.accounts
+        user = self.ctx.signed_in(request)
         if not (user and user.may("admin")):
             return "Chỉ quản trị viên mới quản lý được người dùng.", gr.skip(), ""
         if action not in ("add", "role", "passwd", "key", "remove"):  # a cancelled confirmation
@@ -374,171 +490,95 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
         log.info("user management by %s: %s %s", user.name, action, name)
         return text, users_table(accounts), ""
 
-    def reopen(conversation: str | None, request: gr.Request):
-        user = signed_in(request)
-        if not (user and store and isinstance(conversation, str) and store.owns(user.name, conversation)):
-            return (*_outputs([], docs(), None, bool(user)), None)
-        return (*_outputs(store.turns(user.name, conversation), docs(), conversation, True), conversation)
 
-    def start_new(request: gr.Request):
-        user = signed_in(request)
-        return (*_outputs([], docs(), None, bool(user)), None, listing(user, None))
+def _sources_panel() -> gr.HTML:
+    """"Nguồn trích dẫn": each answer's quoted passages; a click on [n] in the chat shows its card."""
+    gr.Markdown("### Nguồn trích dẫn", elem_id="sources-title")
+    return gr.HTML(sources_html([]), elem_id="sources", js_on_load=NAVIGATE_JS, max_height=660)
 
-    def rename(conversation: str | None, title: str, request: gr.Request):
-        user = signed_in(request)
-        if user and store and conversation:
-            store.rename(user.name, conversation, clean_input(title or "")[:TOPIC_CHARS])
-        return listing(user, conversation), ""
 
-    def delete(conversation: str | None, request: gr.Request):
-        user = signed_in(request)
-        if not conversation:  # nothing open, or the confirmation was cancelled
-            return tuple(gr.skip() for _ in range(7))
+def _settings_panel(ctx: _Context, box: gr.Textbox) -> tuple[gr.Slider, gr.Dropdown]:
+    """The example questions, then "Cài đặt": passages considered (k) and how answers are written."""
+    gr.Examples([[q] for q in EXAMPLES], inputs=[box], label="Câu hỏi mẫu")
+    with gr.Accordion("Cài đặt", open=False):
+        k = gr.Slider(1, 20, value=ctx.settings.k, step=1, label="Số đoạn văn tham khảo (k)",
+                      info="Số đoạn văn tìm được đưa vào để soạn câu trả lời.")
+        backend = gr.Dropdown(
+            [(backend_label(b), b) for b in ctx.backends], value=ctx.backends[0],
+            label="Cách soạn câu trả lời", visible=len(ctx.backends) > 1, elem_id="backend",
+        )
+    return k, backend
+
+
+def _restore_on_load(app: gr.Blocks, ctx: _Context, tab: _Tab, side: _Sidebar, upload_panel, admin_panel,
+                     users_html) -> None:
+    """A tab opens or reloads: its conversation comes back, and the panels its user may see show.
+
+    ``upload_panel``, ``admin_panel`` and ``users_html`` are ``gr.State`` stand-ins for a panel
+    this app does not have.
+    """
+
+    def reload(saved: str, request: gr.Request):
+        """Every view, the open conversation, the sidebar, the user line and the upload panel."""
+        try:  # the browser's copy of the conversation: bounded, and never trusted
+            data = json.loads(saved) if isinstance(saved, str) and len(saved) <= MAX_SAVED_CHARS else []
+        except (TypeError, ValueError, RecursionError):
+            data = []
+        user, store = ctx.signed_in(request), ctx.store
         if user and store:
-            store.delete(user.name, conversation)
-        return (*_outputs([], docs(), None, bool(user)), None, listing(user, None))
+            wanted = data.get("conversation") if isinstance(data, dict) else None
+            conversation = wanted if isinstance(wanted, str) and store.owns(user.name, wanted) else None
+            turns = store.turns(user.name, conversation)
+            admin = user.may("admin")
+            return (*_outputs(turns, ctx.docs(), conversation, True), conversation, ctx.listing(user, conversation),
+                    gr.update(visible=True), _user_line(user), gr.update(visible=user.may("editor")),
+                    gr.update(visible=admin), users_table(ctx.accounts) if admin else "")
+        return (*_outputs(restore(data)[-MAX_SAVED_TURNS:], ctx.docs()), None, gr.skip(), gr.update(visible=False),
+                "", gr.update(visible=ctx.settings.allow_upload), gr.update(visible=False), "")
 
-    def upload(files, request: gr.Request, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's idiom
-        """status, header, cleared file box: add the files, then answer from them."""
-        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
-        user = signed_in(request)
-        if not (user.may("editor") if user else settings.allow_upload):
-            return "Tài khoản của bạn không có quyền thêm tài liệu (cần quyền biên tập viên).", gr.skip(), None
-        if not paths:
-            return "Chưa chọn tệp nào.", gr.skip(), gr.skip()
-        progress(0, desc="Đang đọc và lập chỉ mục")
-        try:
-            report = engine.add_files(paths, show_progress=True)
-        except Exception as exc:  # an upload never takes the chat down
-            log.exception("adding %d uploaded files failed", len(paths))
-            why = inert(str(exc)) if isinstance(exc, AssistantError) else "lỗi ngoài dự kiến"
-            return f"Không thêm được tài liệu ({why}). Vui lòng thử lại.", gr.skip(), None
-        return _added(report), _header(engine), None
+    tab.saved.change(None, inputs=[tab.saved], outputs=None, js=SAVE_JS)
+    app.load(reload, inputs=[tab.saved], js=LOAD_JS,
+             outputs=[*tab.views, tab.conversation, side.saved_list, side.column, side.user_line, upload_panel,
+                      admin_panel, users_html])
 
+
+def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None = None,
+               accounts: Accounts | None = None) -> gr.Blocks:
+    """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served.
+
+    With ``accounts`` (the department's server), a signed-in user's conversations are saved
+    server-side and their role decides the upload panel.
+
+    Raises what ``Assistant.open`` raises (e.g. IndexMissingError) before any Gradio object exists.
+    The theme is applied by :func:`launch`; mounted elsewhere, the app keeps Gradio's default.
+    """
+    ctx = _Context(settings, engine or ChatEngine(settings, assistant), accounts)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
-        turns = gr.State([])
-        conversation = gr.State(None)  # the open saved conversation's id (signed in)
-        folder = gr.State(None, delete_callback=_remove)  # this tab's latest export, removed with the tab
-        saved = gr.Textbox(visible="hidden", elem_id="chat-store")
-        copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
-        header = gr.HTML(_header(engine), head=f"<style>{CSS}</style>")
+        tab = _Tab()
+        header = _header_panel(ctx)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=220, visible=False, elem_id="sidebar") as sidebar:
-                user_line = gr.HTML("", elem_classes=["user-line"])
-                new_btn = gr.Button("+ Cuộc hội thoại mới", size="sm", elem_id="new-conversation")
-                saved_list = gr.Radio([], label="Hội thoại đã lưu", elem_id="conversations", interactive=True)
-                with gr.Accordion("Đổi tên / xoá hội thoại đang mở", open=False, elem_id="manage"):
-                    new_title = gr.Textbox(show_label=False, placeholder="Tên mới", lines=1, max_lines=1,
-                                           max_length=TOPIC_CHARS, elem_id="rename-title")
-                    with gr.Row():
-                        rename_btn = gr.Button("Đổi tên", size="sm", elem_id="rename")
-                        delete_btn = gr.Button("Xoá", size="sm", variant="stop", elem_id="delete")
+            side = _Sidebar(ctx, tab)
             with gr.Column(scale=3, min_width=420):
-                chatbot = gr.Chatbot(
-                    elem_id="chat", label="Hội thoại", height=600, buttons=[], latex_delimiters=[],
-                    feedback_options=None, layout="bubble",
-                    placeholder="**Đặt câu hỏi về công tác đối ngoại của các địa phương.**<br>"
-                                "Câu trả lời trích nguyên văn từ bài viết, kèm nguồn.",
-                )
-                with gr.Row(equal_height=True):
-                    box = gr.Textbox(
-                        elem_id="question", show_label=False, scale=6, lines=1, max_lines=6, autofocus=True,
-                        placeholder="Nhập câu hỏi, ví dụ: Sở Ngoại vụ Hà Nội được thành lập khi nào?",
-                    )
-                    send = gr.Button("Gửi", variant="primary", scale=1, min_width=90, elem_id="send")
-                with gr.Row():
-                    copy = gr.Button("Sao chép kèm trích dẫn", size="sm", elem_id="copy")
-                    clear = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="clear")
-                with gr.Row(equal_height=True, elem_id="export-row"):
-                    topic = gr.Textbox(
-                        label="Chủ đề bản tin", show_label=False, container=False, elem_id="brief-topic", scale=3,
-                        lines=1, max_lines=1, max_length=TOPIC_CHARS,
-                        placeholder="Chủ đề bản tin (không bắt buộc), ví dụ: Đối ngoại Hải Phòng",
-                    )
-                    export_btn = gr.Button("Xuất bản tin", size="sm", elem_id="export", scale=1, min_width=120)
-                status = gr.Markdown("", elem_id="export-status")
-                with gr.Row():
-                    dl_md = gr.DownloadButton("Tải bản tin Markdown (.md)", size="sm", visible=False,
-                                              elem_id="dl-md")
-                    dl_docx = gr.DownloadButton("Tải bản tin Word (.docx)", size="sm", visible=False,
-                                                elem_id="dl-docx")
-                gr.Examples([[q] for q in EXAMPLES], inputs=[box], label="Câu hỏi mẫu")
-                with gr.Accordion("Cài đặt", open=False):
-                    k = gr.Slider(1, 20, value=settings.k, step=1, label="Số đoạn văn tham khảo (k)",
-                                  info="Số đoạn văn tìm được đưa vào để soạn câu trả lời.")
-                    backend = gr.Dropdown(
-                        [(backend_label(b), b) for b in backends], value=backends[0],
-                        label="Cách soạn câu trả lời", visible=len(backends) > 1, elem_id="backend",
-                    )
-                if uploads:
-                    with gr.Accordion("Thêm tài liệu vào kho", open=False, elem_id="upload-panel",
-                                      visible=settings.allow_upload) as upload_panel:
-                        files = gr.File(label="Kéo thả bài báo (.html), PDF, Word (.docx), .txt, .md",
-                                        file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload-files")
-                        add_btn = gr.Button("Thêm vào kho", size="sm", elem_id="upload-add")
-                        add_status = gr.Markdown("", elem_id="upload-status")
-                if accounts is not None:
-                    with gr.Accordion("Quản lý người dùng", open=False, visible=False,
-                                      elem_id="admin-panel") as admin_panel:
-                        users_html = gr.HTML("", elem_id="users")
-                        with gr.Row():
-                            admin_name = gr.Textbox(label="Tên đăng nhập", max_lines=1, elem_id="admin-name")
-                            admin_role = gr.Dropdown([(w, r) for r, w in ROLE_WORDS.items()], value="reader",
-                                                     label="Vai trò", elem_id="admin-role")
-                            admin_password = gr.Textbox(label="Mật khẩu (ít nhất 8 ký tự)", type="password",
-                                                        max_lines=1, elem_id="admin-password")
-                        with gr.Row():
-                            admin_buttons = {
-                                "add": gr.Button("Thêm người dùng", size="sm", elem_id="admin-add"),
-                                "role": gr.Button("Đổi vai trò", size="sm", elem_id="admin-role-set"),
-                                "passwd": gr.Button("Đặt mật khẩu mới", size="sm", elem_id="admin-passwd"),
-                                "key": gr.Button("Tạo khoá API", size="sm", elem_id="admin-key"),
-                                "remove": gr.Button("Xoá người dùng", size="sm", variant="stop",
-                                                    elem_id="admin-remove"),
-                            }
-                        admin_status = gr.Markdown("", elem_id="admin-status")
+                talk = _ChatPanel(ctx, tab)
+                export = _Export(ctx, tab)
+                k, backend = _settings_panel(ctx, talk.box)
+                upload = _Upload(ctx) if ctx.uploads else None
+                admin = _Admin(ctx) if accounts is not None else None
             with gr.Column(scale=2, min_width=320):
-                gr.Markdown("### Nguồn trích dẫn", elem_id="sources-title")
-                sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=NAVIGATE_JS, max_height=660)
-        if not uploads:
-            upload_panel = gr.State(None)  # a stand-in output: no panel to show or hide
-        if accounts is None:
-            admin_panel, users_html, admin_buttons = gr.State(None), gr.State(None), {}
+                sources = _sources_panel()
+        # a panel this app does not have: a stand-in output, with nothing to show or hide
+        upload_panel = upload.panel if upload else gr.State(None)
+        admin_panel, users_html = (admin.panel, admin.users_html) if admin else (gr.State(None), gr.State(None))
 
-        views = [chatbot, sources, turns, copy_text, saved]
-        # subtle: one shared concurrency group, so several tabs are answered at once (ChatEngine
-        # serialises the pipeline steps); Gradio's default would queue each tab behind the others.
-        ask = {"fn": respond, "inputs": [box, turns, k, backend, conversation],
-               "outputs": [*views, box, conversation, saved_list],
-               "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
-        copy.click(None, inputs=[copy_text], outputs=None, js=COPY_JS)
-        fresh = {"fn": start_new, "outputs": [*views, conversation, saved_list]}
-        for trigger in (clear.click, chatbot.clear, new_btn.click):
-            trigger(**fresh).then(reset_export, inputs=[folder], outputs=[status, dl_md, dl_docx, folder])
-        saved_list.input(reopen, inputs=[saved_list], outputs=[*views, conversation]).then(
-            reset_export, inputs=[folder], outputs=[status, dl_md, dl_docx, folder])
-        rename_btn.click(rename, inputs=[conversation, new_title], outputs=[saved_list, new_title])
-        new_title.submit(rename, inputs=[conversation, new_title], outputs=[saved_list, new_title])
-        delete_btn.click(delete, inputs=[conversation], outputs=[*views, conversation, saved_list],
-                         js="(c) => confirm('Xoá hội thoại đang mở? Không thể hoàn tác.') ? [c] : [null]")
-        exports = [status, dl_md, dl_docx, folder]
-        export_btn.click(export, inputs=[turns, topic, folder], outputs=exports, concurrency_limit=2,
-                         concurrency_id="export")
-        topic.submit(export, inputs=[turns, topic, folder], outputs=exports, concurrency_limit=2,
-                     concurrency_id="export")
-        for trigger in (box.submit, send.click):  # a new question makes an earlier export stale: hide it first
-            trigger(reset_export, inputs=[folder], outputs=exports, show_progress="hidden").then(**ask)
-        if uploads:
-            add_btn.click(upload, inputs=[files], outputs=[add_status, header, files], concurrency_limit=1,
-                          concurrency_id="upload")
-        for action, button in admin_buttons.items():
-            confirm = ("(a, n, r, p) => confirm('Xoá người dùng ' + n + ' cùng các hội thoại của họ?') ? "
-                       "[a, n, r, p] : [null, '', r, '']") if action == "remove" else None
-            button.click(manage, inputs=[gr.State(action), admin_name, admin_role, admin_password],
-                         outputs=[admin_status, users_html, admin_password], js=confirm)
-        saved.change(None, inputs=[saved], outputs=None, js=SAVE_JS)
-        app.load(reload, inputs=[saved], js=LOAD_JS,
-                 outputs=[*views, conversation, saved_list, sidebar, user_line, upload_panel, admin_panel, users_html])
+        tab.show(talk.chatbot, sources)
+        side.wire(export, new_conversation=(talk.clear.click, talk.chatbot.clear))
+        export.wire()
+        talk.wire(export, side.saved_list, k, backend)
+        if upload:
+            upload.wire(header)
+        if admin:
+            admin.wire()
+        _restore_on_load(app, ctx, tab, side, upload_panel, admin_panel, users_html)
     return app
 
 

@@ -15,7 +15,7 @@ live in the database, so a restart does not reset them.
 A browser session is a random token kept as a digest, valid for ``session_hours``; changing a
 password or removing the user ends their sessions.
 
-Conversations live in the same file (``app/conversations.py``).
+Conversations live in the same file: ``conversations.py`` adds its tables with :meth:`Accounts.add_schema`.
 """
 
 from __future__ import annotations
@@ -56,20 +56,6 @@ CREATE TABLE IF NOT EXISTS login_failures (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures(name);
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-    title TEXT NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS conversations_user ON conversations(user, updated);
-CREATE TABLE IF NOT EXISTS turns (
-    conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (conversation, seq)
-);
 """
 MAX_FAILURES = 5  # per user name
 MAX_CLIENT_FAILURES = 20  # per client address, whatever names it tries
@@ -133,7 +119,14 @@ def _key_digest(key: str) -> str:
 class Accounts:
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / "assistant.db"
+        self._schema = _SCHEMA
         self._ready: Path | None = None  # the file whose tables exist (checked once per object)
+
+    def add_schema(self, schema: str) -> None:
+        """Create ``schema``'s tables too (``CREATE … IF NOT EXISTS``), after the accounts' own."""
+        if schema not in self._schema:
+            self._schema += schema
+            self._ready = None
 
     @contextmanager
     def db(self) -> Iterator[sqlite3.Connection]:
@@ -143,7 +136,7 @@ class Accounts:
         try:
             con.execute("PRAGMA foreign_keys = ON")
             if self._ready != self.path or not self.path.stat().st_size:
-                con.executescript(_SCHEMA)
+                con.executescript(self._schema)
                 self._ready = self.path
             with con:  # one transaction
                 yield con

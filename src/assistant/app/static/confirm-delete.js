@@ -1,0 +1,1 @@
+(c) => confirm('Xoá hội thoại đang mở? Không thể hoàn tác.') ? [c] : [null]

@@ -1,0 +1,1 @@
+() => [sessionStorage.getItem('$storage_key') || '[]']

@@ -1,0 +1,1 @@
+(saved) => { try { sessionStorage.setItem('$storage_key', saved || '[]'); } catch (e) {} return []; }
