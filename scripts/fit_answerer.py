@@ -66,7 +66,7 @@ def _english_questions(squad_json: Path, bench: Path) -> dict[str, str]:
 def _judge(assistant, k: int):
     """The answerer's judgement of a question, through the pipeline's own understand and retrieve."""
     def judge(text: str):
-        query = assistant.understand(text)
+        query = assistant.embedded(assistant.understand(text))
         return assistant.answerer.judge(query, assistant.retrieve(query, assistant.answerer.wants(k)))
 
     return judge

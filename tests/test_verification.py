@@ -49,7 +49,7 @@ def streamed(assistant: Assistant, question: str = QUESTION) -> tuple[str, Answe
 @pytest.fixture(scope="module")
 def verifier_for(seed_assistant):
     def make(question: str = QUESTION, **kw) -> AnswerVerifier:
-        query = seed_assistant.understand(question)
+        query = seed_assistant.embedded(seed_assistant.understand(question))
         hits = seed_assistant.retrieve(query, 3)
         return AnswerVerifier(pack(hits, 10_000, lambda t: len(t) // 3), seed_assistant.index,
                               seed_assistant.embedder, question, question_vector=query.vector, **kw)

@@ -276,9 +276,12 @@ class Assistant:
 
     # -- the three steps -------------------------------------------------------------------------
     def understand(self, text: str | None, history: Sequence[Exchange] = ()) -> Query:
-        """The question as every later stage reads it, with its one embedding."""
-        query = understand(text, history=history, stats=self.stats, limit=self.settings.max_question_chars)
-        return query.with_vector(self.embedder.query(query.dense_text))
+        """The question as every later stage reads it (not yet embedded: see ``embedded``)."""
+        return understand(text, history=history, stats=self.stats, limit=self.settings.max_question_chars)
+
+    def embedded(self, query: Query) -> Query:
+        """``query`` with its embedding: the one embedding of this question, whoever reads it."""
+        return query if query.vector is not None else query.with_vector(self.embedder.query(query.dense_text))
 
     def retrieve(self, query: Query, k: int) -> list[ScoredChunk]:
         return self.retriever.search(query, k)
@@ -287,7 +290,10 @@ class Assistant:
         k = check_k(k, self.settings.k)
         t0 = time.perf_counter()
         with self.lock:
-            hits = self.retrieve(self.understand(question), k)
+            query = self.understand(question)
+            if self.retriever.mode != "bm25":  # BM25 alone needs no embedding
+                query = self.embedded(query)
+            hits = self.retrieve(query, k)
         return hits, {"retrieval": (time.perf_counter() - t0) * 1000}
 
     def ask(self, question: str | None, k: int | None = None, history: Sequence[Exchange] = ()) -> Answer:
@@ -314,6 +320,7 @@ class Assistant:
         k = check_k(k, self.settings.k)
         t0 = time.perf_counter() if t0 is None else t0
         with self.lock:
+            query = self.embedded(query)  # the answerer reads it against the sentences, whatever the retrieval
             hits = self.retrieve(query, self.answerer.wants(k))
         retrieval = (time.perf_counter() - t0) * 1000
         stream = self.answerer.stream(query, hits)

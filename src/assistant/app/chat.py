@@ -86,9 +86,9 @@ class ChatEngine:
             return report
 
     def ask(self, question: str, k: int | None = None, backend: str | None = None,
-            history: Sequence[Turn] = ()) -> Answer:
-        """One answer, for the HTTP API and MCP (a follow-up of ``history`` is rewritten)."""
-        return self.assistant(backend).ask(question, k, exchanges(history))
+            history: Sequence[Exchange] = ()) -> Answer:
+        """One answer, for the HTTP API (a follow-up of ``history`` is rewritten)."""
+        return self.assistant(backend).ask(question, k, history)
 
     def search(self, question: str, k: int | None = None):
         """``(hits, timings)`` as ``Assistant.search`` gives them."""

@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from string import Template
 from typing import Annotated, Any, Literal
@@ -45,12 +46,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
-from ..config import Settings
+from ..config import K_RANGE, Settings
+from ..documents import Answer
 from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
+from ..question.followup import Exchange
 from . import static
 from .accounts import Accounts, LoginThrottled, User
 from .chat import ChatEngine, available_backends
-from .chatview import Turn
 from .payloads import search_payload
 
 log = logging.getLogger(__name__)
@@ -76,16 +78,24 @@ class ApiError(Exception):
 
 
 # --- request bodies -------------------------------------------------------------------------
+class Previous(BaseModel):
+    question: str
+    answer: str = ""
+
+
 class AskRequest(BaseModel):
     question: str = Field(description="The question, in Vietnamese (diacritics optional).",
                           examples=["Sở Ngoại vụ Hà Nội được thành lập khi nào?"])
-    k: int | None = Field(None, ge=1, le=100, description="Passages to consider [default: the server's k].")
+    k: int | None = Field(None, ge=K_RANGE[0], le=K_RANGE[1], description="Passages to consider [default: the server's k].")
     backend: str | None = Field(None, description="Answer backend [default: the server's].")
+    history: list[Previous] = Field(default_factory=list,
+                                    description="Earlier questions and answers of the conversation, oldest first, "
+                                                "so a follow-up (\"Còn Hà Nội thì sao?\") is understood.")
 
 
 class SearchRequest(BaseModel):
     question: str = Field(examples=["Hải Phòng hợp tác với Niigata"])
-    k: int | None = Field(None, ge=1, le=100)
+    k: int | None = Field(None, ge=K_RANGE[0], le=K_RANGE[1])
 
 
 class BriefSection(BaseModel):
@@ -99,7 +109,7 @@ class BriefRequest(BaseModel):
     sections: list[BriefSection] | None = None
     format: Literal["md", "docx"] = "md"
     date: dt.date | None = Field(None, description="Date of writing [default: today].")
-    k: int | None = Field(None, ge=1, le=100)
+    k: int | None = Field(None, ge=K_RANGE[0], le=K_RANGE[1])
     backend: str | None = None
 
 
@@ -116,7 +126,7 @@ class ChatRequest(BaseModel):
     stream: bool = False
 
 
-# --- the OpenAI-compatible view of a Turn ------------------------------------------------
+# --- the OpenAI-compatible view of an Answer ----------------------------------------------
 def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -125,8 +135,8 @@ def _text(content: Any) -> str:
     return ""
 
 
-def conversation_of(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
-    """The last user message, and the earlier exchanges as Turns (for follow-up questions)."""
+def conversation_of(messages: list[ChatMessage]) -> tuple[str, list[Exchange]]:
+    """The last user message, and the earlier exchanges (for follow-up questions)."""
     users = [i for i, m in enumerate(messages) if m.role == "user"]
     if not users:
         raise ApiError(400, "messages holds no user message", "no_question")
@@ -136,45 +146,42 @@ def conversation_of(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
             asked = _text(m.content)
         elif m.role == "assistant" and asked is not None:
             answer = _text(m.content).split(SOURCES)[0]  # our own "Nguồn:" list is not part of the answer
-            history.append(Turn(f"h{len(history)}", asked, asked, answer))
+            history.append(Exchange(asked, answer))
             asked = None
     return _text(messages[users[-1]].content), history
 
 
-def sources_text(turn: Turn) -> str:
+def sources_text(answer: Answer) -> str:
     """The "Nguồn:" list a chat front end shows under the answer: title, date, quoted sentence."""
-    if not turn.citations:
+    if not answer.citations:
         return ""
     lines = [f"[{c.n}] {c.title} — {c.date}" + (f" — {c.outlet}" if c.outlet else "") + f": «{c.quote}»"
-             for c in turn.citations]
+             for c in answer.citations]
     return SOURCES + "\n".join(lines)
 
 
-def content_pieces(answers, final: list[Turn]):
-    """The answer text as it streams, then what the final Turn adds and the "Nguồn:" list.
-
-    The final Turn goes into ``final``. Streamed or not, a client gets the same text: the
-    non-streamed response is these pieces joined.
-    """
-    sent = ""
-    for turn, partial in answers:
-        if partial is None:
-            final.append(turn)
-        elif partial.startswith(sent) and len(partial) > len(sent):
-            yield partial[len(sent):]
-            sent = partial
-    text, head = final[-1].text, sent.rstrip()
-    if text.startswith(head):
-        rest = text[len(head):]
-        rest = rest.lstrip() if head != sent else rest  # the whitespace after it was already sent
-    else:  # a notice led the final text (e.g. "the LLM did not answer in time"): it comes last
-        rest = "\n\n" + text.replace(head.strip(), "", 1).strip() if head.strip() else text
-    if rest or sources_text(final[-1]):
-        yield rest + sources_text(final[-1])
+def content_of(stream: Iterator[str | Answer], final: list[Answer]) -> Iterator[str]:
+    """The answer's text as it streams, then its notices and the "Nguồn:" list; the Answer goes
+    into ``final``. Streamed or not, a client gets the same text."""
+    held = ""  # one piece is held back, so the answer's trailing space is not sent
+    for piece in stream:
+        if isinstance(piece, Answer):
+            final.append(piece)
+            break
+        if held:
+            yield held
+        held = piece
+    if held.rstrip():
+        yield held.rstrip()
+    answer = final[-1]
+    tail = "".join(f"\n\n⚠ {n}" for n in answer.notices) + sources_text(answer)
+    if tail:
+        yield tail
 
 
-def _extra(turn: Turn) -> dict[str, Any]:
-    return {"citations": [c.to_dict() for c in turn.citations], "refused": turn.refused, "notice": turn.notice}
+def _extra(answer: Answer) -> dict[str, Any]:
+    return {"citations": [c.to_dict() for c in answer.citations], "refused": answer.refused,
+            "question": answer.question, "notices": list(answer.notices)}
 
 
 # --- the login page ---------------------------------------------------------------------
@@ -230,9 +237,15 @@ class Guard:
                 receive = replay
         if path == "/" and scope.get("method") == "GET" and self.accounts.count() > 0:
             cookies = _cookies(headers.get(b"cookie", b"").decode("latin-1"))
-            if self.accounts.user_for_session(cookies.get(COOKIE)) is None:
+            if user_of(self.accounts, cookies.get(COOKIE)) is None:
                 return await RedirectResponse("login", status_code=303)(scope, receive, send)
         return await self.app(scope, receive, send)
+
+
+def user_of(accounts: Accounts, cookie: str | None, key: str | None = None) -> User | None:
+    """Who is asking: an API key's user, else the session cookie's; None when neither names one.
+    (Without accounts everyone may ask: the callers check ``accounts.count()`` first.)"""
+    return accounts.user_for_key(key) if key else accounts.user_for_session(cookie)
 
 
 def _cookies(header: str) -> dict[str, str]:
@@ -283,8 +296,7 @@ async def _api_error(request: Request, exc: ApiError):
 
 async def _assistant_error(request: Request, exc: AssistantError):
     status = 400 if isinstance(exc, (QuestionError, BriefingError)) else 500
-    text = f"{exc} ({exc.hint})" if exc.hint else str(exc)
-    return ApiError(status, text, "bad_question" if status == 400 else "server_error",
+    return ApiError(status, exc.described(), "bad_question" if status == 400 else "server_error",
                     "invalid_request_error" if status == 400 else "server_error").response()
 
 
@@ -293,8 +305,7 @@ def api_user(request: Request, accounts: AccountsDep,
     """None without accounts (open, as on one's own machine); else the key's or session's user."""
     if accounts.count() == 0:
         return None
-    user = accounts.user_for_key(credentials.credentials) if credentials else \
-        accounts.user_for_session(request.cookies.get(COOKIE))
+    user = user_of(accounts, request.cookies.get(COOKIE), credentials.credentials if credentials else None)
     if user is None:
         raise ApiError(401, "an API key is needed: Authorization: Bearer <key> (assistant users key NAME)",
                        "invalid_api_key")
@@ -313,7 +324,7 @@ login_routes = APIRouter()
 
 @login_routes.get("/login", include_in_schema=False)
 def login_form(request: Request, accounts: AccountsDep):
-    if accounts.count() == 0 or accounts.user_for_session(request.cookies.get(COOKIE)):
+    if accounts.count() == 0 or user_of(accounts, request.cookies.get(COOKIE)):
         return RedirectResponse(".", status_code=303)
     return login_page()
 
@@ -352,8 +363,12 @@ api_routes = APIRouter()
 @api_routes.post("/api/v1/ask", tags=["answers"], summary="Answer a question with cited sentences")
 def api_ask(body: AskRequest, engine: EngineDep, backends: BackendsDep,
             user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
-    """The JSON of `assistant ask --json`: answer, refused, citations, short_answer, timings_ms…"""
-    return engine.ask(body.question, body.k, backend_of(body.backend, backends)).to_dict()
+    """The JSON of `assistant ask --json`: answer, refused, citations, short_answer, timings_ms…
+
+    With `history` (the earlier questions and answers, oldest first), a follow-up ("Còn Hà Nội
+    thì sao?") is answered as the question it stands for, and "asked" says what was typed."""
+    history = [Exchange(h.question, h.answer) for h in body.history]
+    return engine.ask(body.question, body.k, backend_of(body.backend, backends), history).to_dict()
 
 
 @api_routes.post("/api/v1/search", tags=["answers"], summary="The passages that best match a question")
@@ -378,7 +393,7 @@ def api_brief(body: BriefRequest, engine: EngineDep, backends: BackendsDep,
         data["questions"] = body.questions
     spec = spec_from_mapping(data, "request")
     day = body.date or dt.date.today()
-    b = build_briefing(engine.serialised(backend_of(body.backend, backends)), spec, topic=body.topic or None,
+    b = build_briefing(engine.assistant(backend_of(body.backend, backends)), spec, topic=body.topic or None,
                        written=day, k=body.k)
     if body.format == "md":
         return Response(to_markdown(b), media_type="text/markdown; charset=utf-8")
@@ -418,15 +433,19 @@ def list_models(backends: BackendsDep, user: User | None = Depends(api_user)) ->
 def chat_completions(body: ChatRequest, engine: EngineDep, backends: BackendsDep,
                      user: User | None = Depends(api_user)):  # noqa: B008
     """The last user message is the question; earlier messages make follow-ups work. The
-    response adds `citations` (and `refused`) beside `choices`; streamed, they come with the
-    last chunk."""
+    response adds `citations`, `refused`, `question` (as it was understood) and `notices`
+    beside `choices`; streamed, they come with the last chunk. A bad question is a 400 before
+    anything streams."""
     backend = model_backend(body.model, backends)
     question, history = conversation_of(body.messages)
+    assistant = engine.assistant(backend)
+    with assistant.lock:
+        query = assistant.understand(question, history)
     cid, created = "chatcmpl-" + uuid.uuid4().hex, int(time.time())
-    answers = engine.stream(question, history, None, backend)
-    final: list[Turn] = []
+    answers = assistant.answer_stream(query)
+    final: list[Answer] = []
     if not body.stream:
-        content = "".join(content_pieces(answers, final))
+        content = "".join(content_of(answers, final))
         return {"id": cid, "object": "chat.completion", "created": created, "model": body.model,
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": content}}],
@@ -439,7 +458,7 @@ def chat_completions(body: ChatRequest, engine: EngineDep, backends: BackendsDep
 
     def events():
         yield chunk({"role": "assistant", "content": ""})
-        for piece in content_pieces(answers, final):
+        for piece in content_of(answers, final):
             yield chunk({"content": piece})
         yield chunk({}, "stop", **_extra(final[0]))
         yield "data: [DONE]\n\n"
@@ -455,7 +474,7 @@ def gradio_user(accounts: Accounts, request: Request) -> str | None:
     """
     if accounts.count() == 0:
         return ""
-    user = accounts.user_for_session(request.cookies.get(COOKIE))
+    user = user_of(accounts, request.cookies.get(COOKIE))
     return user.name if user else None
 
 

@@ -1,4 +1,4 @@
-"""The Gradio chat: an adapter over :class:`~assistant.chat.ChatEngine` and ``chatview``.
+"""The Gradio chat: an adapter over :class:`~assistant.app.chat.ChatEngine` and ``chatview``.
 
 ``create_app(settings)`` builds the app without serving it; ``launch(...)`` serves it. This
 is the only module that imports Gradio. Everything the user reads is Vietnamese.
@@ -38,7 +38,7 @@ from string import Template
 from typing import Any
 
 from ..briefing import briefing_stem
-from ..config import Settings
+from ..config import K_RANGE, Settings
 from ..errors import AssistantError, BackendError, ConfigError
 from ..store.disk import built_label
 from ..vietnamese import clean_input
@@ -501,7 +501,7 @@ def _settings_panel(ctx: _Context, box: gr.Textbox) -> tuple[gr.Slider, gr.Dropd
     """The example questions, then "Cài đặt": passages considered (k) and how answers are written."""
     gr.Examples([[q] for q in EXAMPLES], inputs=[box], label="Câu hỏi mẫu")
     with gr.Accordion("Cài đặt", open=False):
-        k = gr.Slider(1, 20, value=ctx.settings.k, step=1, label="Số đoạn văn tham khảo (k)",
+        k = gr.Slider(*K_RANGE, value=ctx.settings.k, step=1, label="Số đoạn văn tham khảo (k)",
                       info="Số đoạn văn tìm được đưa vào để soạn câu trả lời.")
         backend = gr.Dropdown(
             [(backend_label(b), b) for b in ctx.backends], value=ctx.backends[0],
