@@ -24,11 +24,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .answer import backends
-from .answer.backends import Answerer
+from .answer.backends import Answerer, final_answer
 from .answer.extractive import ExtractiveAnswerer
 from .config import K_RANGE, Settings, embedding_api_key
 from .documents import Answer, Document, ScoredChunk
-from .errors import AssistantError, IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
 from .ingest.adding import Placed, place_files
 from .ingest.build import Checkpoint, Reusable, corpus_hash, prepare, text_key
 from .ingest.duplicates import merge_copies
@@ -191,17 +191,6 @@ def add_documents(settings: Settings, paths: list[Path], embedder: VectorEmbeddi
 
 
 # --- answering: understand -> retrieve -> answer ----------------------------------------------
-def final_answer(stream: Iterable[str | Answer]) -> Answer:
-    """The Answer that ends a stream of fragments (every backend's stream ends with one)."""
-    answer = None
-    for piece in stream:
-        if isinstance(piece, Answer):
-            answer = piece
-    if answer is None:
-        raise AssistantError("the answer stream ended without an answer")
-    return answer
-
-
 def check_k(k: int | None, default: int) -> int:
     """``k`` passages, or the settings' default; one range for every front end (config.K_RANGE)."""
     if k is None:

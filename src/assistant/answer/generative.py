@@ -36,6 +36,7 @@ from ..config import Settings
 from ..documents import Answer, ScoredChunk, SentenceCheck
 from ..vietnamese import sentence_spans
 from . import REFUSAL
+from .backends import final_answer
 from .prompts import render
 from .verification import AnswerVerifier, Passage, claim_spans
 
@@ -187,12 +188,7 @@ class GenerativeAnswerer:
         return hits[: max(1, len(hits) // self.fallback.wants(1))]
 
     def answer(self, query: Query, hits: list[ScoredChunk]) -> Answer:
-        final = None
-        for part in self.stream(query, hits):
-            if isinstance(part, Answer):
-                final = part
-        assert final is not None
-        return final
+        return final_answer(self.stream(query, hits))
 
     def passages(self, question: str, hits: list[ScoredChunk]) -> list[Passage]:
         s = self.settings
