@@ -23,8 +23,8 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .answer import backends
-from .answer.backends import Answerer, final_answer
+from .answer import backends, final_answer
+from .answer.backends import Answerer
 from .answer.extractive import ExtractiveAnswerer
 from .config import K_RANGE, Settings, embedding_api_key
 from .documents import Answer, Document, ScoredChunk

@@ -17,18 +17,16 @@ the extractive answerer, which it may use as its fallback.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..config import Registry
-from ..documents import Answer
-from ..errors import AssistantError
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..documents import ScoredChunk
+    from ..documents import Answer, ScoredChunk
     from ..ingest.embedding import VectorEmbeddings
     from ..question.query import Query
     from ..store.disk import LoadedIndex
@@ -44,17 +42,6 @@ class Answerer(Protocol):
     def answer(self, query: Query, hits: list[ScoredChunk]) -> Answer: ...
 
     def stream(self, query: Query, hits: list[ScoredChunk]) -> Iterator[str | Answer]: ...
-
-
-def final_answer(stream: Iterable[str | Answer]) -> Answer:
-    """The Answer that ends a stream of fragments (every backend's stream ends with one)."""
-    answer = None
-    for piece in stream:
-        if isinstance(piece, Answer):
-            answer = piece
-    if answer is None:
-        raise AssistantError("the answer stream ended without an answer")
-    return answer
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from ..config import Settings
 from ..documents import Answer, ScoredChunk, SentenceCheck
 from ..vietnamese import sentence_spans
-from . import REFUSAL
-from .backends import final_answer
+from . import REFUSAL, final_answer
 from .prompts import render
 from .verification import AnswerVerifier, Passage, claim_spans
 
