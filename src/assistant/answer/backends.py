@@ -82,7 +82,7 @@ def choice():  # -> click.Choice
         name = "backend"
 
         @property
-        def choices(self) -> Sequence[str]:  # type: ignore[override]
+        def choices(self) -> tuple[str, ...]:
             return tuple(names())
 
         @choices.setter

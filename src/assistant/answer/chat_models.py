@@ -24,7 +24,7 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr, SecretStr
 
 from ..config import Settings, api_key
 from ..errors import BackendError, ConfigError
@@ -186,7 +186,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         return ChatOpenAI(
             model=settings.openai_model, base_url=settings.openai_base_url,
             # subtle: the client refuses to start without a key; local servers ignore it
-            api_key=api_key(settings) or "not-needed",
+            api_key=SecretStr(api_key(settings) or "not-needed"),
             timeout=settings.llm_timeout, max_retries=0, streaming=True,
             temperature=settings.temperature, max_completion_tokens=settings.max_answer_tokens,
         )

@@ -222,14 +222,14 @@ class ExtractiveAnswerer:
             around |= self._terms(si, folded)
         article = self._article_terms(c.doc, folded)
         total = sum(a.terms.values()) or 1.0
-        top = max(a.terms, key=a.terms.get) if a.terms else None
+        top = max(a.terms, key=lambda t: a.terms[t]) if a.terms else None
         content = {t for t in terms if "_" not in t}
         return {
             "dense": dense,
             "coverage": self._coverage(a, terms),
             "coverage_window": self._coverage(a, around),
             "rank": 1.0 / c.hit_rank,
-            "kind_missing": float(bool(a.expects) and not kinds.answer_spans(a.expects, c.text, query.dense_text)),
+            "kind_missing": float(a.expects is not None and not kinds.answer_spans(a.expects, c.text, query.dense_text)),
             "window_missing": sum(t not in around for t in key_terms) / len(key_terms) if key_terms else 0.0,
             "article_missing": sum(w for t, w in a.terms.items() if t not in article) / total,
             "top_missing": float(top is not None and top not in article),

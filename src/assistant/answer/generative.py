@@ -96,12 +96,13 @@ def pack(hits: list[ScoredChunk], budget: int, count: Callable[[str], int]) -> l
     left = budget
     for hit in hits:
         c = hit.chunk
-        p = Passage(len(out) + 1, c.doc_id, c.title, c.date_label, c.chunk_id, c.start, c.end, c.text)
-        cost = count(render_passage(p)) + 1
+        whole = Passage(len(out) + 1, c.doc_id, c.title, c.date_label, c.chunk_id, c.start, c.end, c.text)
+        p: Passage | None = whole
+        cost = count(render_passage(whole)) + 1
         if cost > left:
-            p, cost = _trim(p, left, count)
-            if p is None:
-                continue
+            p, cost = _trim(whole, left, count)
+        if p is None:
+            continue
         out.append(p)
         left -= cost
     return out
@@ -138,7 +139,7 @@ def prompt_text(messages: list[BaseMessage]) -> str:
 def failure_kind(exc: BaseException) -> str:
     """"timeout", "unreachable" or "error", from the exception and its causes."""
     seen: BaseException | None = exc
-    names = []
+    names: list[str] = []
     while seen is not None and len(names) < 10:
         names.append(type(seen).__name__)
         seen = seen.__cause__ or seen.__context__
@@ -260,7 +261,7 @@ class GenerativeAnswerer:
                         yield from self._emit(run, buffer[a:b])
                     buffer = buffer[spans[-1][0]:]
         finally:
-            stream.close()
+            stream.close()  # type: ignore[attr-defined]  # a generator, though typed as an Iterator
         timings["first_token"] = ((first or time.perf_counter()) - t0) * 1000
         timings["generation"] = (time.perf_counter() - t_gen) * 1000
         if failure is None:  # the last sentence, unless the token limit cut it off

@@ -123,7 +123,7 @@ def numbers(text: str) -> set[str]:
 
 def number_parts(text: str) -> set[str]:
     """Every run of components of every number: "9/11/2015" also supports "2015" and "11/2015"."""
-    out = set()
+    out: set[str] = set()
     for n in numbers(text):
         parts = n.split("|")
         out.update("|".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1))

@@ -12,6 +12,7 @@ conversation", never as theirs. Removing a user removes their conversations (for
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import time
@@ -63,7 +64,7 @@ class Conversations:
         self.accounts = accounts
         accounts.add_schema(SCHEMA)
 
-    def list(self, user: str) -> list[Conversation]:
+    def list(self, user: str) -> builtins.list[Conversation]:
         """``user``'s conversations, the most recently used first."""
         with self.accounts.db() as con:
             rows = con.execute(
@@ -79,7 +80,7 @@ class Conversations:
         with self.accounts.db() as con:
             owned = conversation and con.execute("SELECT 1 FROM conversations WHERE id = ? AND user = ?",
                                                  (conversation, user)).fetchone()
-            if not owned:
+            if not owned or conversation is None:
                 conversation = secrets.token_hex(8)
                 con.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
                             (conversation, user, title_of(turn), now, now))
@@ -89,7 +90,7 @@ class Conversations:
             con.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
         return conversation
 
-    def turns(self, user: str, conversation: str | None) -> list[Turn]:
+    def turns(self, user: str, conversation: str | None) -> builtins.list[Turn]:
         """The conversation's turns in order; [] if it is not ``user``'s."""
         if not conversation:
             return []

@@ -505,8 +505,8 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
     )
     app.state.engine, app.state.accounts = engine, accounts
     app.state.settings, app.state.backends = settings, backends
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(AssistantError, _assistant_error)
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]  # Starlette types handlers loosely
+    app.add_exception_handler(AssistantError, _assistant_error)  # type: ignore[arg-type]
     for routes in (login_routes, api_routes, openai_routes):
         app.include_router(routes)
 

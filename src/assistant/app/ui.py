@@ -459,7 +459,7 @@ class _Admin:
         """status, user table, cleared password: one change to the accounts, by an admin only."""
         accounts = self.ctx.accounts
         user = self.ctx.signed_in(request)
-        if not (user and user.may("admin")):
+        if not (user and user.may("admin")) or accounts is None:
             return "Chỉ quản trị viên mới quản lý được người dùng.", gr.skip(), ""
         if action not in ("add", "role", "passwd", "key", "remove"):  # a cancelled confirmation
             return gr.skip(), gr.skip(), gr.skip()
@@ -532,7 +532,7 @@ def _restore_on_load(app: gr.Blocks, ctx: _Context, tab: _Tab, side: _Sidebar, u
             admin = user.may("admin")
             return (*_outputs(turns, ctx.docs(), conversation, True), conversation, ctx.listing(user, conversation),
                     gr.update(visible=True), _user_line(user), gr.update(visible=user.may("editor")),
-                    gr.update(visible=admin), users_table(ctx.accounts) if admin else "")
+                    gr.update(visible=admin), users_table(ctx.accounts) if admin and ctx.accounts else "")
         return (*_outputs(restore(data)[-MAX_SAVED_TURNS:], ctx.docs()), None, gr.skip(), gr.update(visible=False),
                 "", gr.update(visible=ctx.settings.allow_upload), gr.update(visible=False), "")
 

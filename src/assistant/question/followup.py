@@ -131,7 +131,7 @@ def _replace_place(prev: str, new: Place) -> tuple[str, str]:
 def _replace_subject(prev: str, x: str) -> tuple[str, str]:
     m = _PREDICATE.search(prev)
     subject = prev[: m.start()].strip() if m else ""
-    if not subject or len(subject.split()) > 8:
+    if m is None or not subject or len(subject.split()) > 8:
         return _with_tail(prev, f"– {x}"), "append"
     # keep the subject's place: "còn Phòng Ngoại vụ?" after a question on Hà Nội stays on Hà Nội
     new_subject = " ".join([x, *(_name(f.place, subject) for f in find_places(subject))])
