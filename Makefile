@@ -57,8 +57,12 @@ test: install-dev browser docs-tools
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 	ASSISTANT_STORE=milvus $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
 
+# the static checks, before any test: ruff on all our Python
+lint: install-dev
+	$(BIN)/ruff check src tests scripts bench
+
 check: install-dev
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 
 clean:
