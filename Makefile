@@ -57,9 +57,13 @@ test: install-dev browser docs-tools
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 	ASSISTANT_STORE=milvus $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
 
-# the static checks, before any test: ruff on all our Python
+# the static checks, before any test: ruff on all our Python, mypy on the package. Each runs
+# whatever the one before found, so one run lists every problem; any failure fails the target.
 lint: install-dev
-	$(BIN)/ruff check src tests scripts bench
+	@status=0; \
+	$(BIN)/ruff check src tests scripts bench || status=1; \
+	$(BIN)/mypy src || status=1; \
+	exit $$status
 
 check: install-dev
 	$(BIN)/ruff check src tests scripts bench
