@@ -57,12 +57,14 @@ test: install-dev browser docs-tools
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 	ASSISTANT_STORE=milvus $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
 
-# the static checks, before any test: ruff on all our Python, mypy on the package. Each runs
+# the static checks, before any test: ruff on all our Python, mypy on the package, the layer
+# contract ([tool.importlinter]; PYTHONPATH=src: this checkout, not an installed copy). Each runs
 # whatever the one before found, so one run lists every problem; any failure fails the target.
 lint: install-dev
 	@status=0; \
 	$(BIN)/ruff check src tests scripts bench || status=1; \
 	$(BIN)/mypy src || status=1; \
+	PYTHONPATH=src $(BIN)/lint-imports --no-logo || status=1; \
 	exit $$status
 
 check: install-dev
