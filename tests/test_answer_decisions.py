@@ -101,6 +101,7 @@ def test_malformed_parameters_are_a_clear_error(tmp_path):
         Decisions.load(bad)
 
 
+@pytest.mark.slow  # refits the decision model in a subprocess
 def test_the_fit_script_reproduces_the_parameters():
     run = subprocess.run([sys.executable, str(ROOT / "scripts" / "fit_answerer.py"), "fit", "--check"],
                          check=False, capture_output=True, text=True, cwd=ROOT)

@@ -78,6 +78,7 @@ def test_five_dev_questions_make_a_briefing_whose_footnotes_all_resolve(seed_bri
     assert check_docx(docx_path, documents, questions, unanswerable) == quotes
 
 
+@pytest.mark.slow
 def test_docx_renders_in_libreoffice_with_its_footnotes(seed_briefing, seed_assistant, tmp_path):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None or shutil.which("pdftotext") is None:

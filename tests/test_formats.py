@@ -134,6 +134,7 @@ def test_wrapped_pdf_lines_join_into_sentences_and_short_lines_stay():
     ]
 
 
+@pytest.mark.slow  # LibreOffice makes the PDF
 def test_pdf_pages_are_kept_and_a_scan_is_refused_with_its_reason(archive):
     got = extract(archive / "bao-cao-binh-dinh.pdf", (archive / "bao-cao-binh-dinh.pdf").read_bytes())
     assert got.paged and len(got.pages) == 2 and "Gyeongsangnam" in got.pages[1]
@@ -144,6 +145,7 @@ def test_pdf_pages_are_kept_and_a_scan_is_refused_with_its_reason(archive):
         extract(archive / "hong.docx", (archive / "hong.docx").read_bytes())
 
 
+@pytest.mark.slow  # LibreOffice makes the PDF
 def test_an_archive_of_formats_is_indexed_and_each_answers_with_its_citation(archive, tmp_path, embedder):
     from assistant.config import load_settings
     from assistant.ingest.loading import Skipped
@@ -193,6 +195,7 @@ def test_an_archive_of_formats_is_indexed_and_each_answers_with_its_citation(arc
         assert "tr. 2" in re.sub(r"<[^>]+>", "", z.read("word/footnotes.xml").decode())
 
 
+@pytest.mark.slow  # LibreOffice makes the PDF
 def test_assistant_add_copies_readable_files_and_updates_the_index(archive, tmp_path, embedder):
     from click.testing import CliRunner
 
@@ -244,6 +247,7 @@ def test_assistant_add_copies_readable_files_and_updates_the_index(archive, tmp_
     assert res.exit_code == 1 and "no such file or folder" in res.output
 
 
+@pytest.mark.slow  # LibreOffice makes the PDF
 def test_the_chat_is_told_in_vietnamese_why_a_file_was_not_added(archive, tmp_path):
     from assistant.ingest.adding import place_files
 

@@ -13,12 +13,15 @@ import os
 import random
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from assistant.app.cli import main
 from assistant.config import load_settings
 from assistant.store.disk import load_index
 from conftest import CORPUS, ROOT
+
+pytestmark = pytest.mark.slow  # minutes: thousands of questions and files
 
 SEED = 20261130
 N_QUESTIONS = int(os.environ.get("FUZZ_QUESTIONS", "2000"))

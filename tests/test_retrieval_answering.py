@@ -74,6 +74,7 @@ def test_empty_or_huge_question_is_rejected_politely(seed_assistant, question):
         seed_assistant.ask(question)
 
 
+@pytest.mark.slow  # indexes the longest article again
 def test_near_duplicate_articles_are_returned_once(tmp_path, embedder):
     import shutil
 

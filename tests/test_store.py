@@ -21,6 +21,8 @@ from assistant.store.disk import load_index
 from assistant.vietnamese import index_terms
 from conftest import CORPUS, MINI, ROOT, SHARED
 
+pytestmark = pytest.mark.slow  # Milvus Lite; `make test` runs it
+
 DEV = SHARED / "eval" / "seed_qa_dev.jsonl"
 
 

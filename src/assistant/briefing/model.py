@@ -143,7 +143,9 @@ class _Notes:
 
     def note(self, c: Citation | None) -> int | None:
         """The footnote number for ``c``, or None when its quote is not verbatim in its article."""
-        doc = self.documents.get(c.doc_id) if c is not None else None
+        if c is None:
+            return None
+        doc = self.documents.get(c.doc_id)
         if doc is None or not c.quote.strip():
             return None
         start, end = c.start, c.end

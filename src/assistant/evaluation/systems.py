@@ -24,6 +24,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class CachingEmbeddings(VectorEmbeddings):
         self.inner = inner
         self.model_id, self.dim = inner.model_id, inner.dim
         self._vectors: dict[str, np.ndarray] = {}
-        self._file = None
+        self._file: Path | None = None
         if cache_dir is not None:
             tag = hashlib.sha256(inner.model_id.encode()).hexdigest()[:12]
             self._file = Path(cache_dir) / f"passages-{tag}"
@@ -74,6 +75,8 @@ class CachingEmbeddings(VectorEmbeddings):
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def _load(self) -> None:
+        if self._file is None:
+            return
         keys, vecs = self._file.with_suffix(".json"), self._file.with_suffix(".npy")
         if keys.is_file() and vecs.is_file():
             try:
@@ -127,7 +130,7 @@ class LangChainRetriever(Retriever):
         # plain LangChain: the question as typed (no diacritic restoration), no dedup
         docs = self.store.as_retriever(search_type="similarity", search_kwargs={"k": k}).invoke(query.text)
         return [
-            ScoredChunk(self.index.chunks[self._rows[d.id]], 1.0 / rank, dense_rank=rank)
+            ScoredChunk(self.index.chunks[self._rows[cast(str, d.id)]], 1.0 / rank, dense_rank=rank)
             for rank, d in enumerate(docs, start=1)
         ]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -135,7 +136,7 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
                 f"cannot load sentence-transformers model {name!r}: {exc}",
                 hint="give a local model folder, or run where the model hub is reachable",
             ) from exc
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        get_dim: Any = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.model_id = f"sentence-transformers:{name}"
         e5 = "e5" in name.lower()

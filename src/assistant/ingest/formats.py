@@ -18,8 +18,10 @@ from __future__ import annotations
 import html
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class Unreadable(ValueError):
@@ -92,9 +94,10 @@ def read_html(raw: bytes) -> Extracted:
     page = _decode(raw)
     # subtle: deduplicate=False: trafilatura's dedup remembers paragraphs across calls, and
     # would drop a paragraph from one article because another article of the run had it
-    doc = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=True,
-                                      favor_precision=True, deduplicate=False,
-                                      date_extraction_params={"original_date": True, "extensive_search": True})
+    # a trafilatura Document (a dict only with as_dict=True), or None
+    doc: Any = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=True,
+                                           favor_precision=True, deduplicate=False,
+                                           date_extraction_params={"original_date": True, "extensive_search": True})
     text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
     if not text:
         return Extracted((visible_text(page),))
@@ -147,7 +150,7 @@ def read_pdf(raw: bytes) -> Extracted:
             raise Unreadable("an encrypted PDF (save it without a password to index it)",
                              "PDF có mật khẩu (hãy lưu lại không mật khẩu để đưa vào kho)")
         pages = tuple(unwrap(p.extract_text() or "") for p in reader.pages)
-        info = reader.metadata or {}
+        info: Mapping[str, Any] = reader.metadata or {}
     except Unreadable:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:

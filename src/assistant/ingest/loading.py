@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from ..documents import Document
 from ..errors import CorpusError
@@ -143,7 +144,8 @@ def _split_glued(token: str, vocab: frozenset[str]) -> str:
             prev = best[start]
             piece = token[start:end]
             ok = known(piece) or (start == 0 and len(piece) >= 2 and piece.isupper() and piece.isascii())
-            if prev is not None and ok and (best[end] is None or len(prev) + 1 < len(best[end])):
+            here = best[end]
+            if prev is not None and ok and (here is None or len(prev) + 1 < len(here)):
                 best[end] = prev + [piece]
     pieces = best[n]
     return " ".join(pieces) if pieces and len(pieces) > 1 else token
@@ -195,7 +197,8 @@ def _field_problem(key: str, value: object) -> str | None:
 
 def _clean_field(key: str, value: object) -> object:
     if key == "localities":
-        places = (clean_input(x).strip() for x in ([value] if isinstance(value, str) else value))
+        # a list of text when not one text: _field_problem has checked it
+        places = (clean_input(x).strip() for x in ([value] if isinstance(value, str) else cast("list[str]", value)))
         return [x for x in places if x]
     return clean_input(value).strip() if isinstance(value, str) else value
 

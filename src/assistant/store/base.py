@@ -48,8 +48,10 @@ class Store(VectorStore):
         self._row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
 
     # --- what the retriever and the build use ---------------------------------------------
+    # subtle: this replaces LangChain's VectorStore.search(query, search_type), on purpose: our
+    # retriever searches by vector; LangChain callers reach the store through similarity_search.
     @abstractmethod
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:  # type: ignore[override]
         """The ``k`` nearest chunks as (row of ``chunks``, inner product), best first."""
 
     @abstractmethod

@@ -87,7 +87,7 @@ class FaissStore(Store):
         index = _faiss().read_index(str(folder / "faiss.index"))
         return cls(embedding, dim, chunks, documents, kind=kind, vectors=vectors, index=index)
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:  # type: ignore[override]
         return faiss_search(self.index, vector, k)
 
     def count(self) -> int:
