@@ -1,4 +1,4 @@
-"""Count the sentences ``assistant.instructions.addresses_reader`` flags in ordinary prose.
+"""Count the sentences ``assistant.answer.instructions.addresses_reader`` flags in ordinary prose.
 
     python scripts/check_instructions.py corpus ../shared/bench/xquad_vi_full [more folders or .json files]
 

@@ -83,10 +83,10 @@ class _Broken:
     def wants(self, k):
         return k
 
-    def answer(self, query, hits):
+    def answer(self, query, hits, k=None):
         raise RuntimeError("boom")
 
-    def stream(self, query, hits):
+    def stream(self, query, hits, k=None):
         raise RuntimeError("boom")
         yield
 

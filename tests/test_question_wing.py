@@ -100,3 +100,17 @@ def test_stats_build_the_restorer_only_when_a_question_needs_it(seed_assistant):
     assert stats._restorer is None
     assert understand("so ngoai vu ha noi", stats=stats, limit=1000).dense_text == "sở ngoại vụ hà nội"
     assert stats._restorer is not None
+
+
+def test_the_conversation_from_a_client_is_cleaned_and_never_makes_a_question_too_long(seed_assistant):
+    stats = seed_assistant.stats
+    dirty = Exchange("Sở Ngoại vụ \x1b[31mHải Phòng\ud800 được thành lập khi nào?", "26/11/2004 [1]\x07")
+    q = understand("Còn Hà Nội thì sao?", history=[dirty], stats=stats, limit=1000)
+    assert q.text == "Sở Ngoại vụ Hà Nội\ufffd được thành lập khi nào?" and q.rewritten
+    assert q.text.encode("utf-8")  # no lone surrogate reaches JSON
+    long_ago = Exchange("Sở Ngoại vụ Hải Phòng " + "rất " * 240 + "được thành lập khi nào?")
+    q = understand("Còn Hà Nội thì sao?", history=[long_ago], stats=stats, limit=1000)
+    assert len(q.text) <= 1000
+    asked = "Còn Thành phố Hồ Chí Minh thì sao?"
+    q = understand(asked, history=[Exchange("Hà Nội " * 140)], stats=stats, limit=1000)
+    assert q.text == asked and not q.rewritten  # its rewrite would be over the limit: not made

@@ -58,12 +58,12 @@ class Shouting:
     def wants(self, k: int) -> int:
         return self.extractive.wants(k)
 
-    def answer(self, query, hits) -> Answer:
-        a = self.extractive.answer(query, hits)
+    def answer(self, query, hits, k=None) -> Answer:
+        a = self.extractive.answer(query, hits, k)
         return Answer(a.question, a.text.upper(), a.refused, a.citations, backend="shouting")
 
-    def stream(self, query, hits):
-        a = self.answer(query, hits)
+    def stream(self, query, hits, k=None):
+        a = self.answer(query, hits, k)
         yield a.text
         yield a
 

@@ -8,7 +8,7 @@
     ├── IndexCorruptError          an index folder that cannot be read or fails its checksums
     ├── IndexLockedError           another build holds the index's lock for too long
     ├── StoreError                 the vector store (Milvus) cannot be reached or opened
-    ├── QuestionError              an empty or over-long question
+    ├── QuestionError              an empty or over-long question, a k out of range
     ├── PromptError                a template that cannot be rendered strictly
     ├── BriefingError              a briefing's question file that cannot be read
     └── BackendError               an answer or embedding backend that is missing or failed

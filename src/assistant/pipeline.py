@@ -193,8 +193,7 @@ def add_documents(settings: Settings, paths: list[Path], embedder: VectorEmbeddi
 # --- answering: understand -> retrieve -> answer ----------------------------------------------
 def check_k(k: int | None, default: int) -> int:
     """``k`` passages, or the settings' default; one range for every front end (config.K_RANGE)."""
-    if k is None:
-        return default
+    k = default if k is None else k
     lo, hi = K_RANGE
     if not lo <= k <= hi:
         raise QuestionError(f"k must be between {lo} and {hi}, not {k}", vi=f"k phải từ {lo} đến {hi}.")
@@ -266,7 +265,8 @@ class Assistant:
     # -- the three steps -------------------------------------------------------------------------
     def understand(self, text: str | None, history: Sequence[Exchange] = ()) -> Query:
         """The question as every later stage reads it (not yet embedded: see ``embedded``)."""
-        return understand(text, history=history, stats=self.stats, limit=self.settings.max_question_chars)
+        with self.lock:  # the index's statistics build the diacritic restorer on first use
+            return understand(text, history=history, stats=self.stats, limit=self.settings.max_question_chars)
 
     def embedded(self, query: Query) -> Query:
         """``query`` with its embedding: the one embedding of this question, whoever reads it."""
@@ -299,8 +299,7 @@ class Assistant:
         """
         k = check_k(k, self.settings.k)
         t0 = time.perf_counter()
-        with self.lock:
-            query = self.understand(question, history)
+        query = self.understand(question, history)
         yield from self.answer_stream(query, k, t0)
 
     def answer_stream(self, query: Query, k: int | None = None, t0: float | None = None) -> Iterator[str | Answer]:
@@ -312,14 +311,20 @@ class Assistant:
             query = self.embedded(query)  # the answerer reads it against the sentences, whatever the retrieval
             hits = self.retrieve(query, self.answerer.wants(k))
         retrieval = (time.perf_counter() - t0) * 1000
-        stream = self.answerer.stream(query, hits)
-        while True:
-            with self.lock:
-                try:
-                    piece = next(stream)
-                except StopIteration:
-                    return
-            yield self._finished(piece, query, retrieval, t0) if isinstance(piece, Answer) else piece
+        stream = self.answerer.stream(query, hits, k)
+        try:
+            while True:
+                with self.lock:
+                    try:
+                        piece = next(stream)
+                    except StopIteration:
+                        return
+                yield self._finished(piece, query, retrieval, t0) if isinstance(piece, Answer) else piece
+        finally:  # a client that stops reading: the backend's stream ends here, under the lock
+            close = getattr(stream, "close", None)
+            if close is not None:
+                with self.lock:
+                    close()
 
     @staticmethod
     def _finished(answer: Answer, query: Query, retrieval: float, t0: float) -> Answer:

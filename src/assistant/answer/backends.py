@@ -10,8 +10,8 @@ call, before those run; nothing else needs an edit::
                      lambda settings, index, embedder, extractive: MyAnswerer(extractive)))
 
 An :class:`Answerer` says how many passages it reads for ``k`` (``wants``), and has
-``answer(query, hits) -> Answer`` and ``stream(query, hits)``, which yields text fragments and
-then the final Answer. A factory is handed the settings, the loaded index, the embedder and
+``answer(query, hits, k) -> Answer`` and ``stream(query, hits, k)``, which yields text fragments
+and then the final Answer; ``hits`` are the ``wants(k)`` passages retrieved for it. A factory is handed the settings, the loaded index, the embedder and
 the extractive answerer, which it may use as its fallback.
 """
 
@@ -39,9 +39,9 @@ class Answerer(Protocol):
 
     def wants(self, k: int) -> int: ...
 
-    def answer(self, query: Query, hits: list[ScoredChunk]) -> Answer: ...
+    def answer(self, query: Query, hits: list[ScoredChunk], k: int | None = None) -> Answer: ...
 
-    def stream(self, query: Query, hits: list[ScoredChunk]) -> Iterator[str | Answer]: ...
+    def stream(self, query: Query, hits: list[ScoredChunk], k: int | None = None) -> Iterator[str | Answer]: ...
 
 
 @dataclass(frozen=True)

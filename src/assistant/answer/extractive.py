@@ -322,14 +322,15 @@ class ExtractiveAnswerer:
             extra.append(c)
         return extra
 
-    def stream(self, query: Query, hits: list[ScoredChunk]) -> Iterator[str | Answer]:
+    def stream(self, query: Query, hits: list[ScoredChunk], k: int | None = None) -> Iterator[str | Answer]:
         """The answer sentence by sentence, then the Answer: every backend streams alike."""
-        answer = self.answer(query, hits)
+        answer = self.answer(query, hits, k)
         for piece in re.split(r"(?<=\]) ", answer.text):
             yield piece + " "
         yield answer
 
-    def answer(self, query: Query, hits: list[ScoredChunk]) -> Answer:
+    def answer(self, query: Query, hits: list[ScoredChunk], k: int | None = None) -> Answer:
+        """The answer from every sentence of ``hits`` (``wants(k)`` passages: ``k`` is not read again)."""
         t0 = time.perf_counter()
         judged = self.judge(query, hits)
         chosen = self.select(judged.candidates, judged.analysis, judged.model)

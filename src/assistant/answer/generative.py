@@ -1,9 +1,9 @@
-"""Generative answers: retrieve, pack passages into the context, stream, verify, fall back.
+"""Generative answers: pack passages into the context, stream, verify, fall back.
 
-:class:`GenerativeAnswerer` has the extractive answerer's ``answer(query, hits)`` and
-``stream(query, hits)``, which yields text fragments and then the final Answer. It is given
-the passages its extractive fallback reads (``wants``), and shows the model the best ranked
-of them: the ``k`` asked for.
+:class:`GenerativeAnswerer` has the extractive answerer's ``answer(query, hits, k)`` and
+``stream(query, hits, k)``, which yields text fragments and then the final Answer. It is given
+the passages its extractive fallback reads (``wants(k)``), and shows the model the best ``k``
+of them.
 
 What the user sees is grounded whatever the model writes. The model's tokens are cut into
 sentences as they arrive; each finished sentence goes through the verifier (verification.py)
@@ -183,12 +183,8 @@ class GenerativeAnswerer:
         """As many passages as the fallback reads; the model is shown the best ``k`` of them."""
         return self.fallback.wants(k)
 
-    def shown(self, hits: list[ScoredChunk]) -> list[ScoredChunk]:
-        """The best ``k`` of the ``wants(k)`` passages given."""
-        return hits[: max(1, len(hits) // self.fallback.wants(1))]
-
-    def answer(self, query: Query, hits: list[ScoredChunk]) -> Answer:
-        return final_answer(self.stream(query, hits))
+    def answer(self, query: Query, hits: list[ScoredChunk], k: int | None = None) -> Answer:
+        return final_answer(self.stream(query, hits, k))
 
     def passages(self, question: str, hits: list[ScoredChunk]) -> list[Passage]:
         s = self.settings
@@ -196,13 +192,16 @@ class GenerativeAnswerer:
         overhead = sum(self.count_tokens(m.text) for m in frame) + CHAT_TEMPLATE_TOKENS
         return pack(hits, s.context_tokens - s.max_answer_tokens - overhead, self.count_tokens)
 
-    def stream(self, query: Query, hits: list[ScoredChunk]) -> Iterator[str | Answer]:
-        """Yield each verified sentence (with its separator) as it is ready, then the Answer."""
+    def stream(self, query: Query, hits: list[ScoredChunk], k: int | None = None) -> Iterator[str | Answer]:
+        """Yield each verified sentence (with its separator) as it is ready, then the Answer.
+
+        The model is shown the best ``k`` of ``hits`` (all of them when ``k`` is None); the
+        fallback reads them all."""
         s = self.settings
         t0 = time.perf_counter()
         question = query.text
         timings: dict[str, float] = {}
-        passages = self.passages(question, self.shown(hits))
+        passages = self.passages(question, hits[:k] if k else hits)
         if not passages:
             yield from self._fall_back(query, hits, "no_room", None, "", timings, t0)
             return

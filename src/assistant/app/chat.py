@@ -11,9 +11,11 @@ apology, never as a traceback.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from ..answer import backends
 from ..config import Settings
@@ -25,6 +27,7 @@ from ..vietnamese import clean_input
 from .chatview import Turn
 
 log = logging.getLogger(__name__)
+_NOTICES = re.compile(r"^(?:⚠ [^\n]*\n\n)+")  # what Turn.from_answer puts before the answer
 
 FAILED = "Xin lỗi, không trả lời được câu hỏi này: {error}"
 UNEXPECTED = ("Xin lỗi, đã xảy ra lỗi ngoài dự kiến khi trả lời. Vui lòng thử lại; "
@@ -52,8 +55,9 @@ def backend_label(name: str) -> str:
 
 
 def exchanges(history: Sequence[Turn]) -> list[Exchange]:
-    """The answered turns of a conversation, as the pipeline reads follow-ups from them."""
-    return [Exchange(t.question, t.text) for t in history if not t.notice and t.question]
+    """The answered turns of a conversation, as the pipeline reads follow-ups from them (without
+    the notices a turn's text leads with, so every front end reads the same answer)."""
+    return [Exchange(t.question, _NOTICES.sub("", t.text)) for t in history if not t.notice and t.question]
 
 
 class ChatEngine:
@@ -81,8 +85,9 @@ class ChatEngine:
         with self._adding:  # one upload at a time per server (the build lock covers other processes)
             report = add_documents(self.default.settings, [Path(p) for p in paths], self.default.embedder,
                                    show_progress=show_progress)
-            if report.build is not None:
-                self.default = Assistant.open(self.default.settings, embedder=self.default.embedder)
+            if report.build is not None:  # the same lock: streams on the old index and new ones share the embedder
+                fresh = Assistant.open(self.default.settings, embedder=self.default.embedder)
+                self.default = replace(fresh, lock=self.default.lock)
             return report
 
     def ask(self, question: str, k: int | None = None, backend: str | None = None,
@@ -100,8 +105,7 @@ class ChatEngine:
         turn_id = uuid.uuid4().hex[:10]
         assistant = self.assistant(backend)
         try:
-            with assistant.lock:
-                query = assistant.understand(message, exchanges(history))
+            query = assistant.understand(message, exchanges(history))
         except QuestionError as exc:
             # subtle: the session keeps only what it accepted; a 1 MB message kept here would be
             # sent back to the browser with every later reply.

@@ -251,7 +251,7 @@ def search(settings: Settings, question: str | None, k: int | None, as_json: boo
 
     def one(q: Asked) -> None:
         hits, timings = assistant.search(q.text, k)
-        payload = search_payload(q.text, hits, timings)
+        payload = search_payload(clean_input(q.text).strip(), hits, timings)
         if as_json or questions_file is not None:
             _emit_jsonl(_numbered(q, payload))
             return
@@ -309,6 +309,8 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
       assistant ask --questions hoi-thoai.txt --conversation   # line 2 may be "Còn Hà Nội thì sao?"
       assistant ask --backend llamacpp "Hải Phòng ký bản ghi nhớ với tỉnh Niigata khi nào?"
     """
+    if conversation and questions_file is None:
+        raise click.UsageError("--conversation reads a --questions file as one conversation")
     settings = settings.with_overrides(backend=backend)
     qs = _questions(question, questions_file)
     assistant = _open(settings)

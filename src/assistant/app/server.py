@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html
+import itertools
 import json
 import logging
 import socket
@@ -163,16 +164,16 @@ def sources_text(answer: Answer) -> str:
 def content_of(stream: Iterator[str | Answer], final: list[Answer]) -> Iterator[str]:
     """The answer's text as it streams, then its notices and the "Nguồn:" list; the Answer goes
     into ``final``. Streamed or not, a client gets the same text."""
-    held = ""  # one piece is held back, so the answer's trailing space is not sent
+    space = ""  # whitespace ending a piece goes out with the next one: the answer ends without it
     for piece in stream:
         if isinstance(piece, Answer):
             final.append(piece)
             break
-        if held:
-            yield held
-        held = piece
-    if held.rstrip():
-        yield held.rstrip()
+        text = space + piece
+        core = text.rstrip()
+        space = text[len(core):]
+        if core:
+            yield core
     answer = final[-1]
     tail = "".join(f"\n\n⚠ {n}" for n in answer.notices) + sources_text(answer)
     if tail:
@@ -439,10 +440,12 @@ def chat_completions(body: ChatRequest, engine: EngineDep, backends: BackendsDep
     backend = model_backend(body.model, backends)
     question, history = conversation_of(body.messages)
     assistant = engine.assistant(backend)
-    with assistant.lock:
-        query = assistant.understand(question, history)
+    query = assistant.understand(question, history)
     cid, created = "chatcmpl-" + uuid.uuid4().hex, int(time.time())
     answers = assistant.answer_stream(query)
+    # subtle: the first piece (retrieval included) is taken before the response starts, so a
+    # failure there is an error response, not a stream cut short after its 200
+    answers = itertools.chain([next(answers)], answers)
     final: list[Answer] = []
     if not body.stream:
         content = "".join(content_of(answers, final))
@@ -458,9 +461,15 @@ def chat_completions(body: ChatRequest, engine: EngineDep, backends: BackendsDep
 
     def events():
         yield chunk({"role": "assistant", "content": ""})
-        for piece in content_of(answers, final):
-            yield chunk({"content": piece})
-        yield chunk({}, "stop", **_extra(final[0]))
+        try:
+            for piece in content_of(answers, final):
+                yield chunk({"content": piece})
+        except Exception as exc:  # after the 200: the error goes in the stream, in OpenAI's shape
+            log.exception("chat completion %s failed while streaming", cid)
+            message = exc.described() if isinstance(exc, AssistantError) else "the answer failed; see the server log"
+            yield f"data: {json.dumps({'error': {'message': message, 'type': 'server_error'}}, ensure_ascii=False)}\n\n"
+        else:
+            yield chunk({}, "stop", **_extra(final[0]))
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -39,7 +39,7 @@ class Exchange:
 class Rewrite:
     original: str
     question: str  # what retrieval gets; equal to ``original`` for a standalone question
-    rule: str = ""  # "place", "year", "subject", "append" or "pronoun"; "" when unchanged
+    rule: str = ""  # "place", "year", "subject", "append", "pronoun", "person" or "figure"; "" when unchanged
 
     @property
     def changed(self) -> bool:

@@ -35,6 +35,7 @@ from .followup import Exchange, rewrite
 from .restore import DiacriticRestorer, translate_keywords
 
 EXAMPLE = "Sở Ngoại vụ Hà Nội thành lập khi nào?"
+ANSWER_CHARS = 20_000  # of an earlier answer: follow-ups read its first lines ("con số đó", "ông ấy")
 
 
 @dataclass(frozen=True)
@@ -109,16 +110,27 @@ def validate(text: str | None, limit: int) -> str:
     return q
 
 
+def _earlier(history: Sequence[Exchange], limit: int) -> list[Exchange]:
+    """The conversation as a client sent it, cleaned as any text from outside and cut to size."""
+    out = []
+    for h in history:
+        question = clean_input(h.question if isinstance(h.question, str) else "").strip()[:limit]
+        if question:
+            out.append(Exchange(question, clean_input(h.answer if isinstance(h.answer, str) else "")[:ANSWER_CHARS]))
+    return out
+
+
 def understand(text: str | None, *, history: Sequence[Exchange] = (), stats: Stats, limit: int) -> Query:
     """``text`` (with the conversation before it) as a Query every stage reads; see the module doc."""
     asked = validate(text, limit)
-    answered = [h for h in history if h.question]
+    answered = _earlier(history, limit)
     question = asked
     rule = ""
     if answered:
         rewritten = rewrite(asked, [h.question for h in answered], answered[-1].answer)
-        # subtle: only a real rewrite replaces what was typed; rewrite() also normalises
-        if rewritten.changed:
+        # subtle: only a real rewrite replaces what was typed (rewrite() also normalises), and only
+        # one within the limit: a follow-up never makes a question longer than could be typed
+        if rewritten.changed and len(rewritten.question) <= limit:
             question, rule = rewritten.question, rewritten.rule
     query = _read(question, stats)
     query = replace(query, asked=asked, rule=rule)
