@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,13 @@ import pytest
 from assistant.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A port on loopback that nothing listens on now (for the servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
 

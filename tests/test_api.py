@@ -4,7 +4,6 @@ seed index, the official ``openai`` client, and API keys from the accounts datab
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 
 from assistant.app.accounts import Accounts
 from assistant.app.payloads import search_payload
+from conftest import free_port
 
 pytestmark = pytest.mark.slow
 openai = pytest.importorskip("openai")
@@ -20,18 +20,13 @@ HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def served(seed_settings, seed_assistant, tmp_path_factory):
     from assistant.app import server
 
     settings = seed_settings.with_overrides(data_dir=tmp_path_factory.mktemp("server-data"))
-    running = server.start(settings, seed_assistant, host="127.0.0.1", port=_free_port())
+    running = server.start(settings, seed_assistant, host="127.0.0.1", port=free_port())
     yield settings, running.url
     running.stop()
 

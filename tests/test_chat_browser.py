@@ -10,12 +10,12 @@ import json
 import os
 import re
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from briefing_checks import check_docx, check_markdown
+from conftest import free_port
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -27,16 +27,11 @@ DA_NANG = "Ai đang là Giám đốc Sở Ngoại vụ Đà Nẵng?"  # the corp
 TIMEOUT = 90_000  # ms; answers take a few seconds, more on a loaded CI machine
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _serve(settings, assistant):
     from assistant.app import ui
 
-    port = _free_port()
+    port = free_port()
     app = ui.launch(settings, assistant, host="127.0.0.1", port=port, block=False, quiet=True)
     return app, f"http://127.0.0.1:{port}/"
 

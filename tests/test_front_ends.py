@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from assistant.question.followup import Exchange
+from conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -22,11 +22,6 @@ FIRST = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 FOLLOW_UP = "Còn Hà Nội thì sao?"
 UNDERSTOOD = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _where(settings) -> list[str]:
@@ -80,7 +75,7 @@ def test_a_follow_up_is_read_and_answered_alike_by_every_front_end(seed_settings
     assert reference.text in turn2.text and [c.quote for c in turn2.citations] == quotes
 
     settings = seed_settings.with_overrides(data_dir=tmp_path / "server-data")
-    running = server.start(settings, seed_assistant, host="127.0.0.1", port=_free_port())
+    running = server.start(settings, seed_assistant, host="127.0.0.1", port=free_port())
     try:
         api = httpx.post(running.url + "api/v1/ask", timeout=120, json={
             "question": FOLLOW_UP, "history": [{"question": FIRST, "answer": first.text}]}).json()

@@ -29,17 +29,13 @@ from assistant.documents import Answer, Chunk, ScoredChunk
 from assistant.errors import BackendError, ConfigError
 from assistant.pipeline import Assistant
 from assistant.vietnamese import has_diacritics, sentence_spans
+from conftest import free_port
 
 HERE = Path(__file__).resolve().parent
 QUESTION = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 FAILURES = {NOTICES["unreachable"], NOTICES["error"], NOTICES["timeout"].format(seconds=60)}
 SMALL = {"max_answer_tokens": 48, "context_tokens": 1024, "k": 3}  # keeps each answer to seconds
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stream(assistant: Assistant, question: str) -> tuple[str, Answer]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from assistant.app.accounts import Accounts
+from conftest import free_port
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -27,17 +27,12 @@ HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
 TIMEOUT = 90_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Server:
     """`assistant chat` in its own process, on one port, restartable."""
 
     def __init__(self, settings, data_dir: Path, log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.cmd = [sys.executable, "-m", "assistant.app.cli", "chat", "--corpus", str(settings.corpus_dir),
                     "--index", str(settings.index_dir), "--port", str(self.port)]
