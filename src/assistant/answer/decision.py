@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from .shortanswer import SPAN_FEATURES, ShortModel
 
 FEATURES = (
     "dense",  # e5 cosine of sentence and question
@@ -37,15 +38,29 @@ FEATURES = (
     "window_missing",  # share of the question's two rarest words (not places, figures) not near the sentence
     "article_missing",  # IDF share of question terms found nowhere in the sentence's article
     "top_missing",  # the question's rarest term is not in the article
-    "constraint_missing",  # share of named places / figures of the question not in the window or article
     "novelty",  # share of the sentence's terms the question does not have
     "length",  # log of the sentence's term count
+    # what the question names (places, years, figures, acronyms, laws, names) against what the
+    # sentence states: near misses state the same kind of fact for another province or year
+    "unmatched",  # share the sentence and the sentences it depends on do not state
+    "unmatched_sentence",  # share the sentence itself does not state
+    "conflict",  # share for which the sentence states another of the same sort instead
+    # the detectors, as yes/no signals (extractive._checks); the model's ``vetoes`` still exclude
+    "rule_article_date",
+    "rule_period",
+    "rule_place",
+    "rule_place_conflict",
+    "rule_acronym",
+    "rule_kind",
+    "rule_past_figure",
 )
+RULES = ("article date", "period", "place", "place conflict", "acronym", "kind", "past figure")
 
 
 # The question-level decision reads the best sentence's signals and the sentence model's logit.
 ANSWER_FEATURES = (*FEATURES, "sentence_logit")
-_KEYS = {"features", "weights", "bias", "answer_weights", "answer_bias", "answer_threshold", "extra_threshold"}
+_KEYS = {"features", "weights", "bias", "answer_weights", "answer_bias", "answer_threshold", "extra_threshold",
+         "vetoes"}
 
 
 def _sigmoid(z: float) -> float:
@@ -65,6 +80,7 @@ class DecisionModel:
     extra_threshold: float
     features: tuple[str, ...] = FEATURES
     answer_features: tuple[str, ...] = ANSWER_FEATURES
+    vetoes: tuple[str, ...] = RULES  # detectors (RULES) that exclude a sentence outright
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def logit(self, values: dict[str, float]) -> float:
@@ -90,6 +106,7 @@ class DecisionModel:
             "answer_bias": round(self.answer_bias, 6),
             "answer_threshold": round(self.answer_threshold, 4),
             "extra_threshold": round(self.extra_threshold, 4),
+            "vetoes": list(self.vetoes),
             **self.meta,
         }
 
@@ -103,12 +120,14 @@ class DecisionModel:
             weights = tuple(float(w) for w in d["weights"])
             answer_weights = tuple(float(w) for w in d["answer_weights"])
             answer_features = tuple(str(f) for f in d["answer_features"])
+            vetoes = tuple(str(v) for v in d.get("vetoes", RULES))
             model = cls(weights, float(d["bias"]), answer_weights, float(d["answer_bias"]),
                         float(d["answer_threshold"]), float(d["extra_threshold"]), features, answer_features,
-                        {k: v for k, v in d.items() if k not in _KEYS | {"answer_features"}})
+                        vetoes, {k: v for k, v in d.items() if k not in _KEYS | {"answer_features"}})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"malformed answerer parameters: {exc}", hint="rerun scripts/fit_answerer.py") from exc
-        unknown = (set(features) - set(FEATURES)) | (set(answer_features) - set(ANSWER_FEATURES))
+        unknown = (set(features) - set(FEATURES)) | (set(answer_features) - set(ANSWER_FEATURES)) | (
+            set(vetoes) - set(RULES))
         if unknown or len(weights) != len(features) or len(answer_weights) != len(answer_features):
             raise ConfigError(f"answerer parameters name unknown features {sorted(unknown)}",
                               hint="rerun scripts/fit_answerer.py")
@@ -123,13 +142,15 @@ class Decisions:
 
     vietnamese: DecisionModel
     english: DecisionModel
+    short: ShortModel | None = None  # the short answer's span model (Vietnamese questions)
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def pick(self, english: bool) -> DecisionModel:
         return self.english if english else self.vietnamese
 
     def to_dict(self) -> dict[str, Any]:
-        return {"vietnamese": self.vietnamese.to_dict(), "english": self.english.to_dict(), **self.meta}
+        short = {"short": self.short.to_dict()} if self.short else {}
+        return {"vietnamese": self.vietnamese.to_dict(), "english": self.english.to_dict(), **short, **self.meta}
 
     @classmethod
     def load(cls, path: Path) -> Decisions:
@@ -141,8 +162,18 @@ class Decisions:
                 d.get("english"), dict):
             raise ConfigError(f"{path}: answerer parameters need a vietnamese and an english model",
                               hint="rerun scripts/fit_answerer.py")
-        return cls(DecisionModel.from_dict(d["vietnamese"]), DecisionModel.from_dict(d["english"]),
-                   {k: v for k, v in d.items() if k not in ("vietnamese", "english")})
+        return cls.from_dict(d)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Decisions:
+        try:
+            short = ShortModel.from_dict(d["short"]) if isinstance(d.get("short"), dict) else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"malformed short-answer parameters: {exc}", hint="rerun scripts/fit_answerer.py") from exc
+        if short is not None and set(short.features) - set(SPAN_FEATURES):
+            raise ConfigError("short-answer parameters name unknown features", hint="rerun scripts/fit_answerer.py")
+        return cls(DecisionModel.from_dict(d["vietnamese"]), DecisionModel.from_dict(d["english"]), short,
+                   {k: v for k, v in d.items() if k not in ("vietnamese", "english", "short", "folds")})
 
 
 @lru_cache(maxsize=1)

@@ -35,10 +35,11 @@ from ..documents import Answer, Citation, Document, ScoredChunk
 from ..question import kinds
 from ..question.analysis import Analysis
 from ..question.places import find_places
-from ..vietnamese import fold, index_terms
+from ..vietnamese import STOPWORDS, fold, index_terms
 from . import REFUSAL
 from .decision import DecisionModel, Decisions, default_model
 from .instructions import addresses_reader
+from .shortanswer import ShortModel, candidate_spans
 
 if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
     from ..question.query import Query
@@ -47,8 +48,29 @@ if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never i
 ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
 # kinds whose detectors are precise enough to be rules: a sentence without one does not answer
 # (what each costs answerable XQuAD-vi questions is in data/answerer.json, "rules_cost")
-_CLAUSE = 8  # words either side of a short-answer span that count as its clause
 _COUNTED = ("number", "day", "month", "year", "person")
+_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+_DEFINED = re.compile(r"((?:\w+\s+){1,7}\w+)\s*\(([A-ZĐ]{2,6})\)")  # "đầu tư trực tiếp nước ngoài (FDI)"
+
+
+def capitalised_runs(text: str) -> list[str]:
+    """Names a question spells with capitals, outside acronyms: "Jared Allen", "Gunma". The
+    question's first word is capitalised anyway, so it counts only inside a longer run."""
+    runs: list[list[str]] = []
+    last_end = -2
+    for m in re.finditer(r"\w+", text):
+        w = m.group(0)
+        if w[:1].isupper() and not w.isdigit() and not kinds.ACRONYM.fullmatch(w):
+            if runs and not text[last_end : m.start()].strip():
+                runs[-1].append(w)
+            else:
+                runs.append([w])
+            last_end = m.end()
+        else:
+            last_end = -2
+    first = re.match(r"\W*(\w+)", text)
+    return [" ".join(r) for r in runs
+            if not (len(r) == 1 and first is not None and r[0] == first.group(1) and text.find(r[0]) == first.start(1))]
 
 
 @dataclass
@@ -62,7 +84,8 @@ class Candidate:
     hit_rank: int
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
-    ruled_out: str = ""  # the rule that excludes it, if any
+    ruled_out: str = ""  # the veto that excludes it, if any
+    checks: tuple[str, ...] = ()  # every detector that fired (the fit chooses which veto)
 
     @property
     def passes(self) -> bool:
@@ -94,6 +117,7 @@ class ExtractiveAnswerer:
         self.models = models or default_model()
         self._term_cache: dict[tuple[int, bool], frozenset[str]] = {}
         self._doc_terms: dict[tuple[str, bool], frozenset[str]] = {}
+        self._acronym_phrases: dict[str, tuple[frozenset[str], ...]] | None = None
 
     # -- text helpers ---------------------------------------------------------------------
     def _text(self, sent: int) -> str:
@@ -121,15 +145,6 @@ class ExtractiveAnswerer:
         pos = cand.sent - ids.start
         return list(ids[max(0, pos - before) : pos + after + 1])
 
-    def _window(self, cand: Candidate, before: int = 1, after: int = 1) -> str:
-        ids = self._neighbours(cand, before, after)
-        s_lo, s_hi = self.index.sentences[ids[0]], self.index.sentences[ids[-1]]
-        return cand.doc.text[s_lo.start : s_hi.end]
-
-    @staticmethod
-    def _about(doc: Document) -> str:
-        return " ".join([doc.title, *doc.localities])
-
     # -- candidates -----------------------------------------------------------------------
     def candidates(self, hits: list[ScoredChunk]) -> list[Candidate]:
         seen: set[int] = set()
@@ -150,59 +165,122 @@ class ExtractiveAnswerer:
         total = sum(a.terms.values())
         return sum(w for t, w in a.terms.items() if t in terms) / total if total else 0.0
 
-    def _constraints_missing(self, cand: Candidate, a: Analysis, window: str) -> float:
-        """Share of what the question names (places, figures) that neither the sentence's
-        neighbourhood nor its article's title and localities state."""
-        named = list(a.places) + list(a.numbers)
+    def _scope(self, cand: Candidate) -> str:
+        """What a sentence's claims are about: the sentence, the one before it (an explicit
+        back-reference: "Tỉnh này…"), the first sentence of its paragraph (the paragraph's
+        subject) and the article's title.
+
+        subtle: not the article's locality list nor its date label. A round-up article names
+        every province it covers, and its date is when it was written, not a year it states.
+        """
+        ids = self.index.sentences.of_doc(cand.doc.doc_id)
+        pos = cand.sent - ids.start
+        text = cand.doc.text
+        para = text.rfind("\n", 0, cand.start) + 1
+        head = next((si for si in ids[: pos + 1] if self.index.sentences[si].end > para), cand.sent)
+        parts = [cand.doc.title]
+        for si in sorted({head, ids[max(0, pos - 1)]}):
+            if si != cand.sent:
+                s = self.index.sentences[si]
+                parts.append(text[s.start : s.end])
+        return " ".join([*parts, cand.text])
+
+    def _expansions(self) -> dict[str, tuple[frozenset[str], ...]]:
+        """What each acronym of the corpus stands for, read from the corpus itself: the last four
+        content words before "(FDI)" in "đầu tư trực tiếp của nước ngoài (FDI)". A sentence
+        holding those words states the acronym, though it does not spell it."""
+        if self._acronym_phrases is None:
+            found: dict[str, set[frozenset[str]]] = {}
+            for doc in self.index.documents.values():
+                for m in _DEFINED.finditer(doc.text):
+                    content = [w for w in (fold(x).lower() for x in re.findall(r"\w+", m.group(1)))
+                               if w not in _FOLDED_STOPWORDS]
+                    if len(content) >= 2:
+                        found.setdefault(m.group(2), set()).add(frozenset(content[-4:]))
+            self._acronym_phrases = {k: tuple(v) for k, v in found.items()}
+        return self._acronym_phrases
+
+    def _states_acronym(self, acronym: str, text: str) -> bool:
+        if re.search(r"(?<![\w.-])" + re.escape(acronym) + r"(?![\w.-])", text):
+            return True
+        words = kinds.folded_words(text)
+        return any(phrase <= words for phrase in self._expansions().get(acronym, ()))
+
+    def _named(self, a: Analysis, query: Query) -> list[tuple[str, str]]:
+        """Everything the question names that an answer must be about: (kind, as written)."""
+        out = [("place", p.name) for p in a.places]
+        out += [("year", y) for y in a.years] + [("year", y) for r in a.ranges for y in r]
+        out += [("number", n) for n in a.numbers if not kinds.YEAR.fullmatch(n)]
+        out += [("acronym", x) for x in a.acronyms]
+        out += [("law", x) for x in getattr(a, "laws", ())]
+        place_words = kinds.folded_words(" ".join(f for p in a.places for f in p.variants))
+        for name in capitalised_runs(query.text):
+            if not kinds.folded_words(name) <= place_words:
+                out.append(("name", name))
+        return list(dict.fromkeys(out))
+
+    def _states(self, kind: str, value: str, text: str, places: set) -> bool:
+        if kind == "place":
+            return value in places
+        if kind == "acronym":
+            return self._states_acronym(value, text)
+        if kind == "name":
+            return kinds.folded_words(value) <= kinds.folded_words(text)
+        return bool(re.search(r"(?<![\d.,])" + re.escape(value) + r"(?![\d])", text))
+
+    def _constraints(self, c: Candidate, a: Analysis, named: list[tuple[str, str]], scope: str) -> dict[str, float]:
+        """How well the sentence states what the question names: the share its scope
+        (:meth:`_scope`) does not state, the share the sentence itself does not state, and
+        whether the sentence states another place of the same sort (a province for a province,
+        a country for a country) or another acronym instead of the one asked: a near miss."""
         if not named:
-            return 0.0
-        about = self._about(cand.doc)
-        here = {f.place for f in find_places(window, accented=True)} | {
-            f.place for f in find_places(about, accented=True)}
-        missing = sum(p not in here for p in a.places)
-        missing += sum(not re.search(r"(?<![\d.,])" + re.escape(n) + r"(?!\d)", window + " " + about)
-                       for n in a.numbers)
-        return missing / len(named)
+            return {"unmatched": 0.0, "unmatched_sentence": 0.0, "conflict": 0.0}
+        own = {f.place.name: f.place for f in find_places(c.text, accented=True)}
+        around = {f.place.name for f in find_places(scope, accented=True)}
+        missing_scope = sum(not self._states(k, v, scope, around) for k, v in named)
+        missing_own = sum(not self._states(k, v, c.text, set(own)) for k, v in named)
+        conflict = 0
+        for p in a.places:
+            sort = (p.vietnamese, p.country)
+            if p.name not in own and any((q.vietnamese, q.country) == sort for q in own.values()) and (
+                    a.expects != "place"):
+                conflict += 1
+        for x in a.acronyms:
+            there = set(kinds.ACRONYM.findall(c.text)) - set(a.acronyms)
+            if there and not self._states_acronym(x, c.text):
+                conflict += 1
+        return {"unmatched": missing_scope / len(named), "unmatched_sentence": missing_own / len(named),
+                "conflict": conflict / len(named)}
 
-    def _rule(self, cand: Candidate, a: Analysis, window: str, asked: frozenset[str]) -> str:
-        if a.article_date:
-            d = cand.doc
-            stamps = " ".join(x for x in (d.date or "", d.date_label, d.date_sort) if x)
-            if a.article_date not in stamps and a.article_date[-4:] not in stamps:
-                return "article date"
-        # what the question names must be what the sentence (or a neighbour, or its article's
-        # title and date) states; a comparison ("Hà Nội hay Hải Phòng", "2019 so với 2010–2015")
-        # is answered piecewise, so there one of its sides is enough. A sentence that dates
-        # itself ("năm 2021", "hiện nay" = its article's date) must name the period itself.
-        stamps = " ".join(x for x in (cand.doc.date or "", cand.doc.date_label) if x)
-        own_year = bool(kinds.YEAR.search(cand.text))
-        now = bool(kinds.NOW_STATED.search(cand.text))
-
-        def stated(y: str) -> bool:
-            return (y in cand.text or (y in stamps and not own_year)
-                    or (y in window and not own_year and not now))
-
-        periods = [stated(lo) and stated(hi) for lo, hi in a.ranges]
-        periods += [stated(y) for y in a.years]
-        if periods and not (any(periods) if a.comparison else all(periods)):
-            return "period"
-        about = self._about(cand.doc)
+    def _checks(self, cand: Candidate, a: Analysis, scope: str, asked: frozenset[str],
+                constraints: dict[str, float]) -> dict[str, bool]:
+        """The detectors, each a yes/no the model weighs (``rule_*`` features); the fitted model
+        names the few that still veto a sentence (``DecisionModel.vetoes``)."""
+        d = cand.doc
+        stamps = " ".join(x for x in (d.date or "", d.date_label, d.date_sort) if x)
+        # the sentence must state the years and periods the question names, or the sentences it
+        # depends on must; a comparison ("2019 so với 2010–2015") needs one of its sides
+        periods = [lo in scope and hi in scope for lo, hi in a.ranges] + [y in scope for y in a.years]
+        places = []
         for local in (True, False):
             named = [p for p in a.places if p.vietnamese == local]
-            here = [self._names_in(p, window, about) for p in named]
-            if here and not (any(here) if len(named) >= 2 else all(here)):
-                return "place"
-        if a.acronyms:  # "ODA" asked, "FDI" stated: a near miss, not an answer
-            there = set(kinds.ACRONYM.findall(window))
-            if (there - set(a.acronyms)) and not set(a.acronyms) <= there:
-                return "acronym"
-        if a.expects in _COUNTED and not kinds.new_spans(a.expects, cand.text, asked):
-            return a.expects  # "bao nhiêu" needs a quantity, "năm nào" a year, "ai" a name
-        if a.now and cand.doc.date_sort[:4].isdigit():
+            here = [self._names_in(p, scope) for p in named]
+            places.append(bool(here) and not (any(here) if len(named) >= 2 else all(here)))
+        past = False
+        if a.now and d.date_sort[:4].isdigit():
             years = [int(y) for y in kinds.YEAR.findall(cand.text)]
-            if years and max(years) < int(cand.doc.date_sort[:4]) - 1 and not kinds.NOW_STATED.search(cand.text):
-                return "past figure"
-        return ""
+            past = bool(years) and max(years) < int(d.date_sort[:4]) - 1 and not kinds.NOW_STATED.search(cand.text)
+        return {
+            "article date": bool(a.article_date) and a.article_date not in stamps and a.article_date[-4:] not in stamps,
+            "period": bool(periods) and not (any(periods) if a.comparison else all(periods)),
+            "place": any(places),
+            "place conflict": constraints["conflict"] > 0 and not a.comparison and not any(
+                self._names_in(p, cand.text) for p in a.places),
+            "acronym": any(not self._states_acronym(x, scope) for x in a.acronyms)
+            and bool(set(kinds.ACRONYM.findall(cand.text)) - set(a.acronyms)),
+            "kind": a.expects in _COUNTED and not kinds.new_spans(a.expects, cand.text, asked),
+            "past figure": past,
+        }
 
     @staticmethod
     def _key_terms(a: Analysis) -> list[str]:
@@ -211,7 +289,7 @@ class ExtractiveAnswerer:
         return sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
                        and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t])[:2]
 
-    def _signals(self, c: Candidate, a: Analysis, query: Query, window: str, dense: float,
+    def _signals(self, c: Candidate, a: Analysis, query: Query, dense: float,
                  key_terms: list[str]) -> dict[str, float]:
         """The model's inputs for one candidate (decision.FEATURES, less the two gaps, which
         compare candidates and are added once all are known)."""
@@ -233,7 +311,6 @@ class ExtractiveAnswerer:
             "window_missing": sum(t not in around for t in key_terms) / len(key_terms) if key_terms else 0.0,
             "article_missing": sum(w for t, w in a.terms.items() if t not in article) / total,
             "top_missing": float(top is not None and top not in article),
-            "constraint_missing": self._constraints_missing(c, a, window),
             "novelty": len(content - set(a.terms)) / len(content) if content else 0.0,
             "length": math.log1p(len(content)),
         }
@@ -255,11 +332,16 @@ class ExtractiveAnswerer:
         asked = kinds.folded_words(query.dense_text + " " + query.text)
         dense = self.index.sentence_vectors[[c.sent for c in cands]] @ qvec if cands else np.zeros(0)
         key_terms = self._key_terms(a)
-        for c, d in zip(cands, dense):
-            window = self._window(c)
-            c.features = self._signals(c, a, query, window, float(d), key_terms)
-            c.ruled_out = self._rule(c, a, window, asked)
+        named = self._named(a, query)
         model = self.models.pick(a.english)
+        for c, d in zip(cands, dense):
+            scope = self._scope(c)
+            constraints = self._constraints(c, a, named, scope)
+            checks = self._checks(c, a, scope, asked, constraints)
+            c.features = {**self._signals(c, a, query, float(d), key_terms), **constraints,
+                          **{"rule_" + k.replace(" ", "_"): float(v) for k, v in checks.items()}}
+            c.checks = tuple(k for k, v in checks.items() if v)
+            c.ruled_out = next((k for k in c.checks if k in model.vetoes), "")
         if cands:
             best_dense = max(c.features["dense"] for c in cands)
             best_cov = max(c.features["coverage"] for c in cands)
@@ -300,7 +382,7 @@ class ExtractiveAnswerer:
         return any(f.place is place for t in texts for f in find_places(t, accented=True))
 
     def _names(self, cand: Candidate, place) -> bool:
-        return any(f.place is place for f in find_places(cand.text + " " + self._about(cand.doc), accented=True))
+        return any(f.place is place for f in find_places(self._scope(cand), accented=True))
 
     def _other_figures(self, ok: list[Candidate], chosen: list[Candidate], a: Analysis,
                        model: DecisionModel) -> list[Candidate]:
@@ -335,7 +417,7 @@ class ExtractiveAnswerer:
         judged = self.judge(query, hits)
         chosen = self.select(judged.candidates, judged.analysis, judged.model)
         text, citations = compose(chosen, judged.analysis)
-        short, short_n = short_answer(query.text, chosen, citations, judged.analysis)
+        short, short_n = short_answer(query, chosen, citations, judged.analysis, judged, self.models.short)
         if short:
             text = f"{short} [{short_n}]\n\n{text}"
         timings = {"answer": (time.perf_counter() - t0) * 1000}
@@ -373,11 +455,11 @@ def compose(chosen: list[Candidate], a: Analysis) -> tuple[str, list[Citation]]:
 
 
 # --- the short answer ---------------------------------------------------------------------------
-def short_answer(question: str, chosen: list[Candidate], citations: list[Citation],
-                 a: Analysis) -> tuple[str | None, int | None]:
-    """The date, number, name, place or yes/no the question asks for, read from the best
-    sentence, with the number of its citation; (None, None) for other questions."""
-    if not chosen or a.expects is None or a.comparison:  # "nơi nào … trước?" needs reasoning, not a span
+def short_answer(query: Query, chosen: list[Candidate], citations: list[Citation], a: Analysis,
+                 judged: Judged, short: ShortModel | None) -> tuple[str | None, int | None]:
+    """The span of the best sentence that answers the question (``shortanswer``), or a yes/no,
+    with the number of its citation; (None, None) when no span is likely enough."""
+    if not chosen or a.comparison or a.english:  # "nơi nào … trước?" needs reasoning, not a span
         return None, None
     # the best sentence; when articles of different dates answer, the newest (quoted first)
     dated = len({c.doc.date_sort for c in chosen}) > 1
@@ -386,41 +468,11 @@ def short_answer(question: str, chosen: list[Candidate], citations: list[Citatio
             else max(chosen, key=lambda c: c.probability))
     n = next(c.n for c in citations if c.start == best.start and c.doc_id == best.doc.doc_id)
     if a.expects == "yesno":
-        return kinds.yes_or_no(best.text, question), n
-    text = best.text
-    options = []
-    spans = kinds.answer_spans(a.expects, text, question)  # the question's own words are not its answer
-    if a.expects == "date":  # a calendar date answers "khi nào" before a clause like "sau đó"
-        spans = [sp for sp in spans if kinds.has("year", text[sp[0] : sp[1]])] or spans
-    asked = kinds.folded_words(question)
-    for s, e in spans:
-        span = text[s:e].strip(" ,.;:")
-        if not span:
-            continue
-        before = [fold(w).lower() for w in re.findall(r"\w+", text[:s])[-3:]]
-        if a.expects == "person" and len(before) == 3 and set(before) <= asked:
-            continue  # "Chủ tịch UBND tỉnh Võ Văn Hưng" names who the question is about, not its answer
-        if a.expects == "number" and a.unit:
-            m = re.match(r"\s+" + re.escape(a.unit) + r"\b", text[e:], re.IGNORECASE)
-            if m:
-                span = text[s : e + m.end()].strip()
-        options.append((s, span))
-    if not options:
+        return kinds.yes_or_no(best.text, query.dense_text), n
+    if short is None:
         return None, None
-    # in the clause that echoes most of the question (SQuAD's answers sit beside their cue): the
-    # IDF of the distinct question words within a few words of the span, then the nearest
-    weight = {fold(t).lower(): w for t, w in a.terms.items() if "_" not in t}
-    words = [(m.start(), m.end(), fold(m.group(0)).lower()) for m in re.finditer(r"\w+", text)]
-
-    def echo(option: tuple[int, str]) -> tuple[float, int]:
-        s0, span = option
-        e0 = s0 + len(span)
-        inside = [i for i, (ws, we, _) in enumerate(words) if ws >= s0 and we <= e0]
-        lo, hi = (inside[0], inside[-1]) if inside else (0, -1)
-        near = {w for i, (_, _, w) in enumerate(words) if lo - _CLAUSE <= i <= hi + _CLAUSE and not lo <= i <= hi}
-        dist = min((abs(ws - s0) for ws, _, w in words if w in weight), default=len(text))
-        # subtle: fsum, or the set's hash order makes float ties fall differently run to run
-        return math.fsum(weight.get(w, 0.0) for w in near), -dist
-
-    options.sort(key=echo, reverse=True)
-    return options[0][1], n
+    spans = candidate_spans(a, query.dense_text, best.text, judged.model.logit(best.features))
+    span, p = short.best(spans)
+    if span is None or p < short.threshold:
+        return None, None
+    return span.text, n
