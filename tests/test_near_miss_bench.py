@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from assistant.evaluation.answers import GoldQuestion, held_out_titles
 from assistant.evaluation.constraints import find_constraints
-from assistant.evaluation.nearmiss import CorpusSentences, choose_holdout, construct, swap
+from assistant.evaluation.nearmiss import CorpusSentences, choose_holdout, construct, load_bench, swap
 
+ROOT = Path(__file__).resolve().parents[1]
 QT, LD, TV = "Quảng Trị mở rộng hợp tác", "Lâm Đồng quảng bá du lịch", "Thư viện tỉnh"
 CONTEXTS = [
     ("a1", QT, ("Năm 2022, tỉnh Quảng Trị thu hút 35 dự án FDI với tổng vốn đăng ký 420 triệu USD. "
@@ -117,3 +123,42 @@ def test_a_swap_that_a_passage_answers_is_rejected():
 
     assert outcomes(ctx) == {None}
     assert ("year", "2022", "2019") in outcomes([c for c in ctx if c["context_id"] != "a2"])
+
+
+def test_the_script_writes_a_prepared_folder_that_eval_answers_as_is(bench_dir, tmp_path):
+    from assistant.app.cli import main
+
+    out = tmp_path / "prepared"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_near_misses.py"), str(bench_dir), str(out),
+                           "--share", "0.34", "--sibling-share", "0.5", "--seed", "1"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "answerable" in done.stdout and "swap" in done.stdout
+    rows = [json.loads(line) for line in (out / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    indexed = {json.loads(line)["context_id"] for line in (out / "contexts.jsonl").read_text().splitlines()}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["kinds"] == {k: sum(r["kind"] == k for r in rows) for k in manifest["kinds"]}
+    assert all(r["kind"] in ("answerable", "article", "sibling", "swap") for r in rows)
+    assert all((r["context_id"] in indexed) == (r["kind"] in ("answerable", "swap")) for r in rows)
+    assert all(r["answerable"] == (r["kind"] == "answerable") for r in rows)
+    assert all(len(r["swapped"]) == 3 for r in rows if r["kind"] == "swap")
+    bench = load_bench(out)  # read as is: nothing held out again
+    assert bench.prepared and len(bench.items) == len(rows) and len(bench.contexts) == len(indexed)
+
+    report_dir = tmp_path / "report"
+    result = CliRunner().invoke(main, ["eval", "--answer-bench", str(out), "--no-baselines", "--report",
+                                       str(report_dir), "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    (summary,) = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))["answer_benchmarks"]
+    assert summary["prepared"] and summary["questions"] == len(rows)
+    assert summary["siblings"] == manifest["kinds"]["sibling"] and summary["swaps"] == manifest["kinds"]["swap"]
+    for key in ("sibling_refused_or_correct", "sibling_refused", "swap_refused", "unanswerable_refused",
+                "containment"):
+        assert summary[key] is None or 0.0 <= summary[key] <= 1.0
+    assert set(summary["swaps_by_constraint"]) == set(manifest["swapped"])
+    assert sum(row["answerable"] for row in summary["by_question_kind"].values()) == summary["answerable"]
+    items = [json.loads(line) for line in (report_dir / "items" / "answers-prepared.jsonl").read_text().splitlines()]
+    assert {r["kind"] for r in items} == {r["kind"] for r in rows}
+    assert all(r["swapped"] for r in items if r["kind"] == "swap")
+    md = (report_dir / "report.md").read_text(encoding="utf-8")
+    assert "### Sibling" in md and "### Swap" in md and "By the kind of answer asked for" in md
