@@ -36,7 +36,7 @@ _PRIORITY = ("law", "period", "year", "number", "acronym", "country", "place", "
 _MAGNITUDE = r"(?:nghìn|ngàn|vạn|trăm|triệu|tỷ|tỉ)"
 # a figure, an optional magnitude and the word it counts: "35 dự án", "420 triệu USD", "7,5%"
 _QUANTITY = re.compile(rf"(?<![\w.,/])(?:{NUMBER.pattern})(?:\s*%|\s+(?:{_MAGNITUDE}\s+)?[^\W\d_]+)")
-_DESIGNATOR = r"Bộ luật|Luật|Pháp lệnh|Hiến pháp|Nghị định|Nghị quyết|Thông tư|Quyết định|Chỉ thị"
+_DESIGNATOR = r"Bộ luật|Đạo luật|Luật|Pháp lệnh|Hiến pháp|Nghị định|Nghị quyết|Thông tư|Quyết định|Chỉ thị"
 _LAW = re.compile(
     r"\b(?:Điều|Khoản|Chương|Article|Section) \d+[a-z]?\b"
     rf"|\b(?P<doc>{_DESIGNATOR})(?P<name>(?: [^\W\d]\w*){{0,5}}?) (?:năm |số )?\d+(?:/[\w.-]*\w)*"
