@@ -65,17 +65,19 @@ def test_eval_answer_bench_reports_both_sides(bench_dir, tmp_path):
 
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["eval", "--answer-bench", str(bench_dir), "--holdout", "0.34", "--seed", "1",
-                                       "--no-baselines", "--report", str(out), "--cache", str(tmp_path / "cache")])
+                                       "--sibling-share", "0", "--no-baselines", "--report", str(out),
+                                       "--cache", str(tmp_path / "cache")])
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     (bench,) = report["answer_benchmarks"]
-    assert bench["titles_held_out"] == 1 and bench["questions"] == 6
-    assert bench["answerable"] == 4 and bench["unanswerable"] == 2
+    assert bench["titles_held_out"] == 1 and bench["questions"] == 6 + bench["swaps"]
+    assert bench["answerable"] == 4 and bench["unanswerable"] == 2 and bench["siblings"] == 0
     for key in ("answerable_refused", "containment", "gold_cited", "unanswerable_refused", "short_em", "short_f1"):
         assert 0.0 <= bench[key] <= 1.0
     assert bench["latency_ms"]["p50"] > 0
+    assert {"sibling_refused_or_correct", "sibling_refused", "swap_refused", "by_question_kind"} <= set(bench)
     items = [json.loads(line) for line in (out / "items" / "answers-mini_squad.jsonl").read_text().splitlines()]
-    held = {r["title"] for r in items if not r["answerable"]}
+    held = {r["title"] for r in items if r["kind"] == "article"}
     assert len(held) == 1
     # a held-out article's passages are not in the corpus, so they are never cited
     held_ctx = {c for c, t, _ in CONTEXTS if t in held}

@@ -590,10 +590,16 @@ def mcp(settings: Settings) -> None:
 @click.option("--retrieval-bench", "benches", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Also run a retrieval-only benchmark folder (contexts.jsonl + questions.jsonl); repeatable.")
 @click.option("--answer-bench", "answer_benches", multiple=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Also answer a SQuAD-shaped folder end to end, whole articles held out; repeatable.")
+              help=("Also answer a SQuAD-shaped folder end to end, whole articles and single passages held out, "
+                    "named constraints swapped; a folder from scripts/make_near_misses.py is used as is; "
+                    "repeatable."))
 @click.option("--holdout", type=click.FloatRange(0, 0.9), default=0.2, show_default=True,
               help="Share of the answer bench's articles held out of its corpus (their questions are unanswerable).")
-@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the held-out articles.")
+@click.option("--sibling-share", type=click.FloatRange(0, 0.9), default=0.2, show_default=True,
+              help=("Share of the other articles' passages with questions held out alone (the rest of their article "
+                    "stays); their questions must be refused or answered from another passage."))
+@click.option("--seed", type=int, default=42, show_default=True,
+              help="Seed of the held-out articles and passages and of the swaps.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Also run dense-only, BM25-only and plain-LangChain baselines, side by side.")
 @click.option("--gate", is_flag=True, help="Exit 1 when ours falls below the floors in --thresholds.")
@@ -610,7 +616,7 @@ def mcp(settings: Settings) -> None:
 def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir: Path | None, benches: tuple[Path, ...],
              baselines: bool, gate: bool, thresholds: Path | None, k: int | None, mode: str, backend: str | None,
              ignore_diacritics: bool, bench_limit: int | None, cache_dir: Path | None,
-             answer_benches: tuple[Path, ...], holdout: float, seed: int) -> None:
+             answer_benches: tuple[Path, ...], holdout: float, sibling_share: float, seed: int) -> None:
     """Measure answers and citations against QA FIXTURES (JSONL or CSV), beside baselines.
 
     Prints the tables (Markdown); --report DIR also writes JSON, a chart and every
@@ -643,7 +649,8 @@ def eval_cmd(settings: Settings, fixtures: Path | None, check: bool, report_dir:
     result = evaluate(settings, fixtures, benches=benches, k=k, mode=mode,
                       baselines=("dense", "bm25", "langchain") if baselines else (), thresholds=floors,
                       ignore_diacritics=ignore_diacritics, cache_dir=cache_dir, bench_limit=bench_limit,
-                      answer_benches=answer_benches, holdout=holdout, seed=seed, progress=True)
+                      answer_benches=answer_benches, holdout=holdout, sibling_share=sibling_share, seed=seed,
+                      progress=True)
     if report_dir is not None:
         from ..evaluation.report import write_report
 

@@ -5,6 +5,9 @@
     systems.py    our pipeline and the baselines (dense, BM25, plain LangChain) as Assistants
     runner.py     run every system over the same fixtures; ``evaluate`` does a whole run
     bench.py      retrieval-only benchmarks shaped like xquad_vi
+    answers.py    end-to-end answer benchmarks: answerable and unanswerable items, their figures
+    nearmiss.py   the answer bench's items: held-out articles and passages, swapped constraints
+    constraints.py  the named constraints of a text (places, people, years, laws...) a swap replaces
     gate.py       metric floors from eval/thresholds.toml
     report.py     Markdown, JSON, PNG chart and per-question artifacts
 

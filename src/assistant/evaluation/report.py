@@ -175,31 +175,62 @@ def _bench_sections(bench: dict[str, Any]) -> list[str]:
     return lines
 
 
-ANSWER_METRICS = (
-    ("answerable_refused", "answerable: refused", "lower is better"),
-    ("containment", "answerable: a gold answer inside the answer", ""),
-    ("gold_cited", "answerable: the gold passage cited", ""),
-    ("unanswerable_refused", "unanswerable: refused", ""),
-    ("short_answer_given", "answerable: a short answer given", ""),
-    ("short_em", "short answer EM (all answerable)", ""),
-    ("short_f1", "short answer F1 (all answerable)", ""),
-    ("short_f1_when_given", "short answer F1 (when given)", ""),
+# per kind of item: (summary key, label, note); the count of the kind is the summary key in the title
+ANSWER_TABLES = (
+    ("answerable", "Answerable: the question's passage is in the corpus", (
+        ("answerable_refused", "refused", "lower is better"),
+        ("containment", "a gold answer inside the answer", ""),
+        ("gold_cited", "the gold passage cited", ""),
+        ("short_answer_given", "a short answer given", ""),
+        ("short_em", "short answer EM (all answerable)", ""),
+        ("short_f1", "short answer F1 (all answerable)", ""),
+        ("short_f1_when_given", "short answer F1 (when given)", ""),
+    )),
+    ("unanswerable", "Article: the question's whole article is held out", (
+        ("unanswerable_refused", "refused", ""),
+    )),
+    ("siblings", "Sibling: only the question's passage is held out, the rest of its article stays", (
+        ("sibling_refused_or_correct", "refused, or answered with a gold span", ""),
+        ("sibling_refused", "refused", ""),
+    )),
+    ("swaps", "Swap: one named constraint replaced by another the article states elsewhere", (
+        ("swap_refused", "refused", ""),
+    )),
 )
 
 
 def _answer_bench_sections(run) -> list[str]:
     s = run.summary()
+    made = ("prepared by scripts/make_near_misses.py, used as is" if s["prepared"] else
+            f"{s['titles_held_out']} whole articles ({s['share_held_out']:.0%} of the titles) and "
+            f"{s['contexts_removed']} single passages ({s['sibling_share']:.0%} of the others with questions) held "
+            f"out of the corpus, seed {s['seed']}")
     lines = [f"## Answer benchmark: `{s['name']}`", "",
-             (f"{s['questions']} questions; {s['titles_held_out']} whole articles ({s['share_held_out']:.0%} of the "
-              f"titles, seed {s['seed']}) held out of the corpus, so their {s['unanswerable']} questions have no "
-              f"answer in it; {s['contexts_indexed']} passages indexed; every question answered end to end by ours "
-              f"({s['answerable']} answerable)."), ""]
-    lines += _table(["metric", "value"], [[label + (f" ({note})" if note else ""), _fmt(s[key])]
-                                          for key, label, note in ANSWER_METRICS])
+             (f"{s['questions']} questions ({made}); {s['contexts_indexed']} passages indexed; every question "
+              f"answered end to end by ours."), ""]
+    for count, title, rows in ANSWER_TABLES:
+        lines += [f"### {title} ({s[count]})", ""]
+        lines += _table(["metric", "value"], [[label + (f" ({note})" if note else ""), _fmt(s[key])]
+                                              for key, label, note in rows]) + [""]
+    if s["swaps_by_constraint"]:
+        lines += ["Swaps by the kind of constraint swapped:", ""]
+        lines += _table(["constraint", "swaps", "refused"],
+                        [[k, str(v["n"]), _fmt(v["refused"])] for k, v in s["swaps_by_constraint"].items()]) + [""]
+    lines += _by_question_kind(s["by_question_kind"])
     lat = s["latency_ms"]
     lines += ["", (f"Latency per question, p50 / p95: {_ms(lat['p50'])} / {_ms(lat['p95'])} ms; "
                    f"index built in {s['index_seconds']} s; errors: {s['errors']}.")]
     return lines
+
+
+def _by_question_kind(table: dict[str, dict]) -> list[str]:
+    lines = ["### By the kind of answer asked for", "",
+             "Answerable: refused and containment; each unanswerable kind: the share refused (n in brackets).", ""]
+    rows = [[kind, f"{_fmt(r['answerable_refused'])} ({r['answerable']})", _fmt(r["containment"])]
+            + [f"{_fmt(r[f'{k}_refused'])} ({r[k]})" for k in ("article", "sibling", "swap")]
+            for kind, r in table.items()]
+    return lines + _table(["asks for", "answerable refused", "containment", "article refused", "sibling refused",
+                           "swap refused"], rows)
 
 
 def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
@@ -231,7 +262,9 @@ def to_markdown(result: EvalResult, chart: str | None = CHART) -> str:
               "within the top 10."),
               ("- **Answer benchmarks**: containment is a gold span (NFC, casefold, whitespace collapsed) inside the "
                "answer or its short answer; the gold passage is cited when a citation is that context; EM/F1 are "
-               "SQuAD's, over the short answer (none given counts 0)."),
+               "SQuAD's, over the short answer (none given counts 0). A swap is kept only when no sentence of the "
+               "corpus, with its neighbours, states the new value and half the question's other content words "
+               "(see `evaluation/nearmiss.py`)."),
               ("- Matching: NFC and one tone convention, case-insensitive; accept strings must stand on word "
               "boundaries; evidence quotes are compared with all whitespace removed."), ""]
     return "\n".join(lines)

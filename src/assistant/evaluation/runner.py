@@ -159,6 +159,7 @@ def evaluate(
     bench_limit: int | None = None,
     answer_benches: tuple[Path, ...] = (),
     holdout: float = 0.2,
+    sibling_share: float = 0.2,
     seed: int = 42,
     progress: bool = False,
 ) -> EvalResult:
@@ -180,8 +181,9 @@ def evaluate(
         result.benches.append(run_bench(settings, folder, cache_dir, mode=mode, baselines=baselines,
                                         embedder=embedder, limit=bench_limit, progress=progress))
     for folder in answer_benches:
-        result.answer_benches.append(run_answer_bench(settings, folder, cache_dir, share=holdout, seed=seed,
-                                                      embedder=embedder, limit=bench_limit, progress=progress))
+        result.answer_benches.append(run_answer_bench(settings, folder, cache_dir, share=holdout,
+                                                      sibling_share=sibling_share, seed=seed, embedder=embedder,
+                                                      limit=bench_limit, progress=progress))
     if thresholds is not None:
         result.gate = check_gate(gate_metrics(result), thresholds)
     result.seconds = time.perf_counter() - t0
