@@ -52,9 +52,10 @@ FEATURES = (
     "rule_place_conflict",
     "rule_acronym",
     "rule_kind",
+    "rule_unit",
     "rule_past_figure",
 )
-RULES = ("article date", "period", "place", "place conflict", "acronym", "kind", "past figure")
+RULES = ("article date", "period", "place", "place conflict", "acronym", "kind", "unit", "past figure")
 
 
 # The question-level decision reads the best sentence's signals and the sentence model's logit.

@@ -49,8 +49,19 @@ ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
 # kinds whose detectors are precise enough to be rules: a sentence without one does not answer
 # (what each costs answerable XQuAD-vi questions is in data/answerer.json, "rules_cost")
 _COUNTED = ("number", "day", "month", "year", "person")
+_UNIT_REACH = 6  # words between a figure and the noun it counts
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 _DEFINED = re.compile(r"((?:\w+\s+){1,7}\w+)\s*\(([A-ZĐ]{2,6})\)")  # "đầu tư trực tiếp nước ngoài (FDI)"
+
+
+def counts_unit(text: str, unit: str) -> bool:
+    """Whether a figure of ``text`` counts what the question counts ("bao nhiêu dự án": a figure
+    within a few words of "dự án"), before or after it ("tổng vốn … đạt 5,1 tỷ USD")."""
+    head = fold(unit.split()[0]).lower() if unit.split() else ""
+    toks = [fold(w).lower() for w in re.findall(r"\w+(?:[.,]\d+)*|%", text)]
+    at = [i for i, w in enumerate(toks) if w == head or (head == "phan" and w == "%")]
+    figures = [i for i, w in enumerate(toks) if w[:1].isdigit()]
+    return any(abs(i - j) <= _UNIT_REACH for i in at for j in figures)
 
 
 def capitalised_runs(text: str) -> list[str]:
@@ -279,6 +290,7 @@ class ExtractiveAnswerer:
             "acronym": any(not self._states_acronym(x, scope) for x in a.acronyms)
             and bool(set(kinds.ACRONYM.findall(cand.text)) - set(a.acronyms)),
             "kind": a.expects in _COUNTED and not kinds.new_spans(a.expects, cand.text, asked),
+            "unit": a.expects == "number" and bool(a.unit) and not counts_unit(cand.text, a.unit),
             "past figure": past,
         }
 
