@@ -185,6 +185,22 @@ def default_model() -> Decisions:
         return Decisions.load(Path(path))
 
 
+@lru_cache(maxsize=1)
+def fold_models() -> tuple[tuple[frozenset[str], Decisions], ...]:
+    """The models fitted without each fold's titles (``data/answerer_folds.json``), for
+    out-of-fold evaluation on the data the committed model was fitted on; () if absent."""
+    from importlib.resources import files
+
+    resource = files("assistant").joinpath("data/answerer_folds.json")
+    if not resource.is_file():
+        return ()
+    try:
+        d = json.loads(resource.read_text(encoding="utf-8"))
+        return tuple((frozenset(str(t) for t in f["titles"]), Decisions.from_dict(f)) for f in d["folds"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ConfigError(f"malformed answerer folds: {exc}", hint="rerun scripts/fit_answerer.py fit") from exc
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, weights: np.ndarray | None = None,
                  iterations: int = 50) -> tuple[np.ndarray, float]:
     """L2-regularised logistic regression by Newton's method (IRLS) on standardised columns.

@@ -26,7 +26,7 @@ import string
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -271,8 +271,27 @@ def prepare_answer_bench(
     return bsettings, bench, time.perf_counter() - t0
 
 
+def out_of_fold(assistant: Assistant) -> Callable[[str], Assistant]:
+    """The assistant to ask a question of a given title: when the answerer's decisions were
+    fitted on that title (``scripts/fit_answerer.py``), the same pipeline with the model fitted
+    without the title's fold, so the bench's figures are out of fold; else ``assistant``."""
+    from dataclasses import replace
+
+    from ..answer.decision import fold_models
+    from ..answer.extractive import ExtractiveAnswerer
+
+    if not isinstance(assistant.answerer, ExtractiveAnswerer):
+        return lambda title: assistant
+    answerer = assistant.answerer
+    by_title: dict[str, Assistant] = {}
+    for titles, models in fold_models():
+        fold = replace(assistant, answerer=ExtractiveAnswerer(assistant.index, answerer.max_sentences, models))
+        by_title.update(dict.fromkeys(titles, fold))
+    return lambda title: by_title.get(title, assistant)
+
+
 def _answer(assistant: Assistant, item: BenchItem) -> QuestionResult:
-    """One item through the pipeline, timed. The seam where an answerer per item would be chosen."""
+    """One item through the pipeline, timed."""
     t0 = time.perf_counter()
     error = ""
     try:
@@ -307,6 +326,7 @@ def run_answer_bench(
                          len(bench.contexts), index_seconds=build_s, sibling_share=bench.sibling_share,
                          removed=tuple(sorted(bench.removed)), prepared=bench.prepared)
     bar = tqdm(items, desc=f"{run.name} answers", unit="câu", file=sys.stderr, disable=not progress, leave=False)
+    pick = out_of_fold(assistant)
     for item in bar:
-        run.results.append(_answer(assistant, item))
+        run.results.append(_answer(pick(item.question.title), item))
     return run
