@@ -4,7 +4,57 @@ whole quantities and what they count."""
 
 import pytest
 
+from assistant.question.kinds import spans
 from assistant.vietnamese import sentence_spans
+
+
+def texts(kind, text):
+    return [text[s:e] for s, e in spans(kind, text)]
+
+
+# --- 1. a name after a title and the place its bearer serves ------------------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("Giám đốc Sở Ngoại vụ tỉnh Quảng Ninh Nguyễn Văn Hùng cho biết dự án sẽ khởi công.", "Nguyễn Văn Hùng"),
+        ("Chủ tịch UBND TP Đà Nẵng Lê Trung Chinh tiếp đoàn doanh nghiệp.", "Lê Trung Chinh"),
+        ("Đại sứ Nhật Bản tại Việt Nam Ito Naoki phát biểu tại buổi lễ.", "Ito Naoki"),
+        ("Phó Chủ tịch UBND tỉnh Nguyễn Thị Hạnh chủ trì cuộc họp.", "Nguyễn Thị Hạnh"),
+        ("Ông Nguyễn Thái Bình Minh phát biểu.", "Nguyễn Thái Bình Minh"),  # a place inside a given name
+    ],
+)
+def test_a_name_after_a_title_and_a_place_is_a_person(sentence, name):
+    assert name in texts("person", sentence)
+
+
+# --- 2. a delegation is not a person, the surname Đoàn still is ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Đoàn Thái tử Bỉ đến thăm tỉnh vào tuần trước.",
+        "Hôm qua, Đoàn đại biểu tỉnh Gunma làm việc với lãnh đạo địa phương.",
+        "Đoàn công tác của Sở đã sang Lào.",
+        "Sáng nay, Đoàn Thanh niên tổ chức lễ ra quân.",
+    ],
+)
+def test_a_delegation_is_not_a_person(sentence):
+    assert not [t for t in texts("person", sentence) if t.startswith("Đoàn")]
+
+
+def test_a_foreign_name_after_an_administrative_unit_is_a_place():
+    assert "Gunma" not in texts("person", "Đoàn đại biểu tỉnh Gunma làm việc với lãnh đạo địa phương.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("Tiếp đoàn có ông Đoàn Văn Việt, Phó Giám đốc Sở.", "Đoàn Văn Việt"),
+        ("Thứ trưởng Đoàn Văn Việt dẫn đầu đoàn công tác.", "Đoàn Văn Việt"),
+        ("Đoàn Văn Việt cho biết tỉnh sẽ mở rộng hợp tác.", "Đoàn Văn Việt"),
+    ],
+)
+def test_the_surname_doan_is_still_a_person(sentence, name):
+    assert name in texts("person", sentence)
 
 
 # --- 5. initials do not end a sentence -------------------------------------------------------------------

@@ -15,6 +15,8 @@ Gropius", "Kim Jong-un") as well as Vietnamese ones. Deliberately not here: scor
 from __future__ import annotations
 
 import re
+import sys
+from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -74,6 +76,19 @@ _PERIOD = re.compile(
     r"\bkhi(?: \w+){1,4}|\b(?:thế chiến|chiến tranh|cách mạng)(?: \w+){1,3}",
     re.IGNORECASE,
 )
+
+
+def _within(spans: list[Span], start: int, end: int) -> bool:
+    """Is ``start:end`` inside one of ``spans`` (sorted, not overlapping)? A bisection: callers
+    stay linear on long text."""
+    k = bisect_right(spans, (start, sys.maxsize)) - 1
+    return k >= 0 and spans[k][0] <= start and end <= spans[k][1]
+
+
+def _last_char(text: str, pos: int) -> str:
+    """The last character before ``pos`` that is not a space, "" at the text's start (so
+    ``in ".!?"`` holds there too). It looks back a bounded stretch: callers stay linear."""
+    return text[max(0, pos - 200) : pos].rstrip()[-1:]
 
 
 def _regex_spans(*patterns: re.Pattern) -> Callable[[str], list[Span]]:
@@ -140,6 +155,9 @@ _HONORIFIC = re.compile(
     r"Nữ hoàng|Hoàng tử|Công chúa|Giáo hoàng|Tướng|tướng|Thánh|nhà \w+|kiến trúc sư|giáo sư|tiến sĩ|"
     r"nhạc sĩ|họa sĩ|ca sĩ|nhà văn|nhà thơ|tác giả|cầu thủ|huấn luyện viên|người sáng lập)\.?)\s+$"
 )
+# an administrative unit before a name makes a foreign name a place ("tỉnh Gunma"); a
+# Vietnamese full name there is still a person ("Phó Chủ tịch UBND tỉnh Nguyễn Thị Hạnh")
+_PLACE_NOUN = re.compile(r"\b(?:tỉnh|thành phố|thủ đô|bang|quận|huyện|xã|phường|thị xã|thị trấn|làng|đảo|TP)\.?\s+$")
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
 
 
@@ -156,7 +174,7 @@ def _code(word: str) -> bool:
 _PARTICLES = frozenset(["de", "da", "van", "von", "der", "den", "del", "di", "du", "la", "le", "bin", "ibn", "al", "el", "y", "dos", "das"])
 # institutions are capitalised too ("Sở Ngoại vụ", "Hội đồng Bảo an")
 _INSTITUTIONS = frozenset(
-    ["sở", "bộ", "ủy", "ủy-ban", "ban", "phòng", "cục", "tổng", "hội", "viện", "trường", "đại", "công", "tập", "ngân", "liên", "tổ", "quỹ", "trung", "đảng", "quốc", "chính", "nhà", "thành", "tỉnh", "hiệp", "văn", "học", "cơ", "sân", "nhóm", "đội", "câu", "giải", "chương", "dự", "luật", "hiến", "hiệp-định"]
+    ["sở", "bộ", "ủy", "ủy-ban", "ban", "đoàn", "phòng", "cục", "tổng", "hội", "viện", "trường", "đại", "công", "tập", "ngân", "liên", "tổ", "quỹ", "trung", "đảng", "quốc", "chính", "nhà", "thành", "tỉnh", "hiệp", "văn", "học", "cơ", "sân", "nhóm", "đội", "câu", "giải", "chương", "dự", "luật", "hiến", "hiệp-định"]
 )
 
 
@@ -165,7 +183,7 @@ def _is_foreign(token: str) -> bool:
 
 
 def _person_spans(text: str) -> list[Span]:
-    places = [(f.start, f.end) for f in find_places(text, accented=True)]
+    places = [(f.start, f.end) for f in find_places(text, accented=True)]  # left to right, not overlapping
     toks = list(re.finditer(r"\w+(?:['’.-]\w+)*", text))
     out: list[Span] = []
     i = 0
@@ -179,27 +197,59 @@ def _person_spans(text: str) -> list[Span]:
             if text[toks[j - 1].end() : toks[j].start()].strip(" "):  # punctuation ends the run
                 break
             j += 1
-        run = toks[i:j]
-        words = [t.group(0) for t in run]
-        start, end = run[0].start(), run[-1].end()
+        for piece in _pieces(toks[i:j], places):
+            span = _person(text, piece, places)
+            if span:
+                out.append(span)
         i = j
-        if any(ps <= start and end <= pe for ps, pe in places):
-            continue  # "Hà Nội", "Thụy Điển": a place
-        titled = bool(_HONORIFIC.search(text[max(0, start - 40) : start]))
-        sentence_start = not text[:start].strip() or text[:start].rstrip()[-1:] in ".!?:\n\"“"
-        if sentence_start and len(words) > 1 and not _is_foreign(words[0]) and words[0].lower() not in _SURNAMES:
-            run, words = run[1:], words[1:]  # "Ông Walter…", "Kiến trúc sư…": the first word is capitalised anyway
-            start = run[0].start()
-        if not words or words[0].lower() in _INSTITUTIONS:
-            continue
-        foreign = any(_is_foreign(w) for w in words)
-        vietnamese = len(words) >= 2 and words[0].lower() in _SURNAMES and all(is_syllable(w) for w in words)
-        # one foreign word inside a sentence is a name too ("Newton", "Rollo"); at its start it
-        # may be any capitalised word
-        person = (len(words) >= 2 and (foreign or vietnamese)) or titled or (foreign and not sentence_start)
-        if person:
-            out.append((start, end))
     return out
+
+
+def _pieces(run: list[re.Match], places: list[Span]) -> list[list[re.Match]]:
+    """A run cut after each place inside it that more words follow: in "Sở Ngoại vụ tỉnh Quảng
+    Ninh Nguyễn Văn Hùng" or "Đại sứ … tại Việt Nam Ito Naoki" the name comes after the place
+    its bearer serves. A place a surname shortly before leads into stays in the name ("Ông
+    Nguyễn Thái Bình Minh"): there it is a given name."""
+    pieces: list[list[re.Match]] = []
+    k = 0
+    first = max(0, bisect_right(places, (run[0].start(), sys.maxsize)) - 1)  # it may begin before: "tỉnh Quảng Ninh"
+    for ps, pe in places[first : bisect_right(places, (run[-1].end(), -1))]:
+        inside = [n for n, t in enumerate(run) if ps <= t.start() and t.end() <= pe]
+        if not inside or inside[-1] + 1 >= len(run) or inside[0] < k:
+            continue
+        before = run[k : inside[0]]
+        if any(t.group(0).lower() in _SURNAMES - _INSTITUTIONS for t in before[-3:]):
+            continue
+        pieces += [p for p in (before, run[inside[0] : inside[-1] + 1]) if p]
+        k = inside[-1] + 1
+    return [*pieces, run[k:]]
+
+
+def _person(text: str, run: list[re.Match], places: list[Span]) -> Span | None:
+    """The span of a run of capitalised words that names a person, or None."""
+    words = [t.group(0) for t in run]
+    start, end = run[0].start(), run[-1].end()
+    if _within(places, start, end):
+        return None  # "Hà Nội", "Thụy Điển": a place
+    before = text[max(0, start - 40) : start]
+    titled = bool(_HONORIFIC.search(before))
+    sentence_start = _last_char(text, start) in ".!?:\"“"
+    if sentence_start and len(words) > 1 and not _is_foreign(words[0]) and words[0].lower() not in _SURNAMES:
+        run, words = run[1:], words[1:]  # "Ông Walter…", "Kiến trúc sư…": the first word is capitalised anyway
+        start = run[0].start()
+    head = words[0].lower()
+    vietnamese = len(words) >= 2 and head in _SURNAMES and all(is_syllable(w) for w in words)
+    # "Đoàn" heads a delegation ("Đoàn Thái tử Bỉ", "Đoàn đại biểu") and is a surname: a name
+    # only after a title or as a full name of three or four syllables
+    if head in _INSTITUTIONS and not (head in _SURNAMES and (titled or (vietnamese and 3 <= len(words) <= 4))):
+        return None
+    foreign = any(_is_foreign(w) for w in words)
+    if foreign and not vietnamese and _PLACE_NOUN.search(before):
+        return None  # "tỉnh Gunma": a place the list does not know
+    # one foreign word inside a sentence is a name too ("Newton", "Rollo"); at its start it
+    # may be any capitalised word
+    person = (len(words) >= 2 and (foreign or vietnamese)) or titled or (foreign and not sentence_start)
+    return (start, end) if person else None
 
 
 # --- places -----------------------------------------------------------------------------------------
@@ -216,7 +266,7 @@ def _place_spans(text: str) -> list[Span]:
     named: list[Span] = []
     runs: list[list[re.Match]] = []
     for m in _WORD.finditer(text):
-        if _cap(m.group(0)) and text[: m.start()].strip() and text[: m.start()].rstrip()[-1] not in ".!?:\n":
+        if _cap(m.group(0)) and _last_char(text, m.start()) not in ".!?:":
             if runs and not text[runs[-1][-1].end() : m.start()].strip():
                 runs[-1].append(m)  # "Thành phố New York": one name
             else:
