@@ -4,7 +4,7 @@ whole quantities and what they count."""
 
 import pytest
 
-from assistant.question.kinds import spans
+from assistant.question.kinds import expected_kind, spans, yes_or_no
 from assistant.vietnamese import sentence_spans
 
 
@@ -57,6 +57,29 @@ def test_the_surname_doan_is_still_a_person(sentence, name):
     assert name in texts("person", sentence)
 
 
+# --- 3. "đơn vị nào" asks which unit, not who -----------------------------------------------------------
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Đơn vị nào tổ chức hội chợ thương mại?",
+        "Cơ quan nào chủ trì chương trình?",
+        "Tổ chức nào tài trợ học bổng?",
+        "Doanh nghiệp nào đầu tư vào khu công nghiệp?",
+        "Công ty nào trúng thầu dự án cảng?",
+        "Đơn vị hành chính nào có diện tích lớn nhất?",
+        "Nhà máy nằm ở vị trí nào?",
+    ],
+)
+def test_which_unit_or_body_is_not_who(question):
+    assert expected_kind(question) != "person"
+
+
+@pytest.mark.parametrize("question", ["Vị nào đã ký biên bản?", "Vị lãnh đạo nào tiếp đoàn?",
+                                      "Những vị khách nào đến dự lễ?"])
+def test_vi_as_the_classifier_of_a_person_is_who(question):
+    assert expected_kind(question) == "person"
+
+
 # --- 5. initials do not end a sentence -------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -75,5 +98,36 @@ def test_the_surname_doan_is_still_a_person(sentence, name):
 )
 def test_initials_in_names_do_not_end_a_sentence(text, expected):
     assert [text[s:e] for s, e in sentence_spans(text)] == expected
+
+
+# --- 6. "đã … chưa" ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "question",
+    ["Quảng Ninh đã ký MOU với Gunma chưa?", "Đà Nẵng đã có đường bay thẳng tới Osaka chưa?",
+     "Đà Nẵng có đường bay thẳng tới Osaka không?", "Tỉnh có phải là thành viên không?"],
+)
+def test_da_chua_and_co_khong_are_yes_no_questions(question):
+    assert expected_kind(question) == "yesno"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "answer"),
+    [
+        ("Năm 2019, Quảng Ninh đã ký MOU với tỉnh Gunma.", "Quảng Ninh đã ký MOU với Gunma chưa?", "Có"),
+        ("Quảng Ninh chưa ký MOU với Gunma.", "Quảng Ninh đã ký MOU với Gunma chưa?", "Không"),
+        ("Hai tỉnh không hề ký văn bản nào.", "Quảng Ninh đã ký MOU với Gunma chưa?", "Không"),
+        # "không" that negates nothing: "không chỉ … mà còn", "hàng không"
+        ("Quảng Ninh ký MOU với Gunma, không chỉ về du lịch mà còn về giáo dục.",
+         "Quảng Ninh đã ký MOU với Gunma chưa?", "Có"),
+        ("Đà Nẵng có đường bay thẳng tới Osaka của một hãng hàng không giá rẻ.",
+         "Đà Nẵng đã có đường bay thẳng tới Osaka chưa?", "Có"),
+        ("Đà Nẵng chưa có đường bay thẳng tới Osaka.", "Đà Nẵng đã có đường bay thẳng tới Osaka chưa?", "Không"),
+        ("Dự án đã được phê duyệt vào tháng trước.", "Dự án đã được phê duyệt chưa?", "Có"),
+        ("Dự án chưa được phê duyệt.", "Dự án đã được phê duyệt chưa?", "Không"),
+        ("Tỉnh không phải là thành viên của mạng lưới.", "Tỉnh có phải là thành viên không?", "Không"),
+    ],
+)
+def test_yes_or_no_reads_the_verb_asked_about(sentence, question, answer):
+    assert yes_or_no(sentence, question) == answer
 
 

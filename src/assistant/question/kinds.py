@@ -20,7 +20,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 
-from ..vietnamese import fold, is_syllable
+from ..vietnamese import fold, is_syllable, segment
 from .places import find_places
 
 Span = tuple[int, int]
@@ -45,11 +45,12 @@ _EXPECTS = (
     ("date", (r"khi nào|bao giờ|lúc nào|hồi nào|thời điểm nào|thời gian nào|thời kỳ nào|giai đoạn nào|"
               r"thế kỷ nào|thập niên nào|\bwhen\b")),
     ("number", r"bao nhiêu|\bmấy\b|bao lâu|bao xa|how many|how much|how long|tỷ lệ|phần trăm"),
-    ("person", r"(?:^|\s)ai(?:\s|$|\?)|người nào|vị nào|nhân vật nào|\bwho\b|\bwhom\b"),
+    ("person", r"(?:^|\s)ai(?:\s|$|\?)|người nào|(?:^|\s)vị(?: \w+){0,2} nào|nhân vật nào|\bwho\b|\bwhom\b"),
     ("place", (r"ở đâu|tại đâu|từ đâu|đến đâu|nơi nào|chỗ nào|(?:thành phố|tỉnh|nước|quốc gia|địa phương|thủ đô|"
                r"bang|vùng|khu vực|châu lục|lục địa|thị trấn|làng|xã|huyện|quận) nào|\bwhere\b|"
                r"which (?:city|country|province|state|region)")),
-    ("yesno", (r"^(?:có phải|phải chăng|liệu)\b|\bcó\b.*\b(?:không|chưa)\s*\?*\s*$|(?:đúng|phải) không\s*\?*\s*$|"
+    ("yesno", (r"^(?:có phải|phải chăng|liệu)\b|\b(?:có|đã)\b.*\b(?:không|chưa)\s*\?*\s*$|"
+               r"(?:đúng|phải) không\s*\?*\s*$|"
                r"^(?:is|are|was|were|does|do|did|can|has|have|had)\b")),
 )
 
@@ -57,7 +58,21 @@ _EXPECTS = (
 def expected_kind(question: str) -> str | None:
     """The kind of answer a question (with diacritics, as typed or restored) asks for."""
     low = " ".join(question.lower().split())
-    return next((kind for kind, pattern in _EXPECTS if re.search(pattern, low)), None)
+    for kind, pattern in _EXPECTS:
+        found = [m.group(0).lstrip() for m in re.finditer(pattern, low)]
+        if kind == "person" and found and all(f.startswith("vị ") for f in found) and not _classifier_vi(low):
+            continue  # "đơn vị nào": which unit, not who
+        if found:
+            return kind
+    return None
+
+
+def _classifier_vi(low: str) -> bool:
+    """Is "vị" in "vị (lãnh đạo) nào" the classifier of an honoured person, a word of its own?
+    In "đơn vị nào", "quý vị", "vị trí nào" it is a syllable of another word, which the word
+    segmenter joins ("đơn_vị")."""
+    toks = segment(low).split()
+    return any(t == "vị" and "nào" in toks[i + 1 : i + 4] for i, t in enumerate(toks))
 
 
 # --- dates and periods -------------------------------------------------------------------------
@@ -337,12 +352,34 @@ def answer_spans(kind: str, text: str, question: str) -> list[Span]:
 
 # --- yes/no --------------------------------------------------------------------------------------------
 _NEGATION = re.compile(r"\b(?:không|chưa|chẳng|chả|never|not|no)\b", re.IGNORECASE)
+# "không" that negates nothing: the Sino-Vietnamese word for air or space ("hàng không",
+# "không quân", "không gian") and the affirmative idioms "không chỉ/không những … mà còn" (not
+# only), "không ngừng" (ceaselessly), "không ít" (quite a few), "không kém" (no less)
+_NOT_NEGATION = re.compile(r"\b(?:hàng không|chân không|hư không|không (?:khí|gian|quân|phận|trung|vận|lưu|kích|ảnh|"
+                           r"tưởng|chỉ|những|ngừng|ít|kém))\b", re.IGNORECASE)
+# between a negation or an aspect marker and its verb: "chưa từng ký", "không được phê duyệt"
+_AUX = r"(?:\s+(?:hề|từng|được|có|đã|phải|bao giờ|thể))*"
+_ASKED_VERB = re.compile(r"\b(?:đã|có)" + _AUX + r"\s+(\w+)", re.IGNORECASE)
 
 
 def yes_or_no(sentence: str, question: str) -> str:
-    """ "Có" or "Không" for a yes/no question, by the sentence's negation against the question's."""
+    """ "Có" or "Không" for a yes/no question, by the sentence's negation against the question's.
+
+    The verb the question asks about ("ký" in "đã ký MOU … chưa?", "phê" in "có được phê duyệt
+    không?") decides first: "chưa ký", "không hề ký" say no, "đã ký" or plain "ký" yes. A sentence
+    that does not repeat the verb is read by any negation in it. "không" in "hàng không" or
+    "không chỉ … mà còn" negates nothing."""
+    sentence = _NOT_NEGATION.sub(" ", sentence)
+    question = question.strip()
+    asked_negated = bool(_NEGATION.search(_NOT_NEGATION.sub(" ", re.sub(r"\b(?:không|chưa)\s*\?*\s*$", "", question))))
+    verb = _ASKED_VERB.search(question)
     negated = bool(_NEGATION.search(sentence))
-    asked_negated = bool(_NEGATION.search(re.sub(r"\b(?:không|chưa)\s*\?*\s*$", "", question.strip())))
+    if verb:
+        said = rf"\b{re.escape(verb.group(1))}\b"
+        if re.search(r"\b(?:không|chưa|chẳng|chả)" + _AUX + r"\s+" + said, sentence, re.IGNORECASE):
+            negated = True
+        elif re.search(said, sentence, re.IGNORECASE):
+            negated = False
     return "Không" if negated != asked_negated else "Có"
 
 
