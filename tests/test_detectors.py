@@ -4,12 +4,18 @@ whole quantities and what they count."""
 
 import pytest
 
-from assistant.question.kinds import expected_kind, spans, yes_or_no
+from assistant.question.analysis import analyse
+from assistant.question.kinds import counted, expected_kind, has, spans, yes_or_no
+from assistant.question.query import Query
 from assistant.vietnamese import sentence_spans
 
 
 def texts(kind, text):
     return [text[s:e] for s, e in spans(kind, text)]
+
+
+def analysis_of(question):
+    return analyse(Query(text=question, dense_text=question, accented=True), lambda term: 1.0)
 
 
 # --- 1. a name after a title and the place its bearer serves ------------------------------------------
@@ -131,3 +137,46 @@ def test_yes_or_no_reads_the_verb_asked_about(sentence, question, answer):
     assert yes_or_no(sentence, question) == answer
 
 
+# --- 7. quantities are whole, and what they count ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "quantities"),
+    [
+        ("Khoảng 900 triệu USD đã được giải ngân.", ["900 triệu USD"]),
+        ("Tổng vốn đạt trên 5,1 tỷ USD trong năm.", ["5,1 tỷ USD"]),
+        ("Kim ngạch đạt 101% kế hoạch.", ["101%"]),
+        ("Có 47.093 người tham gia lễ hội.", ["47.093"]),
+        ("Hai trăm nghìn đồng được quyên góp.", ["Hai trăm nghìn đồng"]),  # a number word opening a sentence
+        ("Hàng triệu người theo dõi trận đấu.", []),  # a scale word alone is no quantity
+        ("Có tới hàng trăm lượt khách ghé thăm.", []),
+        ("Ba Lan và Hai Bà Trưng không phải con số.", []),  # names that begin with a number word
+    ],
+)
+def test_a_quantity_is_one_span_with_its_scale_and_unit(sentence, quantities):
+    assert texts("number", sentence) == quantities
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Tỉnh đã cấp phép cho hơn 190 dự án với 58 quốc gia.", ["hơn 190 dự án", "58 quốc gia"]),
+        ("Tổng vốn đăng ký đạt trên 5,1 tỷ USD từ Nhật Bản.", ["trên 5,1 tỷ USD"]),
+        ("Hàn Quốc dẫn đầu với 105 dự án.", ["105 dự án"]),
+        ("Có 47.093 người tham gia lễ hội.", ["47.093 người"]),  # the noun, not its verb
+        ("Quan hệ được vun đắp trong 20 năm qua.", ["20 năm"]),
+        ("Đội xếp hạng 3 năm 2020.", ["3"]),  # "năm" before a figure starts a date
+        ("Có ít nhất 30 doanh nghiệp Nhật Bản dự hội chợ.", ["ít nhất 30 doanh nghiệp"]),
+        ("Đoàn gồm 12 Thành viên.", ["12"]),  # a capitalised word is not counted
+    ],
+)
+def test_counted_adds_the_qualifier_and_the_counted_noun(sentence, expected):
+    assert [sentence[s:e] for s, e in (counted(sentence, sp) for sp in spans("number", sentence))] == expected
+
+
+def test_the_unit_of_a_how_many_question_is_the_noun_not_its_verb():
+    assert analysis_of("Có bao nhiêu người tham gia lễ hội?").unit == "người"
+    assert analysis_of("Tỉnh có bao nhiêu dự án FDI?").unit == "dự án"
+
+
+def test_quantities_stay_linear_on_long_text():
+    text = "Hai trăm nghìn đồng, hơn 190 dự án và ông Nguyễn Văn Hùng. " * 2000
+    assert has("number", text) and len(spans("number", text)) == 4000

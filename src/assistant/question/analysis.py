@@ -3,9 +3,10 @@
 From the question alone and the corpus's term statistics (an ``idf`` function) we read its
 topic terms with their IDF weights, the places it names (as written: see ``places``), the
 numbers and years it names (a range "2016–2020" names both ends), whether it asks about the
-present ("hiện nay", "now"), whether it picks an article by date ("theo bài năm 2016"), and
-the kind of answer it asks for (``kinds.expected_kind``). ``query.understand`` calls it once
-per question; every stage reads the result from ``Query.analysis``.
+present ("hiện nay", "now"), whether it picks an article by date ("theo bài năm 2016"), the
+noun a "bao nhiêu" counts, and the kind of answer it asks for (``kinds.expected_kind``).
+``query.understand`` calls it once per question; every stage reads the result from
+``Query.analysis``.
 
 Deliberately not here: scoring sentences or composing answers (``answer/extractive.py``).
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..vietnamese import fold, index_terms
-from .kinds import ACRONYM, NOW_ASKED, NUMBER, RANGE, YEAR, expected_kind
+from .kinds import ACRONYM, NOW_ASKED, NUMBER, RANGE, YEAR, counted_noun, expected_kind
 from .places import Place, find_places
 
 if TYPE_CHECKING:
@@ -75,9 +76,10 @@ def analyse(query: Query, idf: Callable[[str], float]) -> Analysis:
         text = text.replace(article_date, " ")
     numbers = [n for n in NUMBER.findall(text) if len(n) >= 2 or "/" in n]
     unit = ""
-    m = re.search(r"(?:bao nhiêu|mấy|how many)\s+(\w+(?:\s+\w+)?)", low)
-    if m:
-        unit = m.group(1)
+    m = re.search(r"(?:bao nhiêu|mấy|how many)(?=\s)", low)
+    counted = counted_noun(low, m.end()) if m else None
+    if counted:
+        unit = low[counted[0] : counted[1]]
     now = bool(NOW_ASKED.search(low)) and not YEAR.search(text)
     ranges = RANGE.findall(text)
     in_ranges = {y for r in ranges for y in r}

@@ -126,38 +126,113 @@ def _merge(spans: list[Span]) -> list[Span]:
 # --- quantities ----------------------------------------------------------------------------------
 _NUMBER_WORDS = ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "mươi", "mốt", "lăm", "tư", "linh", "lẻ", "trăm", "nghìn", "ngàn", "vạn", "triệu", "tỷ", "tỉ", "chục", "rưỡi", "nửa", "vài"]
 _NUM_WORD = r"(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
-_WORD_NUMBER = re.compile(rf"(?<!\w){_NUM_WORD}(?:\s+{_NUM_WORD})*(?=\s+\w)")
+_CAP_NUM_WORD = r"(?:" + "|".join(sorted((w.capitalize() for w in _NUMBER_WORDS), key=len, reverse=True)) + r")"
+_WORD_NUMBER = re.compile(rf"(?<!\w)(?:{_NUM_WORD}|{_CAP_NUM_WORD})(?:\s+{_NUM_WORD})*(?=\s+\w)")
 # "năm" is also "year" ("năm nay", "mỗi năm"), "tư" also "private"/"fourth" ("đầu tư"),
 # "một" also "a"; these count only where they cannot be read so.
 _NOT_AFTER_NAM = re.compile(r"\s+(?:\d|nay|ngoái|trước|sau|qua|đó|này|ấy|đấy|học|tài|tới|mới|rồi|sinh|tháng|kia|xưa)")
 _NOT_BEFORE_NAM = {"mỗi", "hằng", "hàng", "trong", "cuối", "đầu", "giữa", "cả", "nhiều", "vài", "mấy", "cùng", "từng",
                    "các", "những", "quanh", "suốt", "nửa", "thâm", "lâu", "tết", "chục"}
 _ONLY_AFTER = {"tư", "lẻ", "linh", "mốt", "lăm", "mươi", "rưỡi"}
+# a scale word multiplies the number before it and is never a quantity alone ("hàng triệu")
+_SCALE_WORDS = {"trăm", "nghìn", "ngàn", "vạn", "triệu", "tỷ", "tỉ", "chục"}
+_SCALES = re.compile(r"(?:\s+(?:" + "|".join(sorted(_SCALE_WORDS, key=len, reverse=True)) + r")(?!\w))*")
+# what a figure or a scaled number is counted in: currencies, percent and measures
+_UNITS = (r"USD|EUR|VND|VNĐ|đồng|đô la Mỹ|đô la|đô-la|euro|yên|won|nhân dân tệ|bảng Anh|km2|km²|km|m2|m²|ha|"
+          r"héc-ta|tấn|kg|MW|kWh|TEU")
+_PERCENT = re.compile(r"\s*%|\s+phần trăm(?!\w)")
+_UNIT = re.compile(r"\s+(?:" + _UNITS + r")(?![\w-])")
+_HAS_UNIT = re.compile(r"(?:%|(?<!\w)(?:phần trăm|" + _UNITS + r"))$")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*(?:\s*%)?")
+_NEXT_WORD = re.compile(r"\s+(\w)")
 
 
 def _quantity_spans(text: str) -> list[Span]:
-    dated = [s for f in (_DAY, _MONTH, _YEAR_WORDS) for s in (m.span() for m in f.finditer(text))]
-
-    def in_date(s: int, e: int) -> bool:
-        return any(ds <= s and e <= de for ds, de in dated)
-
-    out = [m.span() for m in _DIGITS.finditer(text) if not in_date(*m.span())]
+    """Whole quantities: a figure or number words, their scale words and the currency,
+    percent or measure right after ("khoảng 900 triệu USD" -> "900 triệu USD", "101%", "ba
+    nghìn"). Dates are not quantities; neither is a scale word alone ("hàng triệu người")."""
+    dated = _merge([m.span() for f in (_DAY, _MONTH, _YEAR_WORDS) for m in f.finditer(text)])
+    out = [_scaled(text, *m.span(), True) for m in _DIGITS.finditer(text) if not _within(dated, *m.span())]
     for m in _WORD_NUMBER.finditer(text):
-        words = m.group(0).split()
-        start = m.start()
-        prev = text[:start].split()[-1:] or [""]
-        # a word that only counts after another number word ("hai mươi tư") cannot lead
-        while len(words) > 1 and words[0] in _ONLY_AFTER and prev[0].lower() not in _NUMBER_WORDS:
-            start = text.index(words[1], start + len(words[0]))
-            prev, words = [words[0]], words[1:]
-        if words == ["năm"] and (_NOT_AFTER_NAM.match(text, m.end()) or prev[0].lower() in _NOT_BEFORE_NAM):
-            continue
-        if len(words) == 1 and words[0] in _ONLY_AFTER | {"một", "nửa"} and prev[0].lower() not in ("thứ", "mười",
-                                                                                                    "mươi"):
-            continue
-        out.append((start, m.end()))
+        span = _number_words(text, m)
+        if span:
+            out.append(_scaled(text, *span, text[span[0] : span[1]].split()[-1] in _SCALE_WORDS))
     return _merge(out)
+
+
+def _number_words(text: str, m: re.Match) -> Span | None:
+    """The span of a run of number words that is a number here, or None ("năm nay", "đầu tư",
+    "một dịp", "hàng triệu", "Ba Lan")."""
+    words = m.group(0).split()
+    start = m.start()
+    prev = text[max(0, start - 40) : start].split()[-1:] or [""]
+    if words[0][0].isupper():  # "Hai bên…" at a sentence's start; "Ba Lan", "Hai Bà Trưng" are names
+        after = _NEXT_WORD.match(text, m.end())
+        if _last_char(text, start) not in ".!?:" or (after and after.group(1).isupper()):
+            return None
+        words[0] = words[0].lower()
+    # a word that only counts after another number word ("hai mươi tư") cannot lead
+    while len(words) > 1 and words[0] in _ONLY_AFTER and prev[0].lower() not in _NUMBER_WORDS:
+        start = text.index(words[1], start + len(words[0]))
+        prev, words = [words[0]], words[1:]
+    if words == ["năm"] and (_NOT_AFTER_NAM.match(text, m.end()) or prev[0].lower() in _NOT_BEFORE_NAM):
+        return None
+    if len(words) == 1 and words[0] in _ONLY_AFTER | {"một", "nửa"} and prev[0].lower() not in ("thứ", "mười", "mươi"):
+        return None
+    if all(w in _SCALE_WORDS for w in words):
+        return None  # "hàng triệu", and "triệu" in "900 triệu", which the figure takes
+    return start, m.end()
+
+
+def _scaled(text: str, start: int, end: int, figure: bool) -> Span:
+    """``start:end`` with the scale words and the unit that follow it: a currency or measure
+    after a figure or a scale word ("5,1 tỷ USD"), percent after any number."""
+    scales = _SCALES.match(text, end)
+    if scales and scales.end() > end:
+        end, figure = scales.end(), True
+    unit = _PERCENT.match(text, end) or (_UNIT.match(text, end) if figure else None)
+    return (start, unit.end()) if unit else (start, end)
+
+
+# the words that may stand before a quantity and say how exact it is
+_QUALIFIER = re.compile(r"(?<!\w)(?:hơn|trên|khoảng|gần|tới|hàng|chừng|xấp xỉ|ít nhất|dưới|ngót|tối thiểu|tối đa)\s+$",
+                        re.IGNORECASE)
+# function words: never the thing counted, never part of a law's name
+FUNCTION_WORDS = frozenset(
+    ["và", "của", "với", "trong", "tại", "là", "được", "đã", "từ", "cho", "vào", "so", "bị", "sẽ", "đang", "có", "không", "chưa", "này", "đó", "ở", "theo", "về", "như", "thì", "mà", "để", "do", "bởi", "trên", "dưới", "đến", "tới", "hoặc", "hay", "nhưng", "rằng", "khi", "các", "những", "một", "hơn"]
+)
+_NEXT_SYLLABLES = re.compile(r"\s+(\w+(?:\s+\w+){0,3})")
+_YEAR_AFTER = re.compile(r"\s+năm\s+\d", re.IGNORECASE)
+
+
+def counted(text: str, span: Span) -> Span:
+    """A quantity's span with the qualifier before it and the noun it counts after it:
+    "hơn 190 dự án", "trên 5,1 tỷ USD", "58 quốc gia". The noun is the next word (as the word
+    segmenter joins syllables: "dự án", "quốc gia", "người" in "người tham gia") when it is a
+    lower-case word and not a function word; a quantity with its unit ("5,1 tỷ USD", "7%") has
+    its noun already."""
+    start, end = span
+    q = _QUALIFIER.search(text, max(0, start - 20), start)
+    if q:
+        start = q.start()
+    noun = None if _HAS_UNIT.search(text[span[0] : end]) else counted_noun(text, end)
+    return (start, noun[1]) if noun else (start, end)
+
+
+def counted_noun(text: str, pos: int) -> Span | None:
+    """The span of the noun right after ``pos`` that a number there counts, or None.
+
+    subtle: "năm" after a figure is counted years ("20 năm qua") unless a figure follows it
+    ("hạng 3 năm 2020": a rank, then a date)."""
+    after = _NEXT_SYLLABLES.match(text, pos)
+    if not after or not after.group(1)[:1].islower() or _YEAR_AFTER.match(text, pos):
+        return None
+    first = segment(after.group(1)).split()[0]
+    syllables = first.split("_")
+    if not all(w.isalpha() and w.islower() for w in syllables) or syllables[0] in FUNCTION_WORDS:
+        return None
+    m = re.compile(r"\s+(" + r"\s+".join(map(re.escape, syllables)) + r")(?!\w)").match(text, pos)
+    return m.span(1) if m else None
 
 
 # --- people ----------------------------------------------------------------------------------------
