@@ -5,7 +5,7 @@ whole quantities and what they count."""
 import pytest
 
 from assistant.question.analysis import analyse
-from assistant.question.kinds import counted, expected_kind, has, spans, yes_or_no
+from assistant.question.kinds import counted, expected_kind, has, law_refs, spans, yes_or_no
 from assistant.question.query import Query
 from assistant.vietnamese import sentence_spans
 
@@ -84,6 +84,46 @@ def test_which_unit_or_body_is_not_who(question):
                                       "Những vị khách nào đến dự lễ?"])
 def test_vi_as_the_classifier_of_a_person_is_who(question):
     assert expected_kind(question) == "person"
+
+
+# --- 4. a year in a law's name ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "refs"),
+    [
+        ("Theo Bộ luật Dân sự 2015, hợp đồng có hiệu lực khi nào?", ["Bộ luật Dân sự 2015"]),
+        ("Luật Đầu tư năm 2020 ưu đãi gì cho dự án?", ["Luật Đầu tư 2020"]),
+        ("Nghị định số 15/2018/NĐ-CP hướng dẫn điều gì?", ["Nghị định 15/2018/NĐ-CP"]),
+        ("Hiến pháp 2013 quy định gì về quyền công dân?", ["Hiến pháp 2013"]),
+        ("khoản 2 Điều 12 Nghị định 15/2018/NĐ-CP nói gì?", ["khoản 2 Điều 12", "Nghị định 15/2018/NĐ-CP"]),
+        ("Điều 5 của Luật Đầu tư quy định gì?", ["Điều 5", "Luật Đầu tư"]),  # no year: the name's first word
+        ("luật đầu tư năm 2020 có gì mới?", ["luật đầu tư 2020"]),  # typed in lower case
+        ("Luật được thông qua năm 2020.", []),  # "được" is not a law's name
+        ("Tỉnh quyết định đầu tư năm 2020.", []),  # "quyết định" is a verb here
+        ("Các nước tôn trọng luật pháp quốc tế năm 1982.", []),  # "luật pháp" is another word
+        ("Hiệp định Paris được ký năm 1973.", ["Hiệp định Paris"]),  # that year is when it was signed
+    ],
+)
+def test_law_refs_find_laws_decrees_and_articles(text, refs):
+    assert law_refs(text) == refs
+
+
+@pytest.mark.parametrize(
+    ("question", "laws"),
+    [
+        ("Bộ luật Dân sự 2015 quy định gì về hợp đồng?", ["Bộ luật Dân sự 2015"]),
+        ("Luật Đầu tư năm 2020 ưu đãi gì?", ["Luật Đầu tư 2020"]),
+        ("Nghị định 15/2018/NĐ-CP hướng dẫn gì?", ["Nghị định 15/2018/NĐ-CP"]),
+        ("Hiến pháp 2013 quy định gì?", ["Hiến pháp 2013"]),
+    ],
+)
+def test_a_laws_year_is_not_a_period_of_the_question(question, laws):
+    a = analysis_of(question)
+    assert a.laws == laws and a.years == [] and a.ranges == []
+
+
+def test_a_year_beside_a_law_is_still_a_period():
+    a = analysis_of("Năm 2019, theo Luật Đầu tư 2020, tỉnh thu hút bao nhiêu dự án?")
+    assert a.years == ["2019"] and a.laws == ["Luật Đầu tư 2020"] and a.unit == "dự án"
 
 
 # --- 5. initials do not end a sentence -------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """What an answer looks like: dates and periods, quantities, people, places, yes/no.
 
 A question asks for a kind of answer ("khi nào" a time, "bao nhiêu" a quantity, "ai" a
-person, "ở đâu" a place, "có ... không" yes or no); :func:`expected_kind` reads it, and
-:func:`spans` finds the stretches of a sentence that are of that kind. The answerer uses
-both to judge a sentence (does it hold the kind of thing asked for?) and to lead its answer
-with the thing itself ("17/12/1996 [1]").
+person, "ở đâu" a place, "có ... không" or "đã ... chưa" yes or no); :func:`expected_kind`
+reads it, and :func:`spans` finds the stretches of a sentence that are of that kind. The
+answerer uses both to judge a sentence (does it hold the kind of thing asked for?) and to
+lead its answer with the thing itself ("17/12/1996 [1]"): a quantity whole ("900 triệu
+USD"), with what it counts (:func:`counted`: "hơn 190 dự án"). :func:`law_refs` finds the
+laws and articles a text names ("Luật Đầu tư 2020", "khoản 2 Điều 12"), whose years are
+names, not periods.
 
 The rules are general Vietnamese (and a little English, for English questions): calendar
 dates and periods ("sau mùa mưa", "thời kỳ Phục hưng", "thế kỷ 16"), numbers in digits or
@@ -233,6 +236,84 @@ def counted_noun(text: str, pos: int) -> Span | None:
         return None
     m = re.compile(r"\s+(" + r"\s+".join(map(re.escape, syllables)) + r")(?!\w)").match(text, pos)
     return m.span(1) if m else None
+
+
+# --- laws and articles -------------------------------------------------------------------------------
+# "Luật Đầu tư năm 2020", "Nghị định số 15/2018/NĐ-CP", "khoản 2 Điều 12": a year in a law's
+# name names the law, not a period. "Quyết định" and "Chỉ thị" are verbs too ("quyết định đầu
+# tư năm 2020"): written in lower case they head a law only with its number.
+_LAW_HEAD = re.compile(r"(?<!\w)(Bộ luật|Luật|Hiến pháp|Pháp lệnh|Nghị quyết|Nghị định thư|Nghị định|"
+                       r"Thông tư liên tịch|Thông tư|Quyết định|Chỉ thị|Hiệp định|Hiệp ước|Công ước)(?!\w)",
+                       re.IGNORECASE)
+_VERB_HEADS = {"quyết định", "chỉ thị"}
+_DOC_NUMBER = re.compile(r"\s+(?:số\s+)?(\d+(?:/\d{4})?[/-][^\W\d_]{2,}\d*(?:[-/][^\W\d_]{2,}\d*)*)(?![\w/-])",
+                         re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"(?<![\w/-])\d+(?:/\d{4})?[/-][A-ZĐ]{2,}\d*(?:[-/][A-ZĐ]{2,}\d*)*(?![\w/-])")
+_ARTICLE = re.compile(r"(?<!\w)(?:điểm [a-zđ]\)?,?\s+)?(?:khoản \d+,?\s+)?điều \d+[a-zđ]?(?!\w)", re.IGNORECASE)
+_NAME_WORD = re.compile(r"\s+(\w+(?:-\w+)*)")
+_LAW_YEAR = re.compile(r"\s+(?:năm\s+)?((?:1[89]|20)\d{2})(?![\w/])", re.IGNORECASE)
+_MAX_NAME_WORDS = 8
+
+
+def law_refs(text: str) -> list[str]:
+    """The laws, decrees and articles ``text`` names, once each, as written but with spaces
+    collapsed and "số"/"năm" dropped: "Luật Đầu tư năm 2020" -> "Luật Đầu tư 2020",
+    "Nghị định số 15/2018/NĐ-CP" -> "Nghị định 15/2018/NĐ-CP", "khoản 2 Điều 12". Without a
+    year a name is its first word as the word segmenter joins it ("Luật Bảo vệ" of "Luật Bảo vệ
+    môi trường quy định"): a prefix of the full name, which is where a name without a year ends
+    is not known from the words alone."""
+    return list(dict.fromkeys(ref for _, ref in _laws(text)))
+
+
+def law_spans(text: str) -> list[Span]:
+    """Where :func:`law_refs` found its references in ``text``."""
+    return _merge([span for span, _ in _laws(text)])
+
+
+def _laws(text: str) -> list[tuple[Span, str]]:
+    found = [(m.span(), " ".join(m.group(0).split())) for m in _ARTICLE.finditer(text)]
+    end = 0
+    for m in _LAW_HEAD.finditer(text):
+        if m.start() < end:
+            continue  # inside the previous name: "Công ước … về Luật Biển"
+        law = _law_at(text, m)
+        if law:
+            found.append(law)
+            end = law[0][1]
+    named = _merge([span for span, _ in found])
+    found += [(b.span(), b.group(0)) for b in _BARE_NUMBER.finditer(text) if not _within(named, *b.span())]
+    return sorted(found)
+
+
+def _law_at(text: str, head: re.Match) -> tuple[Span, str] | None:
+    """The law whose name starts with ``head`` ("Luật", "Nghị định"), or None ("luật pháp")."""
+    name = head.group(1)
+    number = _DOC_NUMBER.match(text, head.end())
+    if number:
+        return (head.start(), number.end()), f"{name} {number.group(1)}"
+    lower = name[0].islower()
+    if lower and name.lower() in _VERB_HEADS:
+        return None
+    if lower and segment(text[head.start() : head.end() + 12]).split()[0].count("_") > name.count(" "):
+        return None  # "luật pháp", "luật sư": the head is a syllable of another word
+    words: list[re.Match] = []
+    pos, year = head.end(), None
+    while len(words) < _MAX_NAME_WORDS:
+        year = _LAW_YEAR.match(text, pos)
+        word = None if year else _NAME_WORD.match(text, pos)
+        if not word or word.group(1).lower() in FUNCTION_WORDS or word.group(1)[0].isdigit():
+            break
+        if not words and word.group(1)[0].islower() and not lower:
+            break  # "Luật được thông qua": a capitalised head names a law by a capitalised word
+        words.append(word)
+        pos = word.end()
+    if year:
+        return (head.start(), year.end()), " ".join([name, *(w.group(1) for w in words), year.group(1)])
+    if lower or not words:
+        return ((head.start(), head.end()), name) if name.lower() == "hiến pháp" else None
+    first = segment(" ".join(w.group(1) for w in words)).split()[0]
+    words = words[: max(1, first.count("_") + 1)]
+    return (head.start(), words[-1].end()), " ".join([name, *(w.group(1) for w in words)])
 
 
 # --- people ----------------------------------------------------------------------------------------
