@@ -171,6 +171,9 @@ def test_da_chua_and_co_khong_are_yes_no_questions(question):
         ("Dự án đã được phê duyệt vào tháng trước.", "Dự án đã được phê duyệt chưa?", "Có"),
         ("Dự án chưa được phê duyệt.", "Dự án đã được phê duyệt chưa?", "Không"),
         ("Tỉnh không phải là thành viên của mạng lưới.", "Tỉnh có phải là thành viên không?", "Không"),
+        # nor does "không" in the question's "hàng không"
+        ("Vietjet mở đường bay tới Osaka từ năm 2019.", "Hãng hàng không Vietjet đã mở đường bay tới Osaka chưa?",
+         "Có"),
     ],
 )
 def test_yes_or_no_reads_the_verb_asked_about(sentence, question, answer):
@@ -189,6 +192,9 @@ def test_yes_or_no_reads_the_verb_asked_about(sentence, question, answer):
         ("Hàng triệu người theo dõi trận đấu.", []),  # a scale word alone is no quantity
         ("Có tới hàng trăm lượt khách ghé thăm.", []),
         ("Ba Lan và Hai Bà Trưng không phải con số.", []),  # names that begin with a number word
+        ("Giá vé chỉ 500 đồng.", ["500 đồng"]),
+        ("Hơn 1.000 đồng bào dự lễ.", ["1.000"]),  # "đồng bào" (compatriots) is no currency
+        ("Có 3 đồng chí trong đoàn.", ["3"]),
     ],
 )
 def test_a_quantity_is_one_span_with_its_scale_and_unit(sentence, quantities):

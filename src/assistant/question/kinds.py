@@ -159,7 +159,7 @@ def _quantity_spans(text: str) -> list[Span]:
     for m in _WORD_NUMBER.finditer(text):
         span = _number_words(text, m)
         if span:
-            out.append(_scaled(text, *span, text[span[0] : span[1]].split()[-1] in _SCALE_WORDS))
+            out.append(_scaled(text, *span, False))
     return _merge(out)
 
 
@@ -188,12 +188,21 @@ def _number_words(text: str, m: re.Match) -> Span | None:
 
 
 def _scaled(text: str, start: int, end: int, figure: bool) -> Span:
-    """``start:end`` with the scale words and the unit that follow it: a currency or measure
-    after a figure or a scale word ("5,1 tỷ USD"), percent after any number."""
+    """``start:end`` with the scale words and the unit that follow it: percent after any
+    number, a currency or measure after a scale word ("5,1 tỷ USD") or after a ``figure`` in
+    digits when it is a word of its own there ("500 đồng", but "1.000 đồng bào" are people and
+    "3 đồng chí" comrades: the word segmenter joins "đồng_bào")."""
     scales = _SCALES.match(text, end)
+    scaled = text[start:end].split()[-1] in _SCALE_WORDS
     if scales and scales.end() > end:
-        end, figure = scales.end(), True
-    unit = _PERCENT.match(text, end) or (_UNIT.match(text, end) if figure else None)
+        end, scaled = scales.end(), True
+    unit = _PERCENT.match(text, end)
+    if not unit and (figure or scaled):
+        unit = _UNIT.match(text, end)
+        if unit and not scaled:
+            word = unit.group(0).strip()
+            joined = segment(text[unit.end() - len(word) : unit.end() + 12]).split()[0]
+            unit = None if len(joined) > len(word) else unit
     return (start, unit.end()) if unit else (start, end)
 
 
