@@ -1,25 +1,32 @@
-"""Fit the extractive answerer's decision model (src/assistant/data/answerer.json) on data.
+"""Fit the extractive answerer's decisions (src/assistant/data/answerer.json) on data.
 
 Two stages, so the fit can be reproduced without re-running the pipeline:
 
-1. ``collect``: run the answerer's own steps (retrieval, candidates, signals) over
-   * XQuAD-vi (``../shared/bench/xquad_vi_full``) with the answer-bench construction: the
-     articles (titles) are dealt into ``--rounds`` groups; in each round one group is held
-     out of the corpus (its questions become unanswerable) and every question is judged;
+1. ``collect``: run the answerer's own steps (retrieval, candidates, signals, candidate short
+   answers) over
+   * XQuAD-vi (``../shared/bench/xquad_vi_full``) in ``--rounds`` rounds: each round holds out one
+     group of articles whole (their questions: "article"), removes one group of the other
+     articles' passages ("sibling": same topic, not the fact) and swaps one named constraint of
+     the answerable questions for another their article states ("swap"; evaluation/nearmiss.py),
+     and judges every question;
    * the development fixtures over the seed corpus,
-   and write every candidate's signals and labels to ``eval/answerer_features.npz``.
-   A candidate is positive when it holds a gold answer (XQuAD: the gold span in a sentence
-   of the gold passage; fixtures: an evidence quote or accept string).
-2. ``fit``: split XQuAD's articles (seeded) into a fitting part and a checking part, fit the
-   logistic model on the fitting part (plus the fixtures), choose the answer threshold that
-   best separates answerable from unanswerable questions there (Youden's J), and report the
-   same figures on the checking articles, which the fit never saw.
+   and write every candidate's signals and labels, and every candidate span with its label, to
+   ``eval/answerer_features.npz``. A candidate is positive when it holds a gold answer (XQuAD:
+   the gold span in a sentence of the gold passage; fixtures: an evidence quote or accept
+   string); a span when it holds a gold answer or matches one with token F1 >= 0.8.
+2. ``fit``: cross-fitted by article. The titles are dealt into five folds; for each fold the
+   sentence model, the question-level model, the span model and their thresholds are fitted
+   without its titles (thresholds on predictions made without each other fold in turn), and
+   its questions are predicted: every reported figure is out of fold. Then the same is fitted
+   on everything. Writes answerer.json (the model, the figures) and answerer_folds.json (the
+   five fold models, which ``assistant eval --answer-bench`` uses for the titles they did not see).
 
 Usage::
 
-    python scripts/fit_answerer.py collect      # ~10 min on 2 cores; caches indexes
-    python scripts/fit_answerer.py fit          # seconds; writes answerer.json
+    python scripts/fit_answerer.py collect --english xquad.en.json   # ~12 min on 2 cores
+    python scripts/fit_answerer.py fit          # half a minute; writes both files
     python scripts/fit_answerer.py fit --check  # refit and compare with answerer.json
+    python scripts/fit_answerer.py fit --trees  # also try gradient-boosted trees (scikit-learn)
 """
 
 from __future__ import annotations
@@ -102,14 +109,15 @@ def _rounds(contexts: list[dict], questions: list, rounds: int, seed: int) -> li
 
 
 def collect(args: argparse.Namespace) -> None:
-    from assistant.evaluation.nearmiss import construct
     from tqdm import tqdm
 
     from assistant.answer.decision import FEATURES
     from assistant.answer.shortanswer import SPAN_FEATURES, candidate_spans
     from assistant.config import load_settings
-    from assistant.evaluation.answers import contains_gold, corpus_settings, load_answer_bench, token_f1
+    from assistant.evaluation.answers import corpus_settings, token_f1
+    from assistant.evaluation.benchdata import contains_gold, load_answer_bench
     from assistant.evaluation.fixtures import load_fixtures
+    from assistant.evaluation.nearmiss import construct
     from assistant.evaluation.scoring import contains_accept, quote_supports
     from assistant.evaluation.systems import CachingEmbeddings
     from assistant.ingest.embedding import make_embedder
@@ -259,7 +267,35 @@ class Fitted:
     tau: float
     extra: float
     vetoes: tuple[str, ...]
-    short: tuple[np.ndarray, float, float] | None = None
+    short: tuple | None = None  # weights, bias, (threshold asking a kind, threshold otherwise), trees
+    trees: object = None  # decision.Trees for the question-level model, when fitted with --trees
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray):
+    """Gradient-boosted trees for the question-level decision (learns interactions the logistic
+    model cannot), exported as decision.Trees. Deterministic (no subsampling, fixed seed)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
+                                         l2_regularization=1.0, early_stopping=False, random_state=0)
+    clf.fit(x, y, sample_weight=weight)
+    return clf
+
+
+def export_trees(clf):
+    """A fitted HistGradientBoostingClassifier as decision.Trees."""
+    from assistant.answer.decision import Trees
+
+    trees = []
+    for (predictor,) in clf._predictors:
+        nodes = predictor.nodes
+        trees.append(tuple((int(n["feature_idx"]), float(n["num_threshold"]), int(n["left"]), int(n["right"]),
+                            float(n["value"]), bool(n["is_leaf"])) for n in nodes))
+    return Trees(float(np.ravel(clf._baseline_prediction)[0]), tuple(trees))
+
+
+def tree_logits(clf, x: np.ndarray) -> np.ndarray:
+    return clf.decision_function(x)
 
 
 def vetoed(data: dict, vetoes: tuple[str, ...]) -> np.ndarray:
@@ -280,7 +316,7 @@ def best_rows(logit: np.ndarray, data: dict, rows: np.ndarray, out: np.ndarray) 
     return best
 
 
-def fit_once(data: dict, rows: np.ndarray, vetoes: tuple[str, ...]) -> Fitted:
+def fit_once(data: dict, rows: np.ndarray, vetoes: tuple[str, ...], trees: bool = False) -> Fitted:
     """The sentence model, the question model and their thresholds, fitted on ``rows``."""
     from assistant.answer.decision import fit_logistic
 
@@ -295,30 +331,51 @@ def fit_once(data: dict, rows: np.ndarray, vetoes: tuple[str, ...]) -> Fitted:
     train = qmask & (best >= 0)
     xq = answer_rows(data, best, logit)
     wa, ba = fit_logistic(xq[train], data["q_answerable"][train], l2=L2, weights=data["q_weight"][train])
-    p = np.where(best >= 0, 1.0 / (1.0 + np.exp(-np.clip(xq @ wa + ba, -30, 30))), -1.0)
-    tau = choose_threshold(p[qmask], data["q_answerable"][qmask], data["q_weight"][qmask])
+    model = fit_trees(xq[train], data["q_answerable"][train], data["q_weight"][train]) if trees else None
+    z = tree_logits(model, xq) if model is not None else xq @ wa + ba
+    p = np.where(best >= 0, 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))), -1.0)
+    tau = choose_threshold(p[qmask], data["q_answerable"][qmask], data["q_weight"][qmask],
+                           np.array([b >= 0 and bool(data["y"][b]) for b in best])[qmask])
     extra = extra_threshold(logit, data, rows & data["answerable"] & ~out)
-    return Fitted(w, b, wa, ba, tau, extra, vetoes)
+    return Fitted(w, b, wa, ba, tau, extra, vetoes, trees=model)
 
 
 def answer_rows(data: dict, best: np.ndarray, logit: np.ndarray) -> np.ndarray:
-    """Question-level rows: the best sentence's signals and the sentence model's logit."""
-    xq = np.zeros((len(best), data["x"].shape[1] + 1))
+    """Question-level rows: the best sentence's signals, the sentence model's logit, and the best
+    logit among the sentences that state everything the question names (``matched_logit``)."""
+    from assistant.answer.decision import FEATURES, NO_MATCH
+
+    xq = np.zeros((len(best), data["x"].shape[1] + 2))
     has = best >= 0
-    xq[has, :-1] = data["x"][best[has]]
-    xq[has, -1] = logit[best[has]]
+    xq[has, :-2] = data["x"][best[has]]
+    xq[has, -2] = logit[best[has]]
+    ok = (data["x"][:, FEATURES.index("unmatched")] == 0) & (data["x"][:, FEATURES.index("conflict")] == 0)
+    m = np.full(len(best), NO_MATCH)
+    np.maximum.at(m, data["q_of_row"][ok], logit[ok])
+    xq[:, -1] = np.maximum(m, NO_MATCH)
     return xq
 
 
-def choose_threshold(p: np.ndarray, answerable: np.ndarray, weight: np.ndarray) -> float:
-    """The answer threshold maximising the weighted share answered of the answerable questions
-    plus the weighted share refused of the unanswerable ones (Youden's J, weighted by kind)."""
+def choose_threshold(p: np.ndarray, answerable: np.ndarray, weight: np.ndarray, correct: np.ndarray,
+                     max_refused: float | None = None) -> float:
+    """The answer threshold: by default the one maximising the weighted share of answerable
+    questions answered plus the weighted share of unanswerable ones refused, each unanswerable
+    kind alike (Youden's J over the kinds). With ``max_refused``, the highest threshold that still
+    answers all but that share of the answerable questions.
+
+    subtle: rewarding only answers from a sentence that holds the answer (``correct``) was tried
+    and refuses a fifth of the answerable questions; a quoted passage beside a near-right sentence
+    still serves a reader, so an answer counts as an answer here."""
     candidates = np.unique(p[p >= 0])
     if not len(candidates):
         return 0.5
     pos, neg = weight * answerable, weight * ~answerable
-    j = [np.sum(pos[p >= t]) / max(pos.sum(), 1e-9) + np.sum(neg[p < t]) / max(neg.sum(), 1e-9) for t in candidates]
-    return float(candidates[int(np.argmax(j))])
+    answered = np.array([np.sum(pos[p >= t]) for t in candidates]) / max(pos.sum(), 1e-9)
+    if max_refused is not None:
+        ok = np.flatnonzero(answered >= 1 - max_refused)
+        return float(candidates[ok[-1]] if len(ok) else candidates[0])
+    refused = np.array([np.sum(neg[p < t]) for t in candidates]) / max(neg.sum(), 1e-9)
+    return float(candidates[int(np.argmax(answered + refused))])
 
 
 def predict(data: dict, f: Fitted, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -327,7 +384,8 @@ def predict(data: dict, f: Fitted, rows: np.ndarray) -> dict[str, np.ndarray]:
     logit = data["x"] @ f.w + f.b
     best = best_rows(logit, data, rows, out)
     xq = answer_rows(data, best, logit)
-    p = np.where(best >= 0, 1.0 / (1.0 + np.exp(-np.clip(xq @ f.wa + f.ba, -30, 30))), -1.0)
+    z = tree_logits(f.trees, xq) if f.trees is not None else xq @ f.wa + f.ba
+    p = np.where(best >= 0, 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))), -1.0)
     qmask = np.zeros(len(best), dtype=bool)
     qmask[np.unique(data["q_of_row"][rows])] = True
     correct = np.array([b >= 0 and bool(data["y"][b]) for b in best])
@@ -339,6 +397,11 @@ def rates(data: dict, pred: dict, mask: np.ndarray) -> dict[str, float]:
     m = pred["mask"] & mask
     kind, answered = data["q_kind"], pred["answered"]
     out: dict[str, float] = {}
+    fixtures = m & np.isin(kind, ("fixture", "fixture_unanswerable"))
+    if fixtures.any():
+        out["fixtures_refused"] = float(np.mean(~answered[fixtures & (kind == "fixture")]))
+        out["fixtures_unanswerable_refused"] = float(np.mean(~answered[fixtures & (kind == "fixture_unanswerable")]))
+        out["fixtures_answered_right"] = float(np.mean(pred["correct"][fixtures & (kind == "fixture") & answered]))
     a = m & (kind == "answerable")
     if a.any():
         out["answerable_refused"] = float(np.mean(~answered[a]))
@@ -368,13 +431,13 @@ def folds_of(data: dict, seed: int) -> list[list[str]]:
     return [sorted(titles[r::FOLDS]) for r in range(FOLDS)]
 
 
-def cross_fit(data: dict, lang: np.ndarray, folds: list[list[str]], vetoes: tuple[str, ...]
+def cross_fit(data: dict, lang: np.ndarray, folds: list[list[str]], vetoes: tuple[str, ...], trees: bool = False
               ) -> tuple[list[Fitted], dict[str, np.ndarray]]:
     """One fit per fold (without its titles) and the out-of-fold predictions of every question."""
     fitted, merged = [], None
     for titles in folds:
         held = np.isin(data["group"], titles) & data["is_x"]
-        f = fit_once(data, lang & ~held, vetoes)
+        f = fit_once(data, lang & ~held, vetoes, trees)
         pred = predict(data, f, lang & held)
         fitted.append(f)
         if merged is None:
@@ -417,54 +480,101 @@ def choose_vetoes(data: dict, lang: np.ndarray, folds: list[list[str]]) -> tuple
     return current, trail
 
 
-def fit_short(data: dict, f: Fitted, rows: np.ndarray) -> tuple[np.ndarray, float, float] | None:
-    """The span model on the spans of ``rows``' candidates, with the threshold reaching
-    SHORT_PRECISION on the questions it was fitted on (answered, best sentence's best span)."""
+def fit_short(data: dict, f: Fitted, rows: np.ndarray, trees: bool) -> tuple[np.ndarray, float, float, object]:
+    """The span model on the spans of ``rows``' candidates (threshold left to the caller)."""
     from assistant.answer.decision import fit_logistic
 
-    if "span_x" not in data or not len(data["span_y"]):
-        return None
-    logit = data["x"] @ f.w + f.b
-    sx = np.hstack([data["span_x"].astype(np.float64), logit[data["span_row"]][:, None]])
+    sx = span_matrix(data, f)
     sel = rows[data["span_row"]]
     ws, bs = fit_logistic(sx[sel], data["span_y"][sel], l2=L2)
-    pred = predict(data, f, rows & (data["kind"] == "answerable"))
-    p, ok = short_outcomes(data, pred, ws, bs)
-    order = np.argsort(-p)
-    hits = np.cumsum(ok[order]) / np.arange(1, len(order) + 1)
-    good = np.flatnonzero(hits >= SHORT_PRECISION)
-    t = float(p[order][good[-1]]) if len(good) else 1.01
-    return ws, bs, t
+    model = fit_trees(sx[sel], data["span_y"][sel], np.ones(int(sel.sum()))) if trees else None
+    return ws, bs, (1.01, 1.01), model
 
 
-def short_outcomes(data: dict, pred: dict, ws: np.ndarray, bs: float) -> tuple[np.ndarray, np.ndarray]:
-    """For every answered answerable question: the best span's probability and whether it is right."""
-    logit = pred["logit"]
-    sx = np.hstack([data["span_x"].astype(np.float64), logit[data["span_row"]][:, None]])
-    sp = 1.0 / (1.0 + np.exp(-np.clip(sx @ ws + bs, -30, 30)))
+def span_matrix(data: dict, f: Fitted) -> np.ndarray:
+    logit = data["x"] @ f.w + f.b
+    return np.hstack([data["span_x"].astype(np.float64), logit[data["span_row"]][:, None]])
+
+
+def short_outcomes(data: dict, f: Fitted, pred: dict, short
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For every answerable question of ``pred`` whose spans were collected: P(answerable), the
+    probability of its best sentence's best span, whether that span is right, and whether the
+    question asks for a kind (a date, a number, a name...)."""
+    sx = span_matrix(data, f)
+    ws, bs, _, model = short
+    z = tree_logits(model, sx) if model is not None else sx @ ws + bs
+    sp = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+    no_kind = data["span_x"][:, list(data["span_features"]).index("no_kind")] > 0
     by_row: dict[int, tuple[float, bool]] = {}
+    kinded: dict[int, bool] = {}
     for i, r in enumerate(data["span_row"]):
+        kinded[int(r)] = not no_kind[i]
         if r not in by_row or sp[i] > by_row[r][0]:
             by_row[int(r)] = (float(sp[i]), bool(data["span_y"][i]))
-    ps, oks = [], []
-    for q in np.flatnonzero(pred["mask"] & pred["answered"] & (data["q_kind"] == "answerable")):
-        got = by_row.get(int(pred["best"][q]))
-        ps.append(got[0] if got else 0.0)
-        oks.append(got[1] if got else False)
-    return np.array(ps), np.array(oks, dtype=bool)
+    spanned = np.zeros(len(data["q_names"]), dtype=bool)  # spans were collected in one round per question
+    spanned[np.unique(data["q_of_row"][data["span_row"]])] = True
+    pa, ps, oks, ks = [], [], [], []
+    for q in np.flatnonzero(pred["mask"] & (data["q_kind"] == "answerable") & spanned & (pred["best"] >= 0)):
+        got = by_row.get(int(pred["best"][q]), (0.0, False))
+        pa.append(pred["p"][q])
+        ps.append(got[0])
+        oks.append(got[1])
+        ks.append(kinded.get(int(pred["best"][q]), False))
+    return np.array(pa), np.array(ps), np.array(oks, dtype=bool), np.array(ks, dtype=bool)
+
+
+def precision_threshold(ps: np.ndarray, ok: np.ndarray) -> float:
+    """The lowest span probability above which the short answers reach SHORT_PRECISION."""
+    if not len(ps):
+        return 1.01
+    order = np.argsort(-ps, kind="mergesort")
+    hits = np.cumsum(ok[order]) / np.arange(1, len(order) + 1)
+    good = np.flatnonzero(hits >= SHORT_PRECISION)
+    return float(ps[order][good[-1]]) if len(good) else 1.01
+
+
+def fit_calibrated(data: dict, rows: np.ndarray, folds: list[list[str]], vetoes: tuple[str, ...], trees: bool,
+                   max_refused: float | None, short: bool) -> Fitted:
+    """The models fitted on ``rows``, with thresholds chosen on predictions made without each of
+    ``folds`` in turn (inner cross-fitting): trees are over-confident on what they were fitted on,
+    so thresholds read from their own fit would not hold on new articles."""
+    p, answerable, weight, correct, shorts = [], [], [], [], []
+    for titles in folds:
+        held = np.isin(data["group"], titles) & data["is_x"]
+        f = fit_once(data, rows & ~held, vetoes, trees)
+        pred = predict(data, f, rows & held)
+        m = pred["mask"] & data["q_is_x"]
+        p.append(pred["p"][m])
+        answerable.append(data["q_answerable"][m])
+        weight.append(data["q_weight"][m])
+        correct.append(pred["correct"][m])
+        if short:
+            shorts.append(short_outcomes(data, f, pred, fit_short(data, f, rows & ~held, trees)))
+    final = fit_once(data, rows, vetoes, trees)
+    final.tau = choose_threshold(np.concatenate(p), np.concatenate(answerable), np.concatenate(weight),
+                                 np.concatenate(correct), max_refused)
+    if short:
+        pa, ps, ok, kinded = (np.concatenate(x) for x in zip(*shorts))
+        ws, bs, _, model = fit_short(data, final, rows, trees)
+        answered = pa >= final.tau
+        final.short = (ws, bs, (precision_threshold(ps[answered & kinded], ok[answered & kinded]),
+                                precision_threshold(ps[answered & ~kinded], ok[answered & ~kinded])), model)
+    return final
 
 
 def to_model(f: Fitted):
     from assistant.answer.decision import ANSWER_FEATURES, FEATURES, DecisionModel
 
     return DecisionModel(tuple(float(x) for x in f.w), f.b, tuple(float(x) for x in f.wa), f.ba, f.tau, f.extra,
-                         FEATURES, ANSWER_FEATURES, f.vetoes)
+                         FEATURES, ANSWER_FEATURES, f.vetoes, export_trees(f.trees) if f.trees is not None else None)
 
 
-def to_short(s: tuple[np.ndarray, float, float] | None):
+def to_short(s):
     from assistant.answer.shortanswer import SPAN_FEATURES, ShortModel
 
-    return None if s is None else ShortModel(tuple(float(x) for x in s[0]), s[1], s[2], SPAN_FEATURES)
+    return None if s is None else ShortModel(tuple(float(x) for x in s[0]), s[1], s[2][0], SPAN_FEATURES,
+                                             export_trees(s[3]) if s[3] is not None else None, s[2][1])
 
 
 def fit(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -480,55 +590,75 @@ def fit(args: argparse.Namespace) -> tuple[dict, dict]:
     final: dict[str, Fitted] = {}
     per_fold: dict[str, list[Fitted]] = {}
     measured: dict[str, dict] = {}
-    short_folds: list = []
     short_report: dict = {}
     for name, lang in (("vietnamese", ~english), ("english", english)):
+        vietnamese = name == "vietnamese"
+        max_refused = args.max_refused if vietnamese else None
         vetoes, trail = choose_vetoes(data, lang, folds) if args.choose_vetoes else (tuple(args.vetoes), {})
-        fitted, pred = cross_fit(data, lang, folds, vetoes)
+        fitted, given, right, kinds_given = [], [], [], []
+        oof: dict[str, np.ndarray] | None = None
+        for i, titles in enumerate(folds):
+            held = np.isin(data["group"], titles) & data["is_x"]
+            others = [t for j, t in enumerate(folds) if j != i]
+            f = fit_calibrated(data, lang & ~held, others, vetoes, args.trees, max_refused, vietnamese)
+            fitted.append(f)
+            pred = predict(data, f, lang & held)
+            oof = pred if oof is None else _merge(oof, pred)
+            if f.short is not None:
+                pa, ps, ok, kinded = short_outcomes(data, f, pred, f.short)
+                answered = pa >= f.tau
+                t_kind, t_other = f.short[2]
+                given.append(ps[answered] >= np.where(kinded[answered], t_kind, t_other))
+                right.append(ok[answered])
+                kinds_given.append(kinded[answered])
+        assert oof is not None
         per_fold[name] = fitted
-        final[name] = fit_once(data, lang, vetoes)
-        measured[name] = {"out_of_fold": rates(data, pred, data["q_is_x"]), "vetoes": list(vetoes),
-                          "veto_search": trail}
+        final[name] = fit_calibrated(data, lang, folds, vetoes, args.trees, max_refused, vietnamese)
+        measured[name] = {"out_of_fold": rates(data, oof, data["q_is_x"]), "vetoes": list(vetoes),
+                          "veto_search": trail, "objective_out_of_fold": round(objective(data, oof, data["q_is_x"]), 4),
+                          "model": "gradient-boosted trees" if args.trees else "logistic"}
         if (lang & ~data["is_x"]).any():
             measured[name]["fixtures_in_sample"] = rates(data, predict(data, final[name], lang & ~data["is_x"]),
                                                          ~data["q_is_x"])
-        if name == "vietnamese":
-            ps, oks = [], []
-            for titles, f in zip(folds, fitted):
-                held = np.isin(data["group"], titles) & data["is_x"]
-                s = fit_short(data, f, lang & ~held)
-                short_folds.append(s)
-                if s is not None:
-                    p, ok = short_outcomes(data, predict(data, f, lang & held & (data["kind"] == "answerable")),
-                                           s[0], s[1])
-                    ps.append(p >= s[2])
-                    oks.append(ok)
-            if ps:
-                given, ok = np.concatenate(ps), np.concatenate(oks)
-                short_report = {"given": float(np.mean(given)), "precision_when_given":
-                                float(np.mean(ok[given])) if given.any() else None,
-                                "best_span_right": float(np.mean(ok)), "answered_answerable": len(given)}
-    short = fit_short(data, final["vietnamese"], ~english)
+        if given:
+            g, r, k = np.concatenate(given), np.concatenate(right), np.concatenate(kinds_given)
+            short_report = {"given_of_answered": float(np.mean(g)),
+                            "given_of_answered_asking_a_kind": float(np.mean(g[k])) if k.any() else None,
+                            "right_when_given_asking_a_kind": float(np.mean(r[g & k])) if (g & k).any() else None,
+                            "right_when_given": float(np.mean(r[g])) if g.any() else None,
+                            "best_span_right": float(np.mean(r)), "answered_answerable": len(g)}
     meta = {
-        "fitted_by": "scripts/fit_answerer.py fit",
+        "fitted_by": "scripts/fit_answerer.py fit" + (" --trees" if args.trees else ""),
         "data": {"bench": "xquad_vi_full with near misses (scripts/fit_answerer.py collect): in each of five rounds "
                           "one fifth of the titles held out whole, one fifth of the other passages removed "
                           "(siblings), and one named constraint of answerable questions swapped (swaps); and the "
                           "English originals of half its questions (xquad.en.json, google-deepmind/xquad 7d30520)",
                  "fixtures": "seed_qa_dev.jsonl", "fixture_weight": FIXTURE_WEIGHT, "l2": L2,
-                 "extra_cost": EXTRA_COST, "seed": args.seed, "folds": FOLDS,
+                 "extra_cost": EXTRA_COST, "seed": args.seed, "folds": FOLDS, "max_refused": args.max_refused,
+                 "short_precision": SHORT_PRECISION,
                  "weights": "answerable = unanswerable; each unanswerable kind a third"},
         "rules_cost": rule_costs(data),
         "measured": {**measured, "short_answer_out_of_fold": short_report},
     }
-    params = Decisions(to_model(final["vietnamese"]), to_model(final["english"]), to_short(short), meta).to_dict()
+    params = Decisions(to_model(final["vietnamese"]), to_model(final["english"]),
+                       to_short(final["vietnamese"].short), meta).to_dict()
     fold_params = {"note": "one model per fold, fitted without the fold's titles: assistant eval answers a bench "
                            "question whose title is in a fold with that fold's model (out-of-fold figures)",
                    "folds": [{"titles": titles,
                               **Decisions(to_model(per_fold["vietnamese"][i]), to_model(per_fold["english"][i]),
-                                          to_short(short_folds[i])).to_dict()}
+                                          to_short(per_fold["vietnamese"][i].short)).to_dict()}
                              for i, titles in enumerate(folds)]}
     return params, fold_params
+
+
+def _merge(a: dict, b: dict) -> dict:
+    """Out-of-fold predictions: ``a`` with the questions of ``b`` filled in."""
+    out = {k: v.copy() for k, v in a.items()}
+    m = b["mask"]
+    for k in ("p", "answered", "best", "correct"):
+        out[k][m] = b[k][m]
+    out["mask"] = a["mask"] | m
+    return out
 
 
 def extra_threshold(logit: np.ndarray, data: dict, rows: np.ndarray, max_extra: int = 2) -> float:
@@ -606,6 +736,12 @@ def main() -> None:
                    help="the detectors that veto a sentence (default: all; see --choose-vetoes)")
     f.add_argument("--choose-vetoes", action="store_true",
                    help="choose the vetoes by the out-of-fold objective (greedy; a minute)")
+    f.add_argument("--max-refused", type=float, default=None,
+                   help="instead of the objective, the highest answer threshold that refuses at most this share "
+                        "of the answerable Vietnamese questions")
+    f.add_argument("--trees", action="store_true",
+                   help="also fit gradient-boosted trees for the question-level decision (scikit-learn) and keep "
+                        "them if they win out of fold")
     f.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
     args = ap.parse_args()
     if args.stage == "collect":

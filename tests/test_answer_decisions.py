@@ -46,15 +46,19 @@ def test_near_misses_are_refused(nearmiss, question):
         ("Đoàn Lâm Đồng đã gặp bao nhiêu doanh nghiệp lữ hành tại Paris?", "hai mươi", "lamdong_2024"),
     ],
 )
-def test_the_answer_leads_with_the_short_answer(nearmiss, question, short, doc):
+def test_the_answer_quotes_the_sentence_and_a_short_answer_only_when_it_is_right(nearmiss, question, short, doc):
+    """The short answer is shown only above the span model's fitted precision threshold: when it
+    is shown it is the right span (with its unit), and the answer leads with it."""
     answer = nearmiss.ask(question)
     assert not answer.refused, question
-    assert answer.short_answer and short in answer.short_answer, answer.text
-    assert answer.text.startswith(answer.short_answer)
-    cited = answer.citations[answer.short_citation - 1]
-    assert cited.doc_id == doc and short in cited.quote
-    d = answer.to_dict()["short_answer"]
-    assert d == {"text": answer.short_answer, "citation": answer.short_citation}
+    assert answer.citations[0].doc_id == doc and short in answer.citations[0].quote, answer.text
+    if answer.short_answer is not None:
+        assert short in answer.short_answer, answer.text
+        assert answer.text.startswith(answer.short_answer)
+        cited = answer.citations[answer.short_citation - 1]
+        assert cited.doc_id == doc and answer.short_answer in cited.quote
+        d = answer.to_dict()["short_answer"]
+        assert d == {"text": answer.short_answer, "citation": answer.short_citation}
 
 
 def test_a_figure_of_a_past_year_does_not_answer_now(nearmiss):
@@ -66,11 +70,12 @@ def test_a_figure_of_a_past_year_does_not_answer_now(nearmiss):
 
 def test_a_foreign_name_answers_who(nearmiss):
     answer = nearmiss.ask("Ai dẫn đầu đoàn công tác của Lâm Đồng sang Pháp?")
-    assert not answer.refused and "Đặng Trí Dũng" in (answer.short_answer or "")
+    assert not answer.refused and "Đặng Trí Dũng" in answer.citations[0].quote
+    assert answer.short_answer in (None, "Đặng Trí Dũng") or "Đặng Trí Dũng" in answer.short_answer
 
 
 def test_the_fitted_parameters_reload_from_their_file():
-    from assistant.answer.decision import FEATURES, Decisions, default_model
+    from assistant.answer.decision import FEATURES, RULES, Decisions, default_model
 
     path = ROOT / "src" / "assistant" / "data" / "answerer.json"
     models = Decisions.load(path)
@@ -79,8 +84,21 @@ def test_the_fitted_parameters_reload_from_their_file():
         assert model.features == FEATURES and len(model.weights) == len(FEATURES)
         assert 0 < model.extra_threshold < 1 and 0 < model.answer_threshold < 1
     saved = json.loads(path.read_text(encoding="utf-8"))
-    # checked on articles it was not fitted on
-    assert saved["measured"]["vietnamese"]["check"]["questions"] > 1000
+    # measured out of fold: each question by the model fitted without its article
+    oof = saved["measured"]["vietnamese"]["out_of_fold"]
+    assert oof["questions"] > 5000 and {"sibling_refused", "swap_refused", "article_refused"} <= set(oof)
+    assert set(models.vietnamese.vetoes) <= set(RULES)
+    assert models.short is not None and 0 < models.short.threshold < 1
+
+
+def test_every_fold_model_was_fitted_without_its_titles():
+    from assistant.answer.decision import default_model, fold_models
+
+    folds = fold_models()
+    assert len(folds) == 5
+    titles = [t for fold, _ in folds for t in fold]
+    assert len(titles) == len(set(titles)) >= 40  # a partition of XQuAD's titles
+    assert all(models.vietnamese != default_model().vietnamese for _, models in folds)
 
 
 def test_malformed_parameters_are_a_clear_error(tmp_path):

@@ -299,8 +299,12 @@ def test_gate_holds_the_xquad_answer_bench_floors(tmp_path, seed_settings):
     res = CliRunner().invoke(main, [
         "eval", str(DEV), "--answer-bench", str(bench), "--gate", "--no-baselines", "--thresholds", str(THRESHOLDS),
         "--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir),
-        "--cache", str(tmp_path / "cache"),
+        "--cache", str(tmp_path / "cache"), "--report", str(tmp_path / "report"),
     ])
     assert res.exit_code == 0, res.output
-    for metric in ("containment", "gold_cited", "unanswerable_refused", "answerable_answered", "short_f1"):
+    for metric in ("containment", "gold_cited", "unanswerable_refused", "answerable_answered",
+                   "sibling_refused_or_correct", "swap_refused", "short_right_when_given"):
         assert f"PASS xquad_vi.{metric}" in res.output
+    summary = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))["answer_benchmarks"][0]
+    assert summary["short_bare"] == 0  # no short answer is only a unit or number word, over every item
+    assert summary["out_of_fold"] > 0  # its questions were answered by models fitted without their articles

@@ -25,6 +25,7 @@ from pydantic import ConfigDict
 
 from .answer import backends, final_answer
 from .answer.backends import Answerer
+from .answer.decision import Decisions
 from .answer.extractive import ExtractiveAnswerer
 from .config import K_RANGE, Settings, embedding_api_key
 from .documents import Answer, Document, ScoredChunk
@@ -257,6 +258,15 @@ class Assistant:
                 self._siblings[backend] = replace(
                     self, settings=settings, answerer=_answerer(settings, backend, self.index, self.embedder))
             return self._siblings[backend]
+
+    def with_decisions(self, models: Decisions) -> Assistant:
+        """This assistant with the extractive answerer reading other fitted decisions (the fold
+        models of ``answer.decision.fold_models``, for out-of-fold evaluation); itself when it
+        does not answer extractively."""
+        if not isinstance(self.answerer, ExtractiveAnswerer):
+            return self
+        return replace(self, answerer=ExtractiveAnswerer(self.index, self.answerer.max_sentences, models),
+                       _siblings={})
 
     def as_retriever(self, k: int | None = None) -> PassageRetriever:
         """This assistant's hybrid search as a LangChain ``BaseRetriever`` (see PassageRetriever)."""

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .shortanswer import SPAN_FEATURES, ShortModel
+from .trees import Trees
 
 FEATURES = (
     "dense",  # e5 cosine of sentence and question
@@ -58,10 +59,14 @@ FEATURES = (
 RULES = ("article date", "period", "place", "place conflict", "acronym", "kind", "unit", "past figure")
 
 
-# The question-level decision reads the best sentence's signals and the sentence model's logit.
-ANSWER_FEATURES = (*FEATURES, "sentence_logit")
+# The question-level decision reads the best sentence's signals, the sentence model's logit, and
+# the best logit among the sentences that state everything the question names (no constraint
+# unmatched, none in conflict; NO_MATCH when there is none): a near miss has sentences that
+# answer for another province or year, and sentences that name the province, but not one that does both.
+ANSWER_FEATURES = (*FEATURES, "sentence_logit", "matched_logit")
+NO_MATCH = -10.0
 _KEYS = {"features", "weights", "bias", "answer_weights", "answer_bias", "answer_threshold", "extra_threshold",
-         "vetoes"}
+         "vetoes", "answer_trees"}
 
 
 def _sigmoid(z: float) -> float:
@@ -82,6 +87,7 @@ class DecisionModel:
     features: tuple[str, ...] = FEATURES
     answer_features: tuple[str, ...] = ANSWER_FEATURES
     vetoes: tuple[str, ...] = RULES  # detectors (RULES) that exclude a sentence outright
+    answer_trees: Trees | None = None  # when the fit found trees better out of fold: replaces answer_weights
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def logit(self, values: dict[str, float]) -> float:
@@ -91,9 +97,12 @@ class DecisionModel:
         """P(this sentence holds the answer)."""
         return _sigmoid(self.logit(values))
 
-    def answerable(self, values: dict[str, float]) -> float:
-        """P(the question is answered by the corpus), from its best sentence's signals."""
-        row = {**values, "sentence_logit": self.logit(values)}
+    def answerable(self, values: dict[str, float], matched_logit: float = NO_MATCH) -> float:
+        """P(the question is answered by the corpus), from its best sentence's signals and the
+        best logit among the sentences that state all it names."""
+        row = {**values, "sentence_logit": self.logit(values), "matched_logit": max(matched_logit, NO_MATCH)}
+        if self.answer_trees is not None:
+            return _sigmoid(self.answer_trees.logit([row[f] for f in self.answer_features]))
         return _sigmoid(self.answer_bias + sum(w * row[f] for w, f in zip(self.answer_weights,
                                                                             self.answer_features)))
 
@@ -108,6 +117,7 @@ class DecisionModel:
             "answer_threshold": round(self.answer_threshold, 4),
             "extra_threshold": round(self.extra_threshold, 4),
             "vetoes": list(self.vetoes),
+            **({"answer_trees": self.answer_trees.to_dict()} if self.answer_trees else {}),
             **self.meta,
         }
 
@@ -122,9 +132,10 @@ class DecisionModel:
             answer_weights = tuple(float(w) for w in d["answer_weights"])
             answer_features = tuple(str(f) for f in d["answer_features"])
             vetoes = tuple(str(v) for v in d.get("vetoes", RULES))
+            trees = Trees.from_dict(d["answer_trees"]) if d.get("answer_trees") else None
             model = cls(weights, float(d["bias"]), answer_weights, float(d["answer_bias"]),
                         float(d["answer_threshold"]), float(d["extra_threshold"]), features, answer_features,
-                        vetoes, {k: v for k, v in d.items() if k not in _KEYS | {"answer_features"}})
+                        vetoes, trees, {k: v for k, v in d.items() if k not in _KEYS | {"answer_features"}})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"malformed answerer parameters: {exc}", hint="rerun scripts/fit_answerer.py") from exc
         unknown = (set(features) - set(FEATURES)) | (set(answer_features) - set(ANSWER_FEATURES)) | (

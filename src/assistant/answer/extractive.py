@@ -2,22 +2,26 @@
 
 Every sentence of the retrieved passages is a candidate. For each we compute a few general
 signals (``decision.FEATURES``: e5 similarity, IDF coverage of the question, rank, whether it
-holds the kind of answer asked for, whether the question's named places, figures and rare
-terms are in its article...) and a fitted logistic model turns them into the probability
-that the sentence answers. When no candidate reaches the fitted answer threshold, the
-answer is the refusal, never a loosely related quote.
+holds the kind of answer asked for and the noun the question counts...) and, above all, how it
+stands to what the question names -- its places, years, figures, acronyms, laws and names:
+the share that the sentence and what it depends on (the sentence before it, its paragraph's
+first sentence, the title; :meth:`ExtractiveAnswerer._scope`) do not state, and whether the
+sentence states another of the same sort instead (another province, another country, another
+acronym): a near miss. A fitted logistic model turns the signals into the probability that the
+sentence answers, and a question-level model, reading the best sentence and the best sentence
+that states everything the question names, decides whether to answer at all. Below its fitted
+threshold the answer is the refusal, never a loosely related quote.
 
-Some checks stay rules, because they are how news is written and a QA set cannot teach them
-(``scripts/fit_answerer.py`` reports what each costs answerable XQuAD-vi questions, in
-``data/answerer.json``): what the question names must be what the sentence, a neighbour or its
-article states -- the years and periods it names ("2016–2020"), the provinces and countries it
-names (one side of a comparison is enough), its acronyms ("ODA" asked while the sentence states
-"FDI" is a near miss); a question asking for a quantity or a date needs one in the sentence; and
-a question about the present ("hiện nay") is not answered by a figure dated to a past year.
+The detectors (``_checks``: a period or place not stated, another province instead, an
+acronym not stated, no figure of the kind or unit asked, a past figure for "hiện nay") are
+signals the model weighs; the fit also chooses which of them still veto a sentence outright
+(``DecisionModel.vetoes``; what each would cost answerable XQuAD-vi questions is in
+``data/answerer.json``, "rules_cost").
 
 When the chosen sentences come from articles of different dates, each is labelled with its
-date, newest first, because figures change over time. When the question asks for a date, a
-number, a name, a place or a yes/no, the answer leads with that short answer.
+date, newest first, because figures change over time. A comparison quotes each side, or says
+which side the articles lack. The short answer is read from the best sentence by
+``shortanswer`` and shown only when its fitted model is confident.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from ..question.analysis import Analysis
 from ..question.places import find_places
 from ..vietnamese import STOPWORDS, fold, index_terms
 from . import REFUSAL
-from .decision import DecisionModel, Decisions, default_model
+from .decision import NO_MATCH, DecisionModel, Decisions, default_model
 from .instructions import addresses_reader
 from .shortanswer import ShortModel, candidate_spans
 
@@ -49,36 +53,49 @@ ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
 # kinds whose detectors are precise enough to be rules: a sentence without one does not answer
 # (what each costs answerable XQuAD-vi questions is in data/answerer.json, "rules_cost")
 _COUNTED = ("number", "day", "month", "year", "person")
-_UNIT_REACH = 6  # words between a figure and the noun it counts
+_ASKS_COUNTRY = re.compile(r"(?:nước|quốc gia) nào|which country", re.IGNORECASE)
+_OWN_TIME = re.compile(r"\b\d+\s+(?:năm|tháng|thập kỷ|thế kỷ)\b|\b(?:giai đoạn|thời kỳ|nhiệm kỳ)\b", re.IGNORECASE)
+_MONEY_WORDS = frozenset({"tien", "von", "kinh"})  # tiền, vốn, kinh phí
+_CURRENCIES = frozenset({"usd", "vnd", "dong", "euro", "eur", "yen"})
+_UNIT_REACH = 8  # words between a figure and the noun it counts
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 _DEFINED = re.compile(r"((?:\w+\s+){1,7}\w+)\s*\(([A-ZĐ]{2,6})\)")  # "đầu tư trực tiếp nước ngoài (FDI)"
 
 
+def dates_itself(text: str) -> bool:
+    """A sentence with a time of its own: a year, "hiện nay", a duration ("sau hơn 20 năm"), a period."""
+    return bool(kinds.YEAR.search(text) or kinds.NOW_STATED.search(text) or _OWN_TIME.search(text))
+
+
 def counts_unit(text: str, unit: str) -> bool:
-    """Whether a figure of ``text`` counts what the question counts ("bao nhiêu dự án": a figure
-    within a few words of "dự án"), before or after it ("tổng vốn … đạt 5,1 tỷ USD")."""
+    """Whether a figure of ``text`` (in digits or words) counts what the question counts ("bao
+    nhiêu dự án": a figure within a few words of "dự án"), before or after it ("tổng vốn … đạt
+    5,1 tỷ USD")."""
     head = fold(unit.split()[0]).lower() if unit.split() else ""
-    toks = [fold(w).lower() for w in re.findall(r"\w+(?:[.,]\d+)*|%", text)]
-    at = [i for i, w in enumerate(toks) if w == head or (head == "phan" and w == "%")]
-    figures = [i for i, w in enumerate(toks) if w[:1].isdigit()]
-    return any(abs(i - j) <= _UNIT_REACH for i in at for j in figures)
+    toks = list(re.finditer(r"\w+(?:[.,]\d+)*|%", text))
+    figures = kinds.spans("number", text)
+    money = head in _MONEY_WORDS  # "bao nhiêu tiền / vốn": an amount in a currency counts it
+    at = [i for i, m in enumerate(toks) if fold(m.group(0)).lower() == head or (head == "phan" and m.group(0) == "%")
+          or (money and fold(m.group(0)).lower() in _CURRENCIES)]
+    counted = [i for i, m in enumerate(toks) if any(s <= m.start() < e for s, e in figures)]
+    return any(abs(i - j) <= _UNIT_REACH for i in at for j in counted)
 
 
 def capitalised_runs(text: str) -> list[str]:
     """Names a question spells with capitals, outside acronyms: "Jared Allen", "Gunma". The
     question's first word is capitalised anyway, so it counts only inside a longer run."""
     runs: list[list[str]] = []
-    last_end = -2
+    last_end = None  # where the previous capitalised word ended, if the previous word was one
     for m in re.finditer(r"\w+", text):
         w = m.group(0)
         if w[:1].isupper() and not w.isdigit() and not kinds.ACRONYM.fullmatch(w):
-            if runs and not text[last_end : m.start()].strip():
+            if runs and last_end is not None and not text[last_end : m.start()].strip():
                 runs[-1].append(w)
             else:
                 runs.append([w])
             last_end = m.end()
         else:
-            last_end = -2
+            last_end = None
     first = re.match(r"\W*(\w+)", text)
     return [" ".join(r) for r in runs
             if not (len(r) == 1 and first is not None and r[0] == first.group(1) and text.find(r[0]) == first.start(1))]
@@ -111,6 +128,7 @@ class Judged:
     hits: list[ScoredChunk]
     candidates: list[Candidate]
     model: DecisionModel  # the one for the question's language
+    matched_logit: float = NO_MATCH  # the best sentence logit among those stating all the question names
 
 
 class ExtractiveAnswerer:
@@ -176,20 +194,22 @@ class ExtractiveAnswerer:
         total = sum(a.terms.values())
         return sum(w for t, w in a.terms.items() if t in terms) / total if total else 0.0
 
-    def _scope(self, cand: Candidate) -> str:
+    def _scope(self, cand: Candidate, title: bool = True) -> str:
         """What a sentence's claims are about: the sentence, the one before it (an explicit
         back-reference: "Tỉnh này…"), the first sentence of its paragraph (the paragraph's
-        subject) and the article's title.
+        subject) and, unless ``title`` is false, the article's title.
 
         subtle: not the article's locality list nor its date label. A round-up article names
-        every province it covers, and its date is when it was written, not a year it states.
+        every province it covers, and its date is when it was written, not a year it states;
+        for years the title does not count either ("Công tác đối ngoại năm 2019" is not the year
+        of a cumulative figure it reports).
         """
         ids = self.index.sentences.of_doc(cand.doc.doc_id)
         pos = cand.sent - ids.start
         text = cand.doc.text
         para = text.rfind("\n", 0, cand.start) + 1
         head = next((si for si in ids[: pos + 1] if self.index.sentences[si].end > para), cand.sent)
-        parts = [cand.doc.title]
+        parts = [cand.doc.title] if title else []
         for si in sorted({head, ids[max(0, pos - 1)]}):
             if si != cand.sent:
                 s = self.index.sentences[si]
@@ -239,7 +259,8 @@ class ExtractiveAnswerer:
             return kinds.folded_words(value) <= kinds.folded_words(text)
         return bool(re.search(r"(?<![\d.,])" + re.escape(value) + r"(?![\d])", text))
 
-    def _constraints(self, c: Candidate, a: Analysis, named: list[tuple[str, str]], scope: str) -> dict[str, float]:
+    def _constraints(self, c: Candidate, a: Analysis, named: list[tuple[str, str]], scope: str,
+                     query_text: str = "") -> dict[str, float]:
         """How well the sentence states what the question names: the share its scope
         (:meth:`_scope`) does not state, the share the sentence itself does not state, and
         whether the sentence states another place of the same sort (a province for a province,
@@ -248,13 +269,16 @@ class ExtractiveAnswerer:
             return {"unmatched": 0.0, "unmatched_sentence": 0.0, "conflict": 0.0}
         own = {f.place.name: f.place for f in find_places(c.text, accented=True)}
         around = {f.place.name for f in find_places(scope, accented=True)}
-        missing_scope = sum(not self._states(k, v, scope, around) for k, v in named)
+        years_scope = scope if not dates_itself(c.text) else self._scope(c, title=False)
+        missing_scope = sum(not self._states(k, v, years_scope if k == "year" else scope, around) for k, v in named)
         missing_own = sum(not self._states(k, v, c.text, set(own)) for k, v in named)
         conflict = 0
+        # "tỉnh nào của Nhật Bản": another province is the answer, another country a near miss
+        asks_country = bool(_ASKS_COUNTRY.search(query_text))
         for p in a.places:
             sort = (p.vietnamese, p.country)
-            if p.name not in own and any((q.vietnamese, q.country) == sort for q in own.values()) and (
-                    a.expects != "place"):
+            answer_sort = a.expects == "place" and p.country == asks_country
+            if p.name not in own and any((q.vietnamese, q.country) == sort for q in own.values()) and not answer_sort:
                 conflict += 1
         for x in a.acronyms:
             there = set(kinds.ACRONYM.findall(c.text)) - set(a.acronyms)
@@ -271,7 +295,10 @@ class ExtractiveAnswerer:
         stamps = " ".join(x for x in (d.date or "", d.date_label, d.date_sort) if x)
         # the sentence must state the years and periods the question names, or the sentences it
         # depends on must; a comparison ("2019 so với 2010–2015") needs one of its sides
-        periods = [lo in scope and hi in scope for lo, hi in a.ranges] + [y in scope for y in a.years]
+        # the title's year ("… năm 2019") dates a sentence that does not date itself; a sentence
+        # with its own time ("sau hơn 20 năm", "năm 2016", "hiện nay") is dated by it alone
+        dated = scope if not dates_itself(cand.text) else self._scope(cand, title=False)
+        periods = [lo in dated and hi in dated for lo, hi in a.ranges] + [y in dated for y in a.years]
         places = []
         for local in (True, False):
             named = [p for p in a.places if p.vietnamese == local]
@@ -285,8 +312,9 @@ class ExtractiveAnswerer:
             "article date": bool(a.article_date) and a.article_date not in stamps and a.article_date[-4:] not in stamps,
             "period": bool(periods) and not (any(periods) if a.comparison else all(periods)),
             "place": any(places),
-            "place conflict": constraints["conflict"] > 0 and not a.comparison and not any(
-                self._names_in(p, cand.text) for p in a.places),
+            # a comparison's answer is one of its sides: a sentence about a third province is not
+            "place conflict": (self._third_side(cand, a) if a.comparison else constraints["conflict"] > 0 and not any(
+                self._names_in(p, cand.text) for p in a.places)),
             "acronym": any(not self._states_acronym(x, scope) for x in a.acronyms)
             and bool(set(kinds.ACRONYM.findall(cand.text)) - set(a.acronyms)),
             "kind": a.expects in _COUNTED and not kinds.new_spans(a.expects, cand.text, asked),
@@ -348,7 +376,7 @@ class ExtractiveAnswerer:
         model = self.models.pick(a.english)
         for c, d in zip(cands, dense):
             scope = self._scope(c)
-            constraints = self._constraints(c, a, named, scope)
+            constraints = self._constraints(c, a, named, scope, query.dense_text)
             checks = self._checks(c, a, scope, asked, constraints)
             c.features = {**self._signals(c, a, query, float(d), key_terms), **constraints,
                           **{"rule_" + k.replace(" ", "_"): float(v) for k, v in checks.items()}}
@@ -361,12 +389,15 @@ class ExtractiveAnswerer:
                 c.features["dense_gap"] = c.features["dense"] - best_dense
                 c.features["coverage_gap"] = c.features["coverage"] - best_cov
                 c.probability = model.probability(c.features)
-        return Judged(a, hits, cands, model)
+        matched = [model.logit(c.features) for c in cands
+                   if c.features["unmatched"] == 0 and c.features["conflict"] == 0]
+        return Judged(a, hits, cands, model, max(matched, default=NO_MATCH))
 
     # -- answer -------------------------------------------------------------------------
-    def select(self, cands: list[Candidate], a: Analysis, model: DecisionModel) -> list[Candidate]:
-        ok = sorted((c for c in cands if c.passes), key=lambda c: -c.probability)
-        if not ok or model.answerable(ok[0].features) < model.answer_threshold:
+    def select(self, judged: Judged) -> list[Candidate]:
+        a, model, matched = judged.analysis, judged.model, judged.matched_logit
+        ok = sorted((c for c in judged.candidates if c.passes), key=lambda c: -c.probability)
+        if not ok or model.answerable(ok[0].features, matched) < model.answer_threshold:
             return []
         best = ok[0]
         limit = self.max_sentences + (1 if a.listing or a.comparison else 0)
@@ -386,8 +417,21 @@ class ExtractiveAnswerer:
                     extra = next((c for c in ok if c not in chosen and self._names(c, place)), None)
                     if extra is not None:
                         chosen.append(extra)
-        chosen += self._other_figures(ok, chosen, a, model)
+        chosen += self._other_figures(ok, chosen, a, model, matched)
         return chosen
+
+    @staticmethod
+    def _third_side(cand: Candidate, a: Analysis) -> bool:
+        """A sentence of a comparison that names another province and none of those compared."""
+        own = {f.place for f in find_places(cand.text, accented=True) if f.place.vietnamese}
+        compared = {p for p in a.places if p.vietnamese}
+        return bool(own - compared) and not own & compared
+
+    def sides_missing(self, chosen: list[Candidate], a: Analysis) -> list[str]:
+        """The places a comparison names that no quoted sentence (with what it depends on) is about."""
+        if not chosen or not a.comparison:
+            return []
+        return [p.name for p in a.places if p.vietnamese and not any(self._names(c, p) for c in chosen)]
 
     @staticmethod
     def _names_in(place, *texts: str) -> bool:
@@ -397,7 +441,7 @@ class ExtractiveAnswerer:
         return any(f.place is place for f in find_places(self._scope(cand), accented=True))
 
     def _other_figures(self, ok: list[Candidate], chosen: list[Candidate], a: Analysis,
-                       model: DecisionModel) -> list[Candidate]:
+                       model: DecisionModel, matched: float) -> list[Candidate]:
         """The same count in older or newer articles ("19 / 23 / 26 địa phương"): figures change
         over time, so a count question shows each article's figure, not just the best match."""
         if a.expects != "number" or not a.unit:
@@ -409,7 +453,7 @@ class ExtractiveAnswerer:
         for c in ok:
             # each article's figure is shown when its sentence would answer the question on its own
             if c in chosen or not unit.search(c.text) or (
-                    model.answerable(c.features) < model.answer_threshold):
+                    model.answerable(c.features, matched) < model.answer_threshold):
                 continue
             if any(c.doc.doc_id == x.doc.doc_id for x in chosen + extra):
                 continue
@@ -427,11 +471,14 @@ class ExtractiveAnswerer:
         """The answer from every sentence of ``hits`` (``wants(k)`` passages: ``k`` is not read again)."""
         t0 = time.perf_counter()
         judged = self.judge(query, hits)
-        chosen = self.select(judged.candidates, judged.analysis, judged.model)
+        chosen = self.select(judged)
         text, citations = compose(chosen, judged.analysis)
         short, short_n = short_answer(query, chosen, citations, judged.analysis, judged, self.models.short)
         if short:
             text = f"{short} [{short_n}]\n\n{text}"
+        lacking = self.sides_missing(chosen, judged.analysis)
+        if lacking:  # a comparison answered for one side: say which side the articles lack
+            text += f"\n\nCác bài viết không nêu thông tin này về {' và '.join(lacking)}."
         timings = {"answer": (time.perf_counter() - t0) * 1000}
         return Answer(question=query.text, text=text, refused=not chosen, citations=tuple(citations),
                       timings_ms=timings, short_answer=short, short_citation=short_n)
@@ -485,6 +532,6 @@ def short_answer(query: Query, chosen: list[Candidate], citations: list[Citation
         return None, None
     spans = candidate_spans(a, query.dense_text, best.text, judged.model.logit(best.features))
     span, p = short.best(spans)
-    if span is None or p < short.threshold:
+    if span is None or not short.shows(span, p):
         return None, None
     return span.text, n

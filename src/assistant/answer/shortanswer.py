@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from ..question import kinds
 from ..question.analysis import Analysis
 from ..vietnamese import STOPWORDS, fold
+from .trees import Trees
 
 MAX_WORDS = 10
 SPAN_FEATURES = (
@@ -50,7 +51,9 @@ _CLAUSE = 8
 _WORD = re.compile(r"\w+(?:[.,/%-]\w+)*%?")
 _BREAK = re.compile(r"[,;:()\"“”–—]|\s-\s")
 _EDGE = frozenset(fold(w) for w in STOPWORDS) | frozenset(
-    fold(w) for w in ("thì", "mà", "là", "và", "của", "đã", "được", "bị", "cũng", "đều", "rất", "nhằm", "để"))
+    fold(w) for w in ("thì", "mà", "là", "và", "của", "đã", "được", "bị", "cũng", "đều", "rất", "nhằm", "để", "tại",
+                      "đến", "tới", "sang", "qua", "bằng", "nhưng", "hoặc", "tuy", "nên", "do", "sau", "trước",
+                      "khi", "đó", "này", "ấy", "các", "những", "một"))
 # never an answer on their own: scales, units, number words without what they count
 _BARE = frozenset(fold(w) for w in (
     ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "mươi", "trăm", "nghìn", "ngàn", "vạn", "triệu", "tỷ", "tỉ", "chục", "usd", "đồng", "vnd", "euro", "eur", "yen", "đô", "la", "%", "phần", "trăm", "người", "dự", "án", "lần"]))
@@ -158,15 +161,24 @@ def candidate_spans(a: Analysis, question: str, text: str, sentence_logit: float
 
 @dataclass(frozen=True)
 class ShortModel:
-    """A logistic model over :data:`SPAN_FEATURES` and the threshold fitted for precision."""
+    """A model over :data:`SPAN_FEATURES` (logistic, or trees when they won out of fold) and the
+    threshold fitted for precision."""
 
     weights: tuple[float, ...]
     bias: float
-    threshold: float
+    threshold: float  # for a question asking for a kind: a date, a number, a name, a place
     features: tuple[str, ...] = SPAN_FEATURES
+    trees: Trees | None = None
+    threshold_other: float = 1.01  # for other questions ("là gì", "như thế nào")
+
+    def shows(self, span: Span, probability: float) -> bool:
+        return probability >= (self.threshold_other if span.features["no_kind"] else self.threshold)
 
     def probability(self, values: dict[str, float]) -> float:
-        z = self.bias + math.fsum(w * values[f] for w, f in zip(self.weights, self.features))
+        if self.trees is not None:
+            z = self.trees.logit([values[f] for f in self.features])
+        else:
+            z = self.bias + math.fsum(w * values[f] for w, f in zip(self.weights, self.features))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def best(self, spans: list[Span]) -> tuple[Span | None, float]:
@@ -178,9 +190,12 @@ class ShortModel:
 
     def to_dict(self) -> dict[str, object]:
         return {"features": list(self.features), "weights": [round(w, 6) for w in self.weights],
-                "bias": round(self.bias, 6), "threshold": round(self.threshold, 4)}
+                "bias": round(self.bias, 6), "threshold": round(self.threshold, 4),
+                "threshold_other": round(self.threshold_other, 4),
+                **({"trees": self.trees.to_dict()} if self.trees else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> ShortModel:
         return cls(tuple(float(w) for w in d["weights"]), float(d["bias"]), float(d["threshold"]),
-                   tuple(str(f) for f in d["features"]))
+                   tuple(str(f) for f in d["features"]), Trees.from_dict(d["trees"]) if d.get("trees") else None,
+                   float(d.get("threshold_other", 1.01)))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 import string
 import sys
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..answer.shortanswer import is_bare
 from ..config import Settings
 from ..documents import Answer
 from ..errors import AssistantError
@@ -38,44 +38,11 @@ from ..ingest.embedding import VectorEmbeddings
 from ..pipeline import Assistant, embedder_for
 from ..question.kinds import expected_kind
 from ..vietnamese import normalize
-from .benchdata import BenchError, read_jsonl, write_corpus
+from .benchdata import GoldQuestion, contains_gold, write_corpus
 from .scoring import percentile
 
 if TYPE_CHECKING:
     from .nearmiss import Bench, BenchItem
-
-
-@dataclass(frozen=True)
-class GoldQuestion:
-    id: str
-    question: str
-    answers: tuple[str, ...]
-    context_id: str
-    title: str
-
-
-def load_answer_bench(folder: Path) -> tuple[list[dict], list[GoldQuestion]]:
-    contexts = read_jsonl(folder / "contexts.jsonl")
-    try:
-        titles = {c["context_id"]: str(c.get("title") or c["context_id"]) for c in contexts}
-        questions = [
-            GoldQuestion(str(q["id"]), str(q["question"]), tuple(str(a) for a in q.get("answers") or ()),
-                         str(q["context_id"]), titles[q["context_id"]])
-            for q in read_jsonl(folder / "questions.jsonl")
-        ]
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise BenchError(f"{folder}: a line lacks a field or names an unknown context: {exc}") from exc
-    return contexts, questions
-
-
-def held_out_titles(titles: Sequence[str], share: float = 0.2, seed: int = 42) -> frozenset[str]:
-    """A seeded ``share`` of the distinct titles (at least one when share > 0)."""
-    distinct = sorted(set(titles))
-    if share <= 0 or not distinct:
-        return frozenset()
-    rng = random.Random(seed)
-    rng.shuffle(distinct)
-    return frozenset(distinct[: max(1, round(share * len(distinct)))])
 
 
 def corpus_settings(settings: Settings, name: str, contexts: list[dict], cache_dir: Path) -> Settings:
@@ -118,11 +85,6 @@ def token_f1(prediction: str | None, golds: Sequence[str]) -> float:
     return best
 
 
-def contains_gold(text: str, golds: Sequence[str]) -> bool:
-    hay = " ".join(normalize(text).casefold().split())
-    return any(" ".join(normalize(g).casefold().split()) in hay for g in golds if g.strip())
-
-
 @dataclass
 class QuestionResult:
     question: GoldQuestion
@@ -143,6 +105,11 @@ class QuestionResult:
     def contains(self) -> bool:
         shown = self.answer.text + " " + (self.short or "")
         return not self.answer.refused and contains_gold(shown, self.question.answers)
+
+    def short_right(self) -> bool:
+        """The short answer holds a gold span, or matches one with token F1 >= 0.8."""
+        return bool(self.short) and (contains_gold(self.short or "", self.question.answers)
+                                     or token_f1(self.short, self.question.answers) >= 0.8)
 
     def cites_gold(self) -> bool:
         return not self.answer.refused and any(c.doc_id == self.question.context_id for c in self.answer.citations)
@@ -189,6 +156,7 @@ class AnswerBenchRun:
     sibling_share: float = 0.0
     removed: tuple[str, ...] = ()  # the siblings' passages, held out alone
     prepared: bool = False  # the folder came from scripts/make_near_misses.py, used as is
+    out_of_fold: int = 0  # questions answered by a model fitted without their title (answer.decision.fold_models)
 
     def of(self, kind: str) -> list[QuestionResult]:
         return [r for r in self.results if r.kind == kind]
@@ -197,6 +165,7 @@ class AnswerBenchRun:
         ans, una = self.of("answerable"), self.of("article")
         siblings, swaps = self.of("sibling"), self.of("swap")
         given = [r for r in ans if r.short]
+        answered = [r for r in ans if not r.answer.refused]
         lat = [r.latency_ms for r in self.results]
         return {
             "name": self.name, "path": self.path, "share_held_out": self.share, "seed": self.seed,
@@ -217,6 +186,10 @@ class AnswerBenchRun:
             "short_f1": sum(token_f1(r.short, r.question.answers) for r in ans) / len(ans) if ans else None,
             "short_f1_when_given": (sum(token_f1(r.short, r.question.answers) for r in given) / len(given)
                                     if given else None),
+            "short_given_of_answered": _rate(answered, lambda r: bool(r.short)),
+            "short_right_when_given": _rate(given, QuestionResult.short_right),
+            "short_bare": sum(1 for r in self.results if r.short and is_bare(r.short)),
+            "out_of_fold": self.out_of_fold,
             "swaps_by_constraint": _swaps_by_constraint(swaps),
             "by_question_kind": _by_question_kind(self.results),
             "errors": sum(1 for r in self.results if r.error),
@@ -275,17 +248,11 @@ def out_of_fold(assistant: Assistant) -> Callable[[str], Assistant]:
     """The assistant to ask a question of a given title: when the answerer's decisions were
     fitted on that title (``scripts/fit_answerer.py``), the same pipeline with the model fitted
     without the title's fold, so the bench's figures are out of fold; else ``assistant``."""
-    from dataclasses import replace
-
     from ..answer.decision import fold_models
-    from ..answer.extractive import ExtractiveAnswerer
 
-    if not isinstance(assistant.answerer, ExtractiveAnswerer):
-        return lambda title: assistant
-    answerer = assistant.answerer
     by_title: dict[str, Assistant] = {}
     for titles, models in fold_models():
-        fold = replace(assistant, answerer=ExtractiveAnswerer(assistant.index, answerer.max_sentences, models))
+        fold = assistant.with_decisions(models)
         by_title.update(dict.fromkeys(titles, fold))
     return lambda title: by_title.get(title, assistant)
 
@@ -328,5 +295,7 @@ def run_answer_bench(
     bar = tqdm(items, desc=f"{run.name} answers", unit="câu", file=sys.stderr, disable=not progress, leave=False)
     pick = out_of_fold(assistant)
     for item in bar:
-        run.results.append(_answer(pick(item.question.title), item))
+        chosen = pick(item.question.title)
+        run.out_of_fold += chosen is not assistant
+        run.results.append(_answer(chosen, item))
     return run

@@ -182,6 +182,9 @@ ANSWER_TABLES = (
         ("containment", "a gold answer inside the answer", ""),
         ("gold_cited", "the gold passage cited", ""),
         ("short_answer_given", "a short answer given", ""),
+        ("short_given_of_answered", "a short answer given, of those answered", ""),
+        ("short_right_when_given", "short answer right when given (gold inside, or F1 >= 0.8)", ""),
+        ("short_bare", "short answers that are only a unit or number word (all questions)", "must be 0"),
         ("short_em", "short answer EM (all answerable)", ""),
         ("short_f1", "short answer F1 (all answerable)", ""),
         ("short_f1_when_given", "short answer F1 (when given)", ""),
@@ -205,9 +208,12 @@ def _answer_bench_sections(run) -> list[str]:
             f"{s['titles_held_out']} whole articles ({s['share_held_out']:.0%} of the titles) and "
             f"{s['contexts_removed']} single passages ({s['sibling_share']:.0%} of the others with questions) held "
             f"out of the corpus, seed {s['seed']}")
+    fold = (f" {s['out_of_fold']} of them were answered by the answerer's decisions fitted without their "
+            "article's fold (out of fold: `scripts/fit_answerer.py` fitted on these articles)." if s["out_of_fold"]
+            else "")
     lines = [f"## Answer benchmark: `{s['name']}`", "",
              (f"{s['questions']} questions ({made}); {s['contexts_indexed']} passages indexed; every question "
-              f"answered end to end by ours."), ""]
+              f"answered end to end by ours.{fold}"), ""]
     for count, title, rows in ANSWER_TABLES:
         lines += [f"### {title} ({s[count]})", ""]
         lines += _table(["metric", "value"], [[label + (f" ({note})" if note else ""), _fmt(s[key])]
