@@ -52,11 +52,12 @@ FEATURES = (
     "rule_place",
     "rule_place_conflict",
     "rule_acronym",
-    "rule_kind",
+    "rule_figure",
+    "rule_person",
     "rule_unit",
     "rule_past_figure",
 )
-RULES = ("article date", "period", "place", "place conflict", "acronym", "kind", "unit", "past figure")
+RULES = ("article date", "period", "place", "place conflict", "acronym", "figure", "person", "unit", "past figure")
 
 
 # The question-level decision reads the best sentence's signals, the sentence model's logit, and

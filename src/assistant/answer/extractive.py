@@ -52,11 +52,12 @@ if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never i
 ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
 # kinds whose detectors are precise enough to be rules: a sentence without one does not answer
 # (what each costs answerable XQuAD-vi questions is in data/answerer.json, "rules_cost")
-_COUNTED = ("number", "day", "month", "year", "person")
+_FIGURES = ("number", "day", "month", "year")
 _ASKS_COUNTRY = re.compile(r"(?:nước|quốc gia) nào|which country", re.IGNORECASE)
 _OWN_TIME = re.compile(r"\b\d+\s+(?:năm|tháng|thập kỷ|thế kỷ)\b|\b(?:giai đoạn|thời kỳ|nhiệm kỳ)\b", re.IGNORECASE)
 _MONEY_WORDS = frozenset({"tien", "von", "kinh"})  # tiền, vốn, kinh phí
 _CURRENCIES = frozenset({"usd", "vnd", "dong", "euro", "eur", "yen"})
+_TIE = 0.05  # sentence probabilities closer than this: the model cannot tell which answers
 _UNIT_REACH = 8  # words between a figure and the noun it counts
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 _DEFINED = re.compile(r"((?:\w+\s+){1,7}\w+)\s*\(([A-ZĐ]{2,6})\)")  # "đầu tư trực tiếp nước ngoài (FDI)"
@@ -317,7 +318,9 @@ class ExtractiveAnswerer:
                 self._names_in(p, cand.text) for p in a.places)),
             "acronym": any(not self._states_acronym(x, scope) for x in a.acronyms)
             and bool(set(kinds.ACRONYM.findall(cand.text)) - set(a.acronyms)),
-            "kind": a.expects in _COUNTED and not kinds.new_spans(a.expects, cand.text, asked),
+            # "bao nhiêu" needs a figure, "năm nào" a year; "ai" a name (a detector that misses more)
+            "figure": a.expects in _FIGURES and not kinds.new_spans(a.expects, cand.text, asked),
+            "person": a.expects == "person" and not kinds.new_spans("person", cand.text, asked),
             "unit": a.expects == "number" and bool(a.unit) and not counts_unit(cand.text, a.unit),
             "past figure": past,
         }
@@ -411,6 +414,12 @@ class ExtractiveAnswerer:
                 break
             if c not in chosen and c.hit.chunk.chunk_id == best.hit.chunk.chunk_id:
                 chosen.append(c)
+        # a sentence of another passage that the model can hardly tell from the best is quoted
+        # too: the reader can ("thành lập" in 1955 as a Phòng, in 2004 as a Sở)
+        tied = next((c for c in ok[1:3] if c not in chosen and best.probability - c.probability <= _TIE
+                     and c.hit.chunk.chunk_id != best.hit.chunk.chunk_id), None)
+        if tied is not None and len(chosen) < limit + 1:
+            chosen.append(tied)
         if a.comparison:  # each place compared deserves its own evidence
             for place in (p for p in a.places if p.vietnamese):
                 if not any(self._names(c, place) for c in chosen):
