@@ -56,7 +56,8 @@ _FIGURES = ("number", "day", "month", "year")
 _ASKS_COUNTRY = re.compile(r"(?:nước|quốc gia) nào|which country", re.IGNORECASE)
 _OWN_TIME = re.compile(r"\b\d+\s+(?:năm|tháng|thập kỷ|thế kỷ)\b|\b(?:giai đoạn|thời kỳ|nhiệm kỳ)\b", re.IGNORECASE)
 _MONEY_WORDS = frozenset({"tien", "von", "kinh"})  # tiền, vốn, kinh phí
-_CURRENCIES = frozenset({"usd", "vnd", "dong", "euro", "eur", "yen"})
+_CURRENCIES = frozenset({"usd", "vnd", "đồng", "euro", "eur", "yên", "yen"})
+_SCALES = frozenset({"nghìn", "ngàn", "triệu", "tỷ", "tỉ", "trăm"})
 _TIE = 0.05  # sentence probabilities closer than this: the model cannot tell which answers
 _UNIT_REACH = 8  # words between a figure and the noun it counts
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
@@ -76,8 +77,16 @@ def counts_unit(text: str, unit: str) -> bool:
     toks = list(re.finditer(r"\w+(?:[.,]\d+)*|%", text))
     figures = kinds.spans("number", text)
     money = head in _MONEY_WORDS  # "bao nhiêu tiền / vốn": an amount in a currency counts it
-    at = [i for i, m in enumerate(toks) if fold(m.group(0)).lower() == head or (head == "phan" and m.group(0) == "%")
-          or (money and fold(m.group(0)).lower() in _CURRENCIES)]
+    raw = [m.group(0).lower() for m in toks]
+    low = [fold(w) for w in raw]
+    # a currency read with its diacritics: "đồng" is money, "lao động" and "cộng đồng" are not
+    def currency(i: int) -> bool:  # "300 tỷ đồng", "5.000 đồng", "đô la"; not "cộng đồng", "đồng bào"
+        before = raw[i - 1] if i else ""
+        after_figure = before[:1].isdigit() or before in _SCALES
+        return (raw[i] == "đồng" and after_figure) or (raw[i] in _CURRENCIES and raw[i] != "đồng") or (
+            raw[i] == "la" and before == "đô")
+
+    at = [i for i, w in enumerate(low) if w == head or (head == "phan" and w == "%") or (money and currency(i))]
     counted = [i for i, m in enumerate(toks) if any(s <= m.start() < e for s, e in figures)]
     return any(abs(i - j) <= _UNIT_REACH for i in at for j in counted)
 
@@ -461,7 +470,8 @@ class ExtractiveAnswerer:
         extra: list[Candidate] = []
         for c in ok:
             # each article's figure is shown when its sentence would answer the question on its own
-            if c in chosen or not unit.search(c.text) or (
+            # like any further sentence, it must reach the fitted extra threshold itself
+            if c in chosen or not unit.search(c.text) or c.probability < model.extra_threshold or (
                     model.answerable(c.features, matched) < model.answer_threshold):
                 continue
             if any(c.doc.doc_id == x.doc.doc_id for x in chosen + extra):
