@@ -190,6 +190,28 @@ _SENT_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+|$)|\n+")
 MAX_SENTENCE_CHARS = 1000  # longer "sentences" (lists, tables, text with no full stop) are cut
 _NEXT_CHAR = re.compile(r"\s*(\S)")
 _LAST_WORD = re.compile(r"(\S+)\s*$")
+_LAST_TWO = re.compile(r"(?:(\S+)\s+)?(\S+)\s*$")
+_NEXT_INITIAL = re.compile(r"\s*[^\W\d_]\.(?=\s)")
+
+
+def _initial(text: str, start: int, dot: int, end: int) -> bool:
+    """Is the full stop at ``dot`` the one after an initial ("Frederick W. Mote", "J. R. R.
+    Tolkien", "G. W. Bush")? A single capital letter is an initial when a capitalised word
+    follows and it is itself inside a name: the word before it is capitalised, or the next
+    word is an initial too.
+
+    The trade-off: a sentence ending in a one-letter word after a capitalised one ("… Khu V.
+    Sau đó", "Nguyễn Văn A. Ông …") stays joined to the next; after a lower-case word ("vitamin
+    C. Sau đó", "Phụ lục B. Tiếp") it still ends, and "Thế chiến II." is two letters, not an
+    initial."""
+    two = _LAST_TWO.search(text, max(start, dot - 40), dot)
+    if not two or len(two.group(2)) != 1 or not two.group(2).isupper():
+        return False
+    nx = _NEXT_CHAR.match(text, end)
+    if not nx or not nx.group(1).isupper():
+        return False
+    prev = (two.group(1) or "").lstrip("(\"“'‘")
+    return prev[:1].isupper() or bool(_NEXT_INITIAL.match(text, end))
 
 
 def sentence_spans(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[tuple[int, int]]:
@@ -208,9 +230,9 @@ def sentence_spans(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[tuple
             lw = _LAST_WORD.search(text, max(start, m.start() - 40), m.start())
             last = lw.group(1).lower().rstrip(".") if lw else ""
             nx = _NEXT_CHAR.match(text, end)
-            # subtle: "TP. Hồ Chí Minh" and "v.v. và" are not sentence ends; neither is a
-            # full stop followed by a lower-case word.
-            if last in _ABBREV or (nx and nx.group(1).islower()):
+            # subtle: "TP. Hồ Chí Minh", "v.v. và" and "Frederick W. Mote" are not sentence
+            # ends; neither is a full stop followed by a lower-case word.
+            if last in _ABBREV or (nx and nx.group(1).islower()) or _initial(text, start, m.start(), end):
                 continue
         _add_span(text, start, end, spans, max_chars)
         start = end

@@ -2,10 +2,12 @@
 
 From the question alone and the corpus's term statistics (an ``idf`` function) we read its
 topic terms with their IDF weights, the places it names (as written: see ``places``), the
-numbers and years it names (a range "2016–2020" names both ends), whether it asks about the
-present ("hiện nay", "now"), whether it picks an article by date ("theo bài năm 2016"), and
-the kind of answer it asks for (``kinds.expected_kind``). ``query.understand`` calls it once
-per question; every stage reads the result from ``Query.analysis``.
+numbers and years it names (a range "2016–2020" names both ends), the laws and articles it
+names ("Luật Đầu tư 2020": that year names the law, it is not a period), whether it asks about
+the present ("hiện nay", "now"), whether it picks an article by date ("theo bài năm 2016"),
+the noun a "bao nhiêu" counts, and the kind of answer it asks for (``kinds.expected_kind``).
+``query.understand`` calls it once per question; every stage reads the result from
+``Query.analysis``.
 
 Deliberately not here: scoring sentences or composing answers (``answer/extractive.py``).
 """
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..vietnamese import fold, index_terms
-from .kinds import ACRONYM, NOW_ASKED, NUMBER, RANGE, YEAR, expected_kind
+from .kinds import ACRONYM, NOW_ASKED, NUMBER, RANGE, YEAR, counted_noun, expected_kind, law_refs, law_spans
 from .places import Place, find_places
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ class Analysis:
     ranges: list[tuple[str, str]] = field(default_factory=list)  # "2016–2020" -> ("2016", "2020")
     years: list[str] = field(default_factory=list)  # years the question names, outside a range
     acronyms: list[str] = field(default_factory=list)  # "ODA", "APEC": named things, spelled exactly
+    laws: list[str] = field(default_factory=list)  # "Luật Đầu tư 2020", "khoản 2 Điều 12": see kinds.law_refs
 
     @property
     def comparison(self) -> bool:
@@ -75,17 +78,23 @@ def analyse(query: Query, idf: Callable[[str], float]) -> Analysis:
         text = text.replace(article_date, " ")
     numbers = [n for n in NUMBER.findall(text) if len(n) >= 2 or "/" in n]
     unit = ""
-    m = re.search(r"(?:bao nhiêu|mấy|how many)\s+(\w+(?:\s+\w+)?)", low)
-    if m:
-        unit = m.group(1)
-    now = bool(NOW_ASKED.search(low)) and not YEAR.search(text)
-    ranges = RANGE.findall(text)
+    m = re.search(r"(?:bao nhiêu|mấy|how many)(?=\s)", low)
+    counted = counted_noun(low, m.end()) if m else None
+    if counted:
+        unit = low[counted[0] : counted[1]]
+    # a year in a law's name ("Luật Đầu tư 2020") names the law, not a period
+    laws = law_refs(query.dense_text)
+    periods = text
+    for s, e in reversed(law_spans(text)):
+        periods = periods[:s] + " " * (e - s) + periods[e:]
+    now = bool(NOW_ASKED.search(low)) and not YEAR.search(periods)
+    ranges = RANGE.findall(periods)
     in_ranges = {y for r in ranges for y in r}
-    years = [y for y in dict.fromkeys(YEAR.findall(text)) if y not in in_ranges]
+    years = [y for y in dict.fromkeys(YEAR.findall(periods)) if y not in in_ranges]
     letters = [ch for ch in query.text if ch.isalpha()]
     shouting = sum(ch.isupper() for ch in letters) > 0.6 * len(letters)  # a question typed in capitals
     in_places = " ".join(f.text for f in found)
     acronyms = [] if shouting else [w for w in dict.fromkeys(ACRONYM.findall(query.text))
                                     if w not in in_places and not (english and w in _ENGLISH_CAPS)]
     return Analysis(terms, places, numbers, expects, bool(_LISTING.search(low)), english, unit, article_date, now,
-                    ranges, years, acronyms)
+                    ranges, years, acronyms, laws)
