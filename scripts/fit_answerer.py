@@ -77,7 +77,8 @@ def collect(args: argparse.Namespace) -> None:
 
     from assistant.answer.decision import FEATURES
     from assistant.config import load_settings
-    from assistant.evaluation.answers import contains_gold, corpus_settings, load_answer_bench
+    from assistant.evaluation.answers import corpus_settings
+    from assistant.evaluation.benchdata import contains_gold, load_answer_bench
     from assistant.evaluation.fixtures import load_fixtures
     from assistant.evaluation.scoring import contains_accept, quote_supports
     from assistant.evaluation.systems import CachingEmbeddings

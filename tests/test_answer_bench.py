@@ -7,7 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assistant.evaluation.answers import contains_gold, exact_match, held_out_titles, token_f1
+from assistant.evaluation.answers import exact_match, token_f1
+from assistant.evaluation.benchdata import contains_gold, held_out_titles
 
 CONTEXTS = [
     ("c1", "Cảng biển", ("Cảng Lạch Huyện được khởi công năm 2013 và đón tàu đầu tiên năm 2018. "

@@ -299,7 +299,7 @@ def test_gate_holds_the_xquad_answer_bench_floors(tmp_path, seed_settings):
     res = CliRunner().invoke(main, [
         "eval", str(DEV), "--answer-bench", str(bench), "--gate", "--no-baselines", "--thresholds", str(THRESHOLDS),
         "--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir),
-        "--cache", str(tmp_path / "cache"),
+        "--cache", str(tmp_path / "cache"), "--sibling-share", "0",  # the floors' construction: whole articles only
     ])
     assert res.exit_code == 0, res.output
     for metric in ("containment", "gold_cited", "unanswerable_refused", "answerable_answered", "short_f1"):

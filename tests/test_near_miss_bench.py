@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.evaluation.answers import GoldQuestion, held_out_titles
+from assistant.evaluation.benchdata import GoldQuestion, held_out_titles
 from assistant.evaluation.constraints import find_constraints
 from assistant.evaluation.nearmiss import CorpusSentences, choose_holdout, construct, load_bench, swap
 

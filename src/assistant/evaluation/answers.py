@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 import string
 import sys
@@ -38,44 +37,11 @@ from ..ingest.embedding import VectorEmbeddings
 from ..pipeline import Assistant, embedder_for
 from ..question.kinds import expected_kind
 from ..vietnamese import normalize
-from .benchdata import BenchError, read_jsonl, write_corpus
+from .benchdata import GoldQuestion, contains_gold, write_corpus
 from .scoring import percentile
 
 if TYPE_CHECKING:
     from .nearmiss import Bench, BenchItem
-
-
-@dataclass(frozen=True)
-class GoldQuestion:
-    id: str
-    question: str
-    answers: tuple[str, ...]
-    context_id: str
-    title: str
-
-
-def load_answer_bench(folder: Path) -> tuple[list[dict], list[GoldQuestion]]:
-    contexts = read_jsonl(folder / "contexts.jsonl")
-    try:
-        titles = {c["context_id"]: str(c.get("title") or c["context_id"]) for c in contexts}
-        questions = [
-            GoldQuestion(str(q["id"]), str(q["question"]), tuple(str(a) for a in q.get("answers") or ()),
-                         str(q["context_id"]), titles[q["context_id"]])
-            for q in read_jsonl(folder / "questions.jsonl")
-        ]
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise BenchError(f"{folder}: a line lacks a field or names an unknown context: {exc}") from exc
-    return contexts, questions
-
-
-def held_out_titles(titles: Sequence[str], share: float = 0.2, seed: int = 42) -> frozenset[str]:
-    """A seeded ``share`` of the distinct titles (at least one when share > 0)."""
-    distinct = sorted(set(titles))
-    if share <= 0 or not distinct:
-        return frozenset()
-    rng = random.Random(seed)
-    rng.shuffle(distinct)
-    return frozenset(distinct[: max(1, round(share * len(distinct)))])
 
 
 def corpus_settings(settings: Settings, name: str, contexts: list[dict], cache_dir: Path) -> Settings:
@@ -116,11 +82,6 @@ def token_f1(prediction: str | None, golds: Sequence[str]) -> float:
             prec, rec = common / len(p), common / len(gt)
             best = max(best, 2 * prec * rec / (prec + rec))
     return best
-
-
-def contains_gold(text: str, golds: Sequence[str]) -> bool:
-    hay = " ".join(normalize(text).casefold().split())
-    return any(" ".join(normalize(g).casefold().split()) in hay for g in golds if g.strip())
 
 
 @dataclass

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
 from ..errors import AssistantError
+from ..vietnamese import normalize
 
 
 class BenchError(AssistantError):
@@ -67,3 +70,42 @@ def write_corpus(contexts: list[dict], corpus: Path) -> None:
         meta[c["context_id"]] = {"title": c.get("title") or c["context_id"], "date": None}
     # subtle: metadata last: its presence marks a complete corpus folder
     (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
+
+
+# --- answer benchmarks: gold questions and their articles -----------------------------------------
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    context_id: str
+    title: str
+
+
+def load_answer_bench(folder: Path) -> tuple[list[dict], list[GoldQuestion]]:
+    contexts = read_jsonl(folder / "contexts.jsonl")
+    try:
+        titles = {c["context_id"]: str(c.get("title") or c["context_id"]) for c in contexts}
+        questions = [
+            GoldQuestion(str(q["id"]), str(q["question"]), tuple(str(a) for a in q.get("answers") or ()),
+                         str(q["context_id"]), titles[q["context_id"]])
+            for q in read_jsonl(folder / "questions.jsonl")
+        ]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BenchError(f"{folder}: a line lacks a field or names an unknown context: {exc}") from exc
+    return contexts, questions
+
+
+def held_out_titles(titles: Sequence[str], share: float = 0.2, seed: int = 42) -> frozenset[str]:
+    """A seeded ``share`` of the distinct titles (at least one when share > 0)."""
+    distinct = sorted(set(titles))
+    if share <= 0 or not distinct:
+        return frozenset()
+    rng = random.Random(seed)
+    rng.shuffle(distinct)
+    return frozenset(distinct[: max(1, round(share * len(distinct)))])
+
+
+def contains_gold(text: str, golds: Sequence[str]) -> bool:
+    hay = " ".join(normalize(text).casefold().split())
+    return any(" ".join(normalize(g).casefold().split()) in hay for g in golds if g.strip())

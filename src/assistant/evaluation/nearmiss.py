@@ -38,8 +38,7 @@ from pathlib import Path
 
 from ..question.analysis import QUESTION_WORDS
 from ..vietnamese import STOPWORDS, normalize, sentence_spans
-from .answers import GoldQuestion, contains_gold, held_out_titles, load_answer_bench
-from .benchdata import BenchError, read_jsonl
+from .benchdata import BenchError, GoldQuestion, contains_gold, held_out_titles, load_answer_bench, read_jsonl
 from .constraints import Constraint, find_constraints, fold_lower, folded_words, states
 
 KINDS = ("answerable", "article", "sibling", "swap")
