@@ -79,3 +79,15 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests listed in tests/known_gaps.txt assert behaviour the assistant does not have yet: they
+    are expected to fail (strictly: one that passes fails the run, so the list stays true)."""
+    listed = Path(__file__).with_name("known_gaps.txt")
+    gaps = {line.strip() for line in listed.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")}
+    for item in items:
+        node = item.nodeid.split("tests/", 1)[-1]
+        if node in gaps:
+            item.add_marker(pytest.mark.xfail(strict=True, reason="known gap, tests/known_gaps.txt"))
