@@ -226,3 +226,47 @@ def test_the_unit_of_a_how_many_question_is_the_noun_not_its_verb():
 def test_quantities_stay_linear_on_long_text():
     text = "Hai trăm nghìn đồng, hơn 190 dự án và ông Nguyễn Văn Hùng. " * 2000
     assert has("number", text) and len(spans("number", text)) == 4000
+
+
+# --- 7. a question for a named place is answered by a name of the sort asked for -------------------------
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Thành phố Cảng kết nghĩa với tỉnh nào của Campuchia?", True),
+        ("Đoàn công tác đã ký biên bản với quốc gia nào?", True),
+        ("Which country opened a consulate in the city?", True),
+        ("Thị trấn này thuộc loại thành phố nào trước năm 1900?", False),  # a sort of city, not a name
+        ("Xa lộ tiểu bang nào được nâng cấp?", False),  # a road's name
+        ("Hội nghị được tổ chức ở đâu?", False),  # "where" is answered by places without names too
+    ],
+)
+def test_a_question_for_a_named_place(question, asks):
+    from assistant.question.kinds import asks_named_place
+
+    assert asks_named_place(question) is asks
+
+
+def test_a_sentence_of_countries_does_not_answer_which_province():
+    from assistant.question.kinds import answer_spans
+
+    question = "Thành phố Cảng kết nghĩa với tỉnh nào của Campuchia?"
+    assert not answer_spans("place", "Thành phố đón các đoàn của Bỉ, Italy và Campuchia.", question)
+    assert answer_spans("place", "Thành phố Cảng kết nghĩa với tỉnh Kampot của Campuchia năm 2010.", question)
+
+
+def test_the_key_terms_are_two_different_words_the_compound_before_its_syllable():
+    from assistant.answer.extractive import ExtractiveAnswerer
+
+    q = "Thành phố Cảng kết nghĩa với tỉnh nào của Campuchia?"
+    idf = {"nghĩa": 5.0, "kết_nghĩa": 4.0, "kết": 3.0, "tỉnh": 2.0}
+    a = analyse(Query(text=q, dense_text=q, accented=True), lambda t: idf.get(t, 1.0))
+    assert ExtractiveAnswerer._key_terms(a) == ["kết_nghĩa", "tỉnh"]
+
+
+@pytest.mark.parametrize("sentence", ["Thành phố tổ chức Giải Golf giao lưu hữu nghị.", "Ông là thành viên Hội Rotary."])
+def test_a_body_or_event_named_in_a_foreign_word_is_not_a_place(sentence):
+    assert texts("place", sentence) == []
+
+
+def test_a_foreign_city_after_thanh_pho_is_still_a_place():
+    assert "Kitakyushu" in texts("place", "Đoàn đến Thành phố Kitakyushu vào tháng Năm.")

@@ -208,10 +208,8 @@ def test_the_memorandum_year_is_answered(nm):
         "Năm 2021, tỉnh Bắc Ninh ký biên bản ghi nhớ hợp tác với tỉnh nào của Hàn Quốc?",
         # Nhật Bản is in Bắc Ninh's paragraph (57 projects), but the memorandum is with Hàn Quốc
         "Tỉnh Bắc Ninh ký biên bản ghi nhớ hợp tác với Nhật Bản năm nào?",
-        pytest.param("Tỉnh Bắc Ninh ký biên bản ghi nhớ hợp tác với tỉnh nào của Nhật Bản?", marks=pytest.mark.xfail(
-            strict=True, reason="known gap (issue 21): a sentence naming the partner country and no province at "
-                                "all ('Các nhà đầu tư Nhật Bản đứng thứ hai…') is not vetoed: the place-kind check "
-                                "is a feature, not a veto")),
+        # a sentence naming the partner country and no province at all does not answer "tỉnh nào"
+        "Tỉnh Bắc Ninh ký biên bản ghi nhớ hợp tác với tỉnh nào của Nhật Bản?",
     ],
     ids=["year-2021-what-field", "year-2021-which-province", "japan-which-year", "japan-which-province"],
 )

@@ -37,6 +37,7 @@ FEATURES = (
     "rank",  # 1 / rank of the passage it came from
     "kind_missing",  # the question asks for a kind (date, number, person...) the sentence lacks
     "window_missing",  # share of the question's two rarest words (not places, figures) not near the sentence
+    "asked_missing",  # neither the kind asked for nor either of those words: the sentence only shares the topic
     "article_missing",  # IDF share of question terms found nowhere in the sentence's article
     "top_missing",  # the question's rarest term is not in the article
     "novelty",  # share of the sentence's terms the question does not have
@@ -54,10 +55,12 @@ FEATURES = (
     "rule_acronym",
     "rule_figure",
     "rule_person",
+    "rule_named_place",
     "rule_unit",
     "rule_past_figure",
 )
-RULES = ("article date", "period", "place", "place conflict", "acronym", "figure", "person", "unit", "past figure")
+RULES = ("article date", "period", "place", "place conflict", "acronym", "figure", "person", "named place", "unit",
+         "past figure")
 
 
 # The question-level decision reads the best sentence's signals, the sentence model's logit, and

@@ -298,7 +298,7 @@ class ExtractiveAnswerer:
                 "conflict": conflict / len(named)}
 
     def _checks(self, cand: Candidate, a: Analysis, scope: str, asked: frozenset[str],
-                constraints: dict[str, float]) -> dict[str, bool]:
+                constraints: dict[str, float], question: str) -> dict[str, bool]:
         """The detectors, each a yes/no the model weighs (``rule_*`` features); the fitted model
         names the few that still veto a sentence (``DecisionModel.vetoes``)."""
         d = cand.doc
@@ -330,6 +330,9 @@ class ExtractiveAnswerer:
             # "bao nhiêu" needs a figure, "năm nào" a year; "ai" a name (a detector that misses more)
             "figure": a.expects in _FIGURES and not kinds.new_spans(a.expects, cand.text, asked),
             "person": a.expects == "person" and not kinds.new_spans("person", cand.text, asked),
+            # "tỉnh nào của Lào": a sentence that names no province (of Laos) does not answer it
+            "named place": a.expects == "place" and kinds.asks_named_place(question)
+            and not kinds.answer_spans("place", cand.text, question),
             "unit": a.expects == "number" and bool(a.unit) and not counts_unit(cand.text, a.unit),
             "past figure": past,
         }
@@ -338,8 +341,18 @@ class ExtractiveAnswerer:
     def _key_terms(a: Analysis) -> list[str]:
         """The question's two rarest words that are not places or figures: what it is about."""
         place_words = kinds.folded_words(" ".join(f for p in a.places for f in p.variants))
-        return sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
-                       and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t])[:2]
+        chosen: list[str] = []
+        for t in sorted((t for t in a.terms if not any(ch.isdigit() for ch in t)
+                         and not set(fold(t).lower().split("_")) <= place_words), key=lambda t: -a.terms[t]):
+            words = set(t.split("_"))  # "kết_nghĩa" says what "nghĩa" says, and more precisely
+            inside = next((c for c in chosen if set(c.split("_")) <= words), None)
+            if inside is not None:
+                chosen[chosen.index(inside)] = t
+            elif not any(words <= set(c.split("_")) for c in chosen):
+                chosen.append(t)
+            if len(chosen) == 2:
+                break
+        return chosen
 
     def _signals(self, c: Candidate, a: Analysis, query: Query, dense: float,
                  key_terms: list[str]) -> dict[str, float]:
@@ -354,13 +367,16 @@ class ExtractiveAnswerer:
         total = sum(a.terms.values()) or 1.0
         top = max(a.terms, key=lambda t: a.terms[t]) if a.terms else None
         content = {t for t in terms if "_" not in t}
+        kind_missing = a.expects is not None and not kinds.answer_spans(a.expects, c.text, query.dense_text)
+        window_missing = sum(t not in around for t in key_terms) / len(key_terms) if key_terms else 0.0
         return {
             "dense": dense,
             "coverage": self._coverage(a, terms),
             "coverage_window": self._coverage(a, around),
             "rank": 1.0 / c.hit_rank,
-            "kind_missing": float(a.expects is not None and not kinds.answer_spans(a.expects, c.text, query.dense_text)),
-            "window_missing": sum(t not in around for t in key_terms) / len(key_terms) if key_terms else 0.0,
+            "kind_missing": float(kind_missing),
+            "window_missing": window_missing,
+            "asked_missing": float(kind_missing and window_missing == 1.0),
             "article_missing": sum(w for t, w in a.terms.items() if t not in article) / total,
             "top_missing": float(top is not None and top not in article),
             "novelty": len(content - set(a.terms)) / len(content) if content else 0.0,
@@ -389,7 +405,7 @@ class ExtractiveAnswerer:
         for c, d in zip(cands, dense):
             scope = self._scope(c)
             constraints = self._constraints(c, a, named, scope, query.dense_text)
-            checks = self._checks(c, a, scope, asked, constraints)
+            checks = self._checks(c, a, scope, asked, constraints, query.dense_text)
             c.features = {**self._signals(c, a, query, float(d), key_terms), **constraints,
                           **{"rule_" + k.replace(" ", "_"): float(v) for k, v in checks.items()}}
             c.checks = tuple(k for k, v in checks.items() if v)

@@ -453,6 +453,8 @@ def _place_spans(text: str) -> list[Span]:
                 runs.append([m])
     for run in runs:
         s, e = run[0].start(), run[-1].end()
+        if len(run) > 1 and run[0].group(0).lower() in _INSTITUTIONS - {"thành", "tỉnh"}:
+            continue  # a body or an event named in a foreign word ("Giải Golf", "Hội Rotary")
         if any(_is_foreign(m.group(0)) for m in run) or _PLACE_CUE.search(text[max(0, s - 20) : s]):
             named.append((s, e))
     return _merge(known + named)
@@ -492,6 +494,16 @@ def new_spans(kind: str, text: str, asked: frozenset[str]) -> list[Span]:
 
 _SUBNATIONAL = re.compile(r"(?:thành phố|tỉnh|bang|quận|huyện|xã|thị trấn|vùng|địa phương|thủ phủ) nào|"
                           r"which (?:city|province|state|region)", re.IGNORECASE)
+
+
+# a question for a named place ("tỉnh nào", "nước nào"), which only a name answers; not "loại
+# thành phố nào" (a sort of city) nor "tiểu bang nào" inside a road's name
+_NAMED_PLACE = re.compile(r"(?<!loại )(?<!tiểu )\b(?:thành phố|tỉnh|nước|quốc gia|thủ đô|bang|địa phương|huyện|quận) nào|"
+                          r"which (?:city|country|province|state)\b", re.IGNORECASE)
+
+
+def asks_named_place(question: str) -> bool:
+    return bool(_NAMED_PLACE.search(question))
 
 
 def answer_spans(kind: str, text: str, question: str) -> list[Span]:
