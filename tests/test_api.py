@@ -55,7 +55,9 @@ def test_ask_and_search_return_the_cli_json(no_accounts, seed_assistant):
     body, want = got.json(), json.loads(json.dumps(seed_assistant.ask(HA_NOI).to_dict()))
     assert set(body) == set(want)  # the shape of `assistant ask --json`
     assert body["answer"] == want["answer"] and body["citations"] == want["citations"]
-    assert "1996" in body["short_answer"]["text"] and body["citations"][0]["quote"] in body["citations"][0]["passage"]
+    short = body["short_answer"]  # shown only when the span model is sure of it
+    assert short is None or "1996" in short["text"]
+    assert "1996" in body["answer"] and body["citations"][0]["quote"] in body["citations"][0]["passage"]
 
     got = httpx.post(url + "api/v1/search", json={"question": HAI_PHONG, "k": 3}, timeout=60).json()
     hits, timings = seed_assistant.search(HAI_PHONG, 3)
