@@ -273,3 +273,9 @@ def test_a_conversation_file_follows_up_with_the_new_province(cli_env, tmp_path)
         assert figure not in second["answer"], second["answer"]
     if second["short_answer"]:
         assert FDI["Thái Nguyên"] in second["short_answer"]["text"], second["short_answer"]
+
+
+def test_the_title_repeated_as_the_first_line_is_never_quoted(nm):
+    answer = nm.ask("Nghệ An hiệu quả từ các dự án sử dụng vốn ODA thế nào?")
+    for c in answer.citations:
+        assert c.quote.strip() != "Nghệ An: Hiệu quả từ các dự án sử dụng vốn ODA", shown(answer)

@@ -54,3 +54,15 @@ def test_the_names_a_question_spells():
     assert capitalised_runs("Jared Allen có bao nhiêu lần vật ngã?") == ["Jared Allen"]
     assert capitalised_runs("Khi nào Quảng Ninh ký với Gunma?") == ["Quảng Ninh", "Gunma"]
     assert capitalised_runs("Ai là CEO của Apple, Tim Cook?") == ["Apple", "Tim Cook"]
+
+
+def test_a_figure_counts_its_own_noun_not_a_later_one():
+    # "12 tổ chức hội người …": the figure counts associations, not people
+    text = ("Tỉnh có khoảng 20.000 kiều bào tại 40 quốc gia, có 9 tổ chức hội người Hà Tĩnh ở nước ngoài "
+            "và 105 dự án đầu tư.")
+    units = {sp.text: sp.features["unit"] for sp in candidate_spans(_analysis("number", "người"), "bao nhiêu người", text)
+             if sp.features["kind_span"]}
+    assert units and not any(units.values())
+    units = {sp.text: sp.features["unit"] for sp in candidate_spans(_analysis("number", "dự án"), "bao nhiêu dự án", text)
+             if sp.features["kind_span"]}
+    assert units["105 dự án"] == 1.0 and units["9 tổ chức"] == 0.0

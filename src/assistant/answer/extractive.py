@@ -195,7 +195,10 @@ class ExtractiveAnswerer:
                 s = self.index.sentences[si]
                 if s.start >= c.start and s.end <= c.end and si not in seen:
                     seen.add(si)
-                    if addresses_reader(doc.text[s.start : s.end]):  # instructions in an article are data
+                    text = doc.text[s.start : s.end]
+                    if addresses_reader(text):  # instructions in an article are data
+                        continue
+                    if _same_words(text, doc.title):  # the title repeated as the first line says no fact
                         continue
                     out.append(Candidate(si, doc, s.start, s.end, doc.text[s.start : s.end], hit, rank))
         return out
@@ -517,6 +520,10 @@ class ExtractiveAnswerer:
         timings = {"answer": (time.perf_counter() - t0) * 1000}
         return Answer(question=query.text, text=text, refused=not chosen, citations=tuple(citations),
                       timings_ms=timings, short_answer=short, short_citation=short_n)
+
+
+def _same_words(a: str, b: str) -> bool:
+    return bool(b) and re.findall(r"\w+", fold(a).lower()) == re.findall(r"\w+", fold(b).lower())
 
 
 def _numbers_of(text: str) -> set[str]:

@@ -42,7 +42,8 @@ SPAN_FEATURES = (
     "length",  # log of its word count
     "digits",  # holds a figure
     "capitals",  # share of capitalised words
-    "unit",  # holds the noun the question counts ("bao nhiêu dự án": "dự án")
+    "unit",  # it, or the word after it, holds the noun the question counts ("bao nhiêu dự án": "dự án")
+    "typed",  # log of the number of spans of the kind asked for in the sentence (one is likelier the answer)
     "first",  # it starts the sentence
     "spans",  # log of the number of candidate spans of the sentence
     "sentence_logit",  # the sentence model's logit for its sentence
@@ -97,6 +98,11 @@ def _generic(text: str, asked: frozenset[str]) -> list[tuple[int, int]]:
     return out
 
 
+def _next_word(text: str, end: int) -> str:
+    m = re.match(r"\s*(\w+)", text[end:])
+    return m.group(1) if m else ""
+
+
 def _pieces(text: str) -> list[tuple[int, int]]:
     cuts = [0] + [x for m in _BREAK.finditer(text) for x in (m.start(), m.end())] + [len(text)]
     return [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2) if cuts[i + 1] > cuts[i]]
@@ -123,6 +129,7 @@ def candidate_spans(a: Analysis, question: str, text: str, sentence_logit: float
     total = math.fsum(weight.values()) or 1.0
     matched = [i for i, (_, _, w) in enumerate(words) if w in asked]
     unit = kinds.folded_words(a.unit) if a.unit else frozenset()
+    counted = [kinds.counted(text, q) for q in kinds.spans("number", text)] if unit else []
     out = []
     for (s, e), is_kind in spans.items():
         span_text = text[s:e].strip(" ,.;:")
@@ -148,7 +155,11 @@ def candidate_spans(a: Analysis, question: str, text: str, sentence_logit: float
             "length": math.log1p(len(sw)),
             "digits": float(any(ch.isdigit() for ch in span_text)),
             "capitals": sum(w[:1].isupper() for w in raw) / len(raw),
-            "unit": float(bool(unit) and unit <= kinds.folded_words(text[s : min(len(text), e + 30)])),
+            # the noun the figure itself counts: "12 tổ chức hội người …" does not count "người"
+            "unit": float(bool(unit) and (any(s <= cs < e and unit <= kinds.folded_words(text[cs:ce])
+                                              for cs, ce in counted) if any(ch.isdigit() for ch in text[s:e])
+                                          else unit <= kinds.folded_words(text[s:e] + " " + _next_word(text, e)))),
+            "typed": math.log1p(len(typed)),
             "first": float(lo == 0),
             "spans": 0.0,
             "sentence_logit": sentence_logit,
