@@ -270,3 +270,12 @@ def test_a_body_or_event_named_in_a_foreign_word_is_not_a_place(sentence):
 
 def test_a_foreign_city_after_thanh_pho_is_still_a_place():
     assert "Kitakyushu" in texts("place", "Đoàn đến Thành phố Kitakyushu vào tháng Năm.")
+
+
+def test_a_place_name_does_not_run_across_a_bracket():
+    # "Nam (Hàn Quốc)" is not "Nam Hàn"; the province asked for is still found
+    from assistant.question.kinds import answer_spans
+
+    sentence = "Năm 2024, tỉnh ký biên bản ghi nhớ với tỉnh Jeolla Nam (Hàn Quốc) về nông nghiệp."
+    question = "Tỉnh ký biên bản ghi nhớ với tỉnh nào của Hàn Quốc?"
+    assert [sentence[s:e] for s, e in answer_spans("place", sentence, question)] == ["Jeolla Nam"]

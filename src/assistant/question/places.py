@@ -97,6 +97,9 @@ def find_places(text: str, *, accented: bool | None = None) -> list[Found]:
     return list(_find(text, accented))
 
 
+_SEPARATOR = re.compile(r"[()\[\],;:.!?\"“”]")
+
+
 @lru_cache(maxsize=8192)  # the answerer asks about the same sentences and windows many times
 def _find(text: str, accented: bool) -> tuple[Found, ...]:
     table = _tables()[0 if accented else 1]
@@ -115,6 +118,8 @@ def _find(text: str, accented: bool) -> tuple[Found, ...]:
                 continue
             if n == 1 and not toks[i].group(0)[:1].isupper():
                 continue  # a one-word name must be capitalised: "anh", "ý", "bỉ"
+            if any(_SEPARATOR.search(text[toks[j].end() : toks[j + 1].start()]) for j in range(i, i + n - 1)):
+                continue  # "Jeolla Nam (Hàn Quốc)" does not name Nam Hàn
             hit, step = Found(place, toks[i].start(), toks[i + n - 1].end(),
                               text[toks[i].start() : toks[i + n - 1].end()]), n
             break
