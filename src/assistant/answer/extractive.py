@@ -53,7 +53,6 @@ ENUMERATION = re.compile(r"(?:^|[,:;]\s*)[A-ZĐÀ-Ỹ]")
 # kinds whose detectors are precise enough to be rules: a sentence without one does not answer
 # (what each costs answerable XQuAD-vi questions is in data/answerer.json, "rules_cost")
 _FIGURES = ("number", "day", "month", "year")
-_ASKS_COUNTRY = re.compile(r"(?:nước|quốc gia) nào|which country", re.IGNORECASE)
 _OWN_TIME = re.compile(r"\b\d+\s+(?:năm|tháng|thập kỷ|thế kỷ)\b|\b(?:giai đoạn|thời kỳ|nhiệm kỳ)\b", re.IGNORECASE)
 _MONEY_WORDS = frozenset({"tien", "von", "kinh"})  # tiền, vốn, kinh phí
 _CURRENCIES = frozenset({"usd", "vnd", "đồng", "euro", "eur", "yên", "yen"})
@@ -287,7 +286,7 @@ class ExtractiveAnswerer:
         missing_own = sum(not self._states(k, v, c.text, set(own)) for k, v in named)
         conflict = 0
         # "tỉnh nào của Nhật Bản": another province is the answer, another country a near miss
-        asks_country = bool(_ASKS_COUNTRY.search(query_text))
+        asks_country = kinds.asks_country(query_text)
         for p in a.places:
             sort = (p.vietnamese, p.country)
             answer_sort = a.expects == "place" and p.country == asks_country

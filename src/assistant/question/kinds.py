@@ -502,8 +502,16 @@ _NAMED_PLACE = re.compile(r"(?<!loại )(?<!tiểu )\b(?:thành phố|tỉnh|nư
                           r"which (?:city|country|province|state)\b", re.IGNORECASE)
 
 
+_COUNTRY_ASKED = re.compile(r"(?:nước|quốc gia) nào|which country", re.IGNORECASE)
+
+
 def asks_named_place(question: str) -> bool:
     return bool(_NAMED_PLACE.search(question))
+
+
+def asks_country(question: str) -> bool:
+    """"nước nào", "quốc gia nào": a country answers it, another province is a near miss."""
+    return bool(_COUNTRY_ASKED.search(question))
 
 
 def answer_spans(kind: str, text: str, question: str) -> list[Span]:
