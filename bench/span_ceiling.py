@@ -6,7 +6,8 @@
 For every question of a SQuAD-shaped bench folder, the sentence of its passage that holds the
 gold answer is given (an oracle: the answerer's own sentence is right ~90% of the time), and
 ``shortanswer.candidate_spans`` proposes the spans the product would choose from, labelled as
-the product's evaluation labels them (gold inside, or token F1 >= 0.8). Printed:
+the product's evaluation labels them (``span_right``: gold inside, or token F1 >= 0.8). The
+question is analysed with every term weighing the same (no corpus statistics). Printed:
 
 * candidate recall: the share of questions with at least one right span among the candidates;
 * per ranker (the product's logistic model class, and gradient-boosted trees), fitted and
@@ -36,7 +37,7 @@ def main() -> None:
     from sklearn.model_selection import GroupKFold
 
     from assistant.answer.shortanswer import SPAN_FEATURES, candidate_spans
-    from assistant.evaluation.answers import token_f1
+    from assistant.evaluation.answers import span_right
     from assistant.evaluation.benchdata import contains_gold, load_answer_bench
     from assistant.question.analysis import analyse
     from assistant.question.query import Query
@@ -60,7 +61,7 @@ def main() -> None:
         a = analyse(Query(text=q.question, dense_text=q.question, accented=True), lambda term: 1.0)
         for sp in candidate_spans(a, q.question, gold):
             x.append([sp.features[f] for f in names])
-            y.append(bool(contains_gold(sp.text, q.answers) or token_f1(sp.text, q.answers) >= 0.8))
+            y.append(span_right(sp.text, q.answers))
             group.append(q.title)
             owner.append(qi)
     xs, ys, gs, qs = np.asarray(x), np.asarray(y), np.asarray(group), np.asarray(owner)

@@ -114,7 +114,7 @@ def collect(args: argparse.Namespace) -> None:
     from assistant.answer.decision import FEATURES
     from assistant.answer.shortanswer import SPAN_FEATURES, candidate_spans
     from assistant.config import load_settings
-    from assistant.evaluation.answers import corpus_settings, token_f1
+    from assistant.evaluation.answers import corpus_settings, span_right
     from assistant.evaluation.benchdata import contains_gold, load_answer_bench
     from assistant.evaluation.fixtures import load_fixtures
     from assistant.evaluation.nearmiss import construct
@@ -157,7 +157,7 @@ def collect(args: argparse.Namespace) -> None:
                 continue
             for sp in candidate_spans(judged.analysis, question, c.text):
                 spans["x"].append([sp.features[f] for f in span_features])
-                spans["y"].append(bool(contains_gold(sp.text, golds) or token_f1(sp.text, golds) >= 0.8))
+                spans["y"].append(span_right(sp.text, golds))
                 spans["row"].append(at[id(c)])
 
     contexts, questions = load_answer_bench(args.bench)

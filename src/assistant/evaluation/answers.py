@@ -71,6 +71,12 @@ def exact_match(prediction: str | None, golds: Sequence[str]) -> float:
     return float(any(p == squad_tokens(g) for g in golds))
 
 
+def span_right(span: str, golds: Sequence[str]) -> bool:
+    """A short answer or a candidate span is right: it holds a gold span, or matches one with
+    token F1 >= 0.8."""
+    return contains_gold(span, golds) or token_f1(span, golds) >= 0.8
+
+
 def token_f1(prediction: str | None, golds: Sequence[str]) -> float:
     if not prediction:
         return 0.0
@@ -107,9 +113,7 @@ class QuestionResult:
         return not self.answer.refused and contains_gold(shown, self.question.answers)
 
     def short_right(self) -> bool:
-        """The short answer holds a gold span, or matches one with token F1 >= 0.8."""
-        return bool(self.short) and (contains_gold(self.short or "", self.question.answers)
-                                     or token_f1(self.short, self.question.answers) >= 0.8)
+        return bool(self.short) and span_right(self.short or "", self.question.answers)
 
     def cites_gold(self) -> bool:
         return not self.answer.refused and any(c.doc_id == self.question.context_id for c in self.answer.citations)
