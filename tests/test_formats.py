@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.formats import Unreadable, extract
+from assistant.ingest.formats import Unreadable
 from assistant.ingest.loading import load_corpus
+from assistant.ingest.sandbox import extract
 from conftest import ROOT
 
 DATA = ROOT / "tests" / "data" / "formats"
@@ -238,7 +239,10 @@ def test_assistant_add_copies_readable_files_and_updates_the_index(archive, tmp_
 
     edited = tmp_path / PAGE.name
     edited.write_text(PAGE.read_text(encoding="utf-8").replace("25 suất học bổng", "30 suất học bổng"), encoding="utf-8")
-    res = runner.invoke(main, ["add", str(edited), *where], catch_exceptions=False)
+    res = runner.invoke(main, ["add", str(edited), *where], catch_exceptions=False)  # never silently replaced
+    assert f"added: {edited} -> quang-nam-champasak-2.html (the corpus has another file named" in res.output
+    (corpus / "quang-nam-champasak-2.html").unlink()
+    res = runner.invoke(main, ["add", "--replace", str(edited), *where], catch_exceptions=False)
     assert "updated: " in res.output and "0 added, 1 updated" in res.output and "Index updated" in res.output
     ans = Assistant.open(settings, embedder).ask("Quảng Nam cấp bao nhiêu suất học bổng cho sinh viên Champasak?")
     assert "30" in ans.text and "25 suất" not in ans.text

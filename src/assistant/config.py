@@ -109,6 +109,8 @@ class Settings:
     )
     milvus_collection: str = _f("assistant_chunks", "Milvus collection holding the chunk vectors.")
     max_file_mb: float = _f(10.0, "Largest article file indexed, in MB; bigger files are named and skipped.")
+    read_seconds: float = _f(60.0, "Longest time reading one HTML, PDF or DOCX file may take; slower files are skipped.")
+    read_memory_mb: int = _f(2048, "Memory cap, in MB, of the process that parses HTML, PDF and DOCX files.")
     chunk_size: int = _f(900, "Target chunk length in characters (sentences are never cut).")
     chunk_overlap: int = _f(200, "Characters of whole sentences repeated between chunks.")
     k: int = _f(5, f"Passages returned by search and given to the answerer ({K_RANGE[0]}-{K_RANGE[1]}).")
@@ -153,6 +155,8 @@ class Settings:
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
     session_hours: float = _f(12.0, "How long a chat login lasts, in hours (when accounts exist).")
+    trusted_proxies: str = _f("", "Reverse proxies whose X-Forwarded-For/-Proto are believed, comma-separated "
+                                  '(e.g. "127.0.0.1"); none by default.')
 
     @property
     def chunker(self) -> ChunkerSettings:

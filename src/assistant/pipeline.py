@@ -34,12 +34,13 @@ from .ingest.adding import Placed, place_files
 from .ingest.build import Checkpoint, Reusable, corpus_hash, prepare, text_key
 from .ingest.duplicates import merge_copies
 from .ingest.embedding import VectorEmbeddings, make_embedder
+from .ingest.formats import Limits
 from .ingest.loading import Skipped, load_corpus
 from .question.followup import Exchange
 from .question.query import Query, Stats, understand
 from .retrieve.hybrid import Retriever
 from .store import citation_metadata, new_store
-from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, load_index, write_build
+from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, live_hashes, load_index, write_build
 from .store.lexical import LexicalIndex, SyllableCounts
 
 
@@ -108,6 +109,11 @@ def _hashes(docs: Iterable[Document]) -> dict[str, str]:
     return out
 
 
+def read_limits(settings: Settings) -> Limits:
+    """What reading one file may cost (time and memory of the parsers), from the settings."""
+    return Limits(seconds=settings.read_seconds, memory_mb=settings.read_memory_mb)
+
+
 def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *, rebuild: bool = False,
                 show_progress: bool = False, embed_sentences: bool = True) -> BuildReport:
     """Build or update the index of ``settings.corpus_dir`` in ``settings.index_dir``.
@@ -119,8 +125,8 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
     with build_lock(settings.index_dir, show_progress):
         t0 = time.perf_counter()
         skipped: list[Skipped] = []
-        docs, copies = merge_copies(load_corpus(settings.corpus_dir, skipped,
-                                                max_bytes=int(settings.max_file_mb * 1e6)))
+        docs, copies = merge_copies(load_corpus(settings.corpus_dir, skipped, max_bytes=int(settings.max_file_mb * 1e6),
+                                                limits=read_limits(settings)))
         embedder = embedder or embedder_for(settings)
         notes: list[str] = []
         reuse = Reusable() if rebuild else _reusable(settings, embedder.model_id, notes)
@@ -182,13 +188,26 @@ class AddReport:
 
 
 def add_documents(settings: Settings, paths: list[Path], embedder: VectorEmbeddings | None = None, *,
-                  show_progress: bool = False) -> AddReport:
-    """Copy readable files into the corpus folder, then update the index incrementally."""
-    placed = place_files(paths, settings.corpus_dir, max_bytes=int(settings.max_file_mb * 1e6))
+                  show_progress: bool = False, overwrite: bool = False) -> AddReport:
+    """Copy readable files into the corpus folder, then update the index incrementally.
+
+    An add is not done until its build is live: a file the corpus already holds but the live
+    build lacks (an earlier add killed before its build went live) is indexed now and said so.
+    """
+    placed = place_files(paths, settings.corpus_dir, max_bytes=int(settings.max_file_mb * 1e6),
+                         limits=read_limits(settings), overwrite=overwrite)
+    indexed = live_hashes(settings.index_dir)
+    placed = [_unfinished(p) if p.status == "unchanged" and indexed is not None and p.digest not in indexed else p
+              for p in placed]
     changed = any(p.status in ("added", "updated") for p in placed)
-    built = (settings.index_dir / "CURRENT").is_file()
-    report = build_index(settings, embedder, show_progress=show_progress) if changed or not built else None
+    report = build_index(settings, embedder, show_progress=show_progress) if changed or indexed is None else None
     return AddReport(tuple(placed), report)
+
+
+def _unfinished(p: Placed) -> Placed:
+    return replace(p, status="added", reason="in the corpus but not in the index: an earlier add stopped before "
+                   "its build; indexed now", reason_vi="đã có trong kho nhưng chưa vào chỉ mục (lần thêm trước bị "
+                   "dừng giữa chừng); nay đã lập chỉ mục")
 
 
 # --- answering: understand -> retrieve -> answer ----------------------------------------------

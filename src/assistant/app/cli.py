@@ -118,24 +118,28 @@ def _copies(copies: tuple[tuple[str, str], ...]) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="A file named like an article of the corpus replaces it (else it is saved under a free name).")
 @common_options
-def add(settings: Settings, paths: tuple[Path, ...]) -> None:
+def add(settings: Settings, paths: tuple[Path, ...], replace: bool) -> None:
     """Add files or folders to the corpus and update the index.
 
     Each file is read first (news pages saved as .html, .pdf with a text layer, .docx, .txt,
     .md); a file that cannot be read is named and skipped, with the reason, and never copied.
-    Readable files are copied into the corpus folder (a file of the same name is replaced),
-    then only the new text is embedded.
+    Readable files are copied into the corpus folder, then only the new text is embedded. A
+    different file named like an article already there is saved under a free name
+    (bai-2.html) unless --replace says it updates that article.
 
     \b
     Examples:
       assistant add ~/Downloads/bai-bao.html bao-cao-2024.pdf
       assistant add ~/luu-tru/cong-van/          # every supported file under the folder
+      assistant add --replace bai-bao.html       # a corrected version of an article
     """
     from ..pipeline import add_documents
 
     click.echo(f"Đang thêm vào {settings.corpus_dir} ...", err=True)
-    report = add_documents(settings, list(paths), show_progress=True)
+    report = add_documents(settings, list(paths), show_progress=True, overwrite=replace)
     for p in report.placed:
         name = f" -> {p.name}" if p.name and p.name != Path(p.source).name else ""
         line = f"{p.status}: {p.source}{name}" + (f" ({p.reason})" if p.reason else "")
@@ -490,9 +494,12 @@ def users_role(settings: Settings, name: str, role: str) -> None:
 @common_options
 @_account_errors
 def users_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
-    """Set a new password for NAME (their browser sessions end)."""
-    _accounts(settings).set_password(name, _password(password_stdin))
-    click.echo(f"Password of {name} changed")
+    """Set a new password for NAME (their browser sessions end; their API keys do not)."""
+    accounts = _accounts(settings)
+    accounts.set_password(name, _password(password_stdin))
+    click.echo(f"Password of {name} changed; their browser sessions ended")
+    if accounts.keys(name):
+        click.echo(f"Their API keys still work; end them with: assistant users revoke {name} --all")
 
 
 @users.command("key")
@@ -500,9 +507,40 @@ def users_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
 @common_options
 @_account_errors
 def users_key(settings: Settings, name: str) -> None:
-    """Print a new API key for NAME (shown once; sent as "Authorization: Bearer KEY")."""
-    key = _accounts(settings).new_key(name)
-    click.echo(f"New API key for {name} (shown once, keep it safe): {key}")
+    """Print a new API key for NAME with its id (the key is shown once; sent as "Authorization: Bearer KEY")."""
+    key_id, key = _accounts(settings).new_key(name)
+    click.echo(f"New API key {key_id} for {name} (shown once, keep it safe): {key}")
+
+
+def _when(t: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else "never"
+
+
+@users.command("keys")
+@click.argument("name")
+@common_options
+@_account_errors
+def users_keys(settings: Settings, name: str) -> None:
+    """List NAME's API keys: id, created, last used (the keys themselves are not kept)."""
+    keys = _accounts(settings).keys(name)
+    if not keys:
+        click.echo(f"{name} has no API key")
+    for k in keys:
+        click.echo(f"{k.id}\tcreated {_when(k.created)}\tlast used {_when(k.last_used)}")
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.argument("key_id", required=False)
+@click.option("--all", "every", is_flag=True, help="Revoke every API key of NAME.")
+@common_options
+@_account_errors
+def users_revoke(settings: Settings, name: str, key_id: str | None, every: bool) -> None:
+    """Revoke NAME's API key KEY_ID (from `users keys`), or all of them with --all."""
+    if bool(key_id) == every:
+        raise click.UsageError("give one KEY_ID or --all")
+    n = _accounts(settings).revoke(name, None if every else key_id)
+    click.echo(f"Revoked {n} API key(s) of {name}")
 
 
 @main.command("config")

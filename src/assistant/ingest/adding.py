@@ -4,19 +4,29 @@ Each file is read with its format's reader before it is copied, so an unreadable
 scan, a damaged DOCX, a file over the size limit) is named and skipped and never lands in
 the corpus; a readable one is copied atomically (a temporary name, then a rename), so a
 crash leaves either the old file or the new one. Folders are walked for the formats we
-read. Not here: indexing (``pipeline.add_documents`` updates the index afterwards).
+read; a link in a folder that leads out of it is skipped.
+
+A new file never replaces or renames an article silently: a different file under a name the
+corpus has (or under a stem it has, ``004.md`` beside ``004.txt``, which would change the
+article's id and its saved citations) is saved under a free name (``004-2.md``) unless
+``overwrite`` asks to update the article. A name the corpus cannot hold (hidden, over 200 bytes)
+is made one it can. Not here: indexing (``pipeline.add_documents`` updates the index afterwards).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .formats import SUFFIXES, Unreadable
-from .loading import make_document, shown_path
+from .formats import NO_LIMITS_GIVEN, SUFFIXES, Limits, Unreadable
+from .loading import inside, make_document, shown_path
+
+NAME_BYTES = 200  # longest corpus file name (file systems allow 255 bytes; room for "-2" and temporary names)
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,7 @@ class Placed:
     status: str  # "added", "updated", "unchanged" or "skipped"
     reason: str = ""  # why it was skipped
     reason_vi: str = ""  # the same in Vietnamese, for the chat's upload panel
+    digest: str = ""  # SHA-256 of its bytes (what the live index records as the article's content_hash)
 
 
 def candidates(paths: Iterable[Path]) -> list[tuple[Path, str, str]]:
@@ -38,7 +49,8 @@ def candidates(paths: Iterable[Path]) -> list[tuple[Path, str, str]]:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
                 if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."):
-                    out.append((p, "", ""))
+                    out.append((p, "", "") if inside(p, path) else
+                               (p, "a link to a file outside the folder", "liên kết tới tệp nằm ngoài thư mục"))
         elif path.suffix.lower() in SUFFIXES and path.is_file():
             out.append((path, "", ""))
         elif path.is_file():
@@ -50,45 +62,99 @@ def candidates(paths: Iterable[Path]) -> list[tuple[Path, str, str]]:
     return out
 
 
-def place_files(paths: Iterable[Path], corpus_dir: Path, max_bytes: int) -> list[Placed]:
+def corpus_name(name: str) -> str:
+    """``name`` as the corpus can hold it: not hidden (the build skips dot files), at most NAME_BYTES."""
+    name = name.lstrip(".") or "tai-lieu"
+    stem, suffix = os.path.splitext(name)
+    while len(f"{stem}{suffix}".encode()) > NAME_BYTES:
+        stem = stem[:-1]
+    return f"{stem.rstrip()}{suffix}"
+
+
+def _free_name(corpus_dir: Path, name: str, data: bytes, taken: set[str]) -> tuple[str, bool]:
+    """Where ``data`` goes: ``(name, same)`` when the corpus has it already (``same`` = equal bytes),
+    else a name no file of the corpus or of this add uses, in full or as a stem."""
+    stem, suffix = os.path.splitext(name)
+    stems = {os.path.splitext(n)[0].casefold() for n in taken} | {
+        p.stem.casefold() for p in corpus_dir.iterdir() if not p.name.startswith(".")}
+    for n in range(1, 10_000):
+        candidate = name if n == 1 else f"{stem}-{n}{suffix}"
+        target = corpus_dir / candidate
+        if target.is_file() and target.read_bytes() == data:
+            return candidate, True
+        if not target.exists() and os.path.splitext(candidate)[0].casefold() not in stems:
+            return candidate, False
+    raise OSError(f"no free name for {name} in the corpus")
+
+
+def place_files(paths: Iterable[Path], corpus_dir: Path, max_bytes: int,
+                limits: Limits = NO_LIMITS_GIVEN, overwrite: bool = False) -> list[Placed]:
+    """Copy each readable file of ``paths`` into ``corpus_dir``; what happened to each, in order.
+
+    ``overwrite``: a file whose name the corpus has replaces that article ("updated"); without
+    it the file is saved under a free name beside it.
+    """
     corpus_dir.mkdir(parents=True, exist_ok=True)
     placed: list[Placed] = []
-    taken: dict[str, Path] = {}
+    sources: dict[str, Path] = {}
     for src, why, why_vi in candidates(paths):
         shown = shown_path(src)
         if why:
             placed.append(Placed(shown, "", "skipped", why, why_vi))
             continue
-        name = src.name
-        if name in taken and taken[name].resolve() != src.resolve():
+        name = corpus_name(src.name)
+        if name in sources and sources[name].resolve() != src.resolve():
             placed.append(Placed(shown, name, "skipped", f"another file of this add is also named {name}",
                                  f"một tệp khác trong lần thêm này cũng tên là {name}"))
             continue
-        taken[name] = src
+        sources[name] = src
         try:
             size = src.stat().st_size
             if size > max_bytes:
                 raise Unreadable(f"{size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (max_file_mb)",
                                  f"{size / 1e6:.1f} MB, vượt giới hạn {max_bytes / 1e6:g} MB (max_file_mb)")
             data = src.read_bytes()
-            make_document(Path(name), data, {})  # readable? (the reader's reason if not)
+            make_document(Path(name), data, {}, limits=limits)  # readable? (the reader's reason if not)
         except (OSError, ValueError) as exc:
             placed.append(Placed(shown, name, "skipped", str(exc), _vietnamese(exc)))
             continue
+        digest = hashlib.sha256(data).hexdigest()
         target = corpus_dir / name
-        if target.is_file() and target.read_bytes() == data:
-            placed.append(Placed(shown, name, "unchanged"))
+        if overwrite and target.is_file():
+            same, status, why, why_vi = target.read_bytes() == data, "updated", "", ""
+        else:
+            others = {p.name for p in placed if p.name and p.status != "skipped"}
+            free, same = _free_name(corpus_dir, name, data, others)
+            status = "added"
+            why, why_vi = "", ""
+            if free != name and not same:
+                why = f"the corpus has another file named {_stem_or_name(corpus_dir, name)}; saved as {free}"
+                why_vi = f"kho đã có một tệp khác tên {_stem_or_name(corpus_dir, name)}; lưu thành {free}"
+            name, target = free, corpus_dir / free
+        if same:
+            placed.append(Placed(shown, name, "unchanged", digest=digest))
             continue
-        status = "updated" if target.exists() else "added"
-        tmp = corpus_dir / f".adding-{os.getpid()}-{name}"
+        tmp = corpus_dir / f".adding-{os.getpid()}-{uuid.uuid4().hex[:8]}{target.suffix}"
         try:
             tmp.write_bytes(data)
             shutil.copystat(src, tmp)
             os.replace(tmp, target)
+        except OSError as exc:
+            placed.append(Placed(shown, name, "skipped", f"cannot write it into the corpus ({exc.strerror or exc})",
+                                 f"không ghi được vào kho ({exc.strerror or exc})"))
+            continue
         finally:
             tmp.unlink(missing_ok=True)
-        placed.append(Placed(shown, name, status))
+        placed.append(Placed(shown, name, status, why, why_vi, digest=digest))
     return placed
+
+
+def _stem_or_name(corpus_dir: Path, name: str) -> str:
+    """The corpus file ``name`` collides with: itself, or a file sharing its stem."""
+    if (corpus_dir / name).exists():
+        return name
+    stem = os.path.splitext(name)[0].casefold()
+    return next((p.name for p in sorted(corpus_dir.iterdir()) if p.stem.casefold() == stem), name)
 
 
 def _vietnamese(exc: Exception) -> str:

@@ -11,6 +11,11 @@
 
 Every reader returns ``Extracted``; nothing here cleans Vietnamese text or builds Documents
 (``loading`` does, and ``metadata.json`` still wins over what a file says about itself).
+
+Files are untrusted (an editor's upload, a page saved from anywhere), so ``sandbox.extract`` reads
+them under ``Limits``: a DOCX's unpacked size and a PDF's pages are checked before parsing,
+the parsers (HTML, PDF, DOCX) run in a worker process with a memory cap and a time limit
+(``sandbox``), and any exception a reader raises becomes ``Unreadable`` naming its cause.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 
@@ -33,6 +37,23 @@ class Unreadable(ValueError):
     def __init__(self, message: str, vi: str = "") -> None:
         super().__init__(message)
         self.vi = vi or message
+
+    def __reduce__(self):  # from the reader's worker process, with its Vietnamese
+        return type(self), (str(self), self.vi)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What reading one file may cost; a file over any of them is Unreadable, named with the limit."""
+
+    seconds: float = 60.0  # wall time of one file's parser (settings.read_seconds)
+    memory_mb: int = 2048  # address space of the parsers' worker process (settings.read_memory_mb)
+    unpacked_mb: float = 100.0  # a DOCX's parts once unzipped (a 1 MB file can hold 1 GB of XML)
+    parts: int = 5000  # a DOCX's zip entries
+    pages: int = 1000  # a PDF's pages
+
+
+NO_LIMITS_GIVEN = Limits()  # the defaults
 
 
 @dataclass(frozen=True)
@@ -53,11 +74,11 @@ def _decode(raw: bytes) -> str:
                          f"không phải văn bản UTF-8 (byte {exc.start})") from exc
 
 
-def read_text(raw: bytes) -> Extracted:
+def read_text(raw: bytes, limits: Limits = NO_LIMITS_GIVEN) -> Extracted:
     return Extracted((_decode(raw),))
 
 
-def read_markdown(raw: bytes) -> Extracted:
+def read_markdown(raw: bytes, limits: Limits = NO_LIMITS_GIVEN) -> Extracted:
     text = re.sub(r"(?m)^#{1,6}\s*", "", _decode(raw)).replace("**", "")
     return Extracted((text,))
 
@@ -88,7 +109,7 @@ def _lead(description: str, text: str) -> str:
     return desc if words and sum(w in body for w in words) / len(words) >= 0.5 else ""
 
 
-def read_html(raw: bytes) -> Extracted:
+def read_html(raw: bytes, limits: Limits = NO_LIMITS_GIVEN) -> Extracted:
     import trafilatura
 
     page = _decode(raw)
@@ -140,7 +161,7 @@ def unwrap(page: str) -> str:
     return "\n".join(out)
 
 
-def read_pdf(raw: bytes) -> Extracted:
+def read_pdf(raw: bytes, limits: Limits = NO_LIMITS_GIVEN) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -149,6 +170,9 @@ def read_pdf(raw: bytes) -> Extracted:
         if reader.is_encrypted:
             raise Unreadable("an encrypted PDF (save it without a password to index it)",
                              "PDF có mật khẩu (hãy lưu lại không mật khẩu để đưa vào kho)")
+        if len(reader.pages) > limits.pages:
+            raise Unreadable(f"a PDF of {len(reader.pages)} pages, over the {limits.pages}-page limit (split it)",
+                             f"PDF {len(reader.pages)} trang, vượt giới hạn {limits.pages} trang (hãy tách tệp)")
         pages = tuple(unwrap(p.extract_text() or "") for p in reader.pages)
         info: Mapping[str, Any] = reader.metadata or {}
     except Unreadable:
@@ -169,14 +193,31 @@ def read_pdf(raw: bytes) -> Extracted:
                      outlet=str(info.get("/Author") or "").strip(), paged=True)
 
 
-def read_docx(raw: bytes) -> Extracted:
+def _check_unpacked(raw: bytes, limits: Limits) -> None:
+    """A DOCX is a zip: refuse one whose parts unpack past the limits before any is inflated."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        infos = z.infolist()
+    size = sum(i.file_size for i in infos)
+    if len(infos) > limits.parts or size > limits.unpacked_mb * 1e6:
+        raise Unreadable(f"a DOCX that unpacks to {size / 1e6:,.0f} MB in {len(infos)} parts, over the "
+                         f"{limits.unpacked_mb:g} MB / {limits.parts} parts limit",
+                         f"tệp DOCX giải nén ra {size / 1e6:,.0f} MB ({len(infos)} phần), vượt giới hạn "
+                         f"{limits.unpacked_mb:g} MB / {limits.parts} phần")
+
+
+def read_docx(raw: bytes, limits: Limits = NO_LIMITS_GIVEN) -> Extracted:
     import zipfile
 
     from docx import Document as Docx
     from docx.oxml.ns import qn
 
     try:
+        _check_unpacked(raw, limits)
         doc = Docx(io.BytesIO(raw))
+    except Unreadable:
+        raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise Unreadable(f"not a readable DOCX ({type(exc).__name__}: {exc})",
                          f"không đọc được tệp DOCX ({type(exc).__name__}: {exc})") from exc
@@ -199,10 +240,19 @@ READERS = {".txt": read_text, ".md": read_markdown, ".html": read_html, ".htm": 
 SUFFIXES = tuple(READERS)
 
 
-def extract(path: Path, raw: bytes) -> Extracted:
-    """What ``path`` holds, by its suffix; raises Unreadable with the reason."""
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise Unreadable(f"unsupported file type {path.suffix or '(none)'}",
-                         f"không hỗ trợ loại tệp {path.suffix or '(không đuôi)'}")
-    return reader(raw)
+PARSED = (".html", ".htm", ".pdf", ".docx")  # read by a parser: in the worker process, under limits
+
+
+def read(suffix: str, raw: bytes, limits: Limits) -> Extracted:
+    """``suffix``'s reader on ``raw``; whatever it raises comes out as Unreadable with its cause."""
+    try:
+        return READERS[suffix](raw, limits)
+    except Unreadable:
+        raise
+    except MemoryError as exc:
+        raise Unreadable(f"reading it needs more than the {limits.memory_mb} MB limit (read_memory_mb)",
+                         f"đọc tệp cần quá {limits.memory_mb} MB bộ nhớ (read_memory_mb)") from exc
+    except Exception as exc:  # a damaged file can raise anything from a parser: name the file, go on
+        why = " ".join(str(exc).split())[:200]
+        raise Unreadable(f"a damaged {suffix[1:].upper()} file ({type(exc).__name__}: {why})",
+                         f"tệp {suffix[1:].upper()} bị hỏng ({type(exc).__name__}: {why})") from exc

@@ -30,7 +30,8 @@ from typing import cast
 from ..documents import Document
 from ..errors import CorpusError
 from ..vietnamese import clean_input, common_syllables, is_syllable, normalize, sentence_spans, words
-from .formats import SUFFIXES, Unreadable, extract
+from .formats import NO_LIMITS_GIVEN, SUFFIXES, Limits, Unreadable
+from .sandbox import extract
 
 METADATA_FILE = "metadata.json"
 
@@ -235,7 +236,7 @@ def load_metadata(corpus_dir: Path, problems: list[Skipped] | None = None) -> di
     if not path.exists() and not path.is_symlink():
         return {}
     where = str(path)
-    if not _inside(path, corpus_dir) or not path.is_file():
+    if not inside(path, corpus_dir) or not path.is_file():
         problems.append(Skipped(where, "ignored: not a regular file inside the corpus folder"))
         return {}
     try:
@@ -303,13 +304,14 @@ def _clean_pages(pages: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
     return "\n".join(parts), tuple(starts)
 
 
-def make_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None = None) -> Document:
+def make_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None = None,
+                  limits: Limits = NO_LIMITS_GIVEN) -> Document:
     """A Document from a file's bytes: its format's reader, then the Vietnamese cleaner.
 
     Title, date, outlet and URL: ``metadata.json`` first, then what the file says about
     itself (a page's metadata, a PDF's or DOCX's properties), then a guess from the text.
     """
-    got = extract(path, raw_bytes)
+    got = extract(path, raw_bytes, limits)
     text, page_starts = _clean_pages(got.pages)
     if not text.strip():
         raise Unreadable("no article text left after cleaning", "không còn nội dung bài viết sau khi lọc bỏ phần thừa của trang")
@@ -334,7 +336,7 @@ def make_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None =
     )
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
     """Whether ``path``, links followed, is inside ``folder``: nothing outside the corpus is read."""
     try:
         return path.resolve().is_relative_to(folder.resolve())
@@ -379,7 +381,8 @@ def document_ids(paths: list[Path]) -> dict[Path, str]:
 
 
 def iter_documents(
-    corpus_dir: Path, skipped: list[Skipped] | None = None, max_bytes: int | None = None
+    corpus_dir: Path, skipped: list[Skipped] | None = None, max_bytes: int | None = None,
+    limits: Limits = NO_LIMITS_GIVEN,
 ) -> Iterator[Document]:
     """Every readable article in ``corpus_dir``; each problem is one entry in ``skipped``.
 
@@ -398,7 +401,7 @@ def iter_documents(
                                f"article {name!r}: no such file in the corpus; its entry is not used"))
     for path in paths:
         why = _name_problem(path)
-        if why is None and not _inside(path, corpus_dir):
+        if why is None and not inside(path, corpus_dir):
             why = "skipped: a link to a file outside the corpus folder"
         if why is None and not path.is_file():
             why = "skipped: not a regular file"
@@ -413,15 +416,16 @@ def iter_documents(
         try:
             raw_bytes = path.read_bytes()
             meta = metadata.get(path.name) or (metadata.get(path.stem) if path.stem in stems else None) or {}
-            yield make_document(path, raw_bytes, meta, ids[path])
+            yield make_document(path, raw_bytes, meta, ids[path], limits)
         except (OSError, ValueError) as exc:  # Unreadable is a ValueError carrying the reason
             skipped.append(Skipped(shown_path(path), f"skipped: {clean_input(str(exc))}"))
 
 
 def load_corpus(
-    corpus_dir: Path, skipped: list[Skipped] | None = None, max_bytes: int | None = None
+    corpus_dir: Path, skipped: list[Skipped] | None = None, max_bytes: int | None = None,
+    limits: Limits = NO_LIMITS_GIVEN,
 ) -> list[Document]:
-    docs = list(iter_documents(corpus_dir, skipped, max_bytes))
+    docs = list(iter_documents(corpus_dir, skipped, max_bytes, limits))
     if not docs:
         raise CorpusError(
             f"no readable articles in {shown_path(corpus_dir)}",

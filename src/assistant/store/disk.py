@@ -126,6 +126,24 @@ def _live_build(index_dir: Path) -> Path | None:
     return path
 
 
+def live_build(index_dir: Path) -> Path | None:
+    """The folder of the live build (None before the first); IndexCorruptError if CURRENT is damaged."""
+    return _live_build(index_dir)
+
+
+def live_hashes(index_dir: Path) -> set[str] | None:
+    """The content hashes of every file the live build indexed (republished copies too); None
+    without a readable live build. Cheap: only ``documents.jsonl`` is read."""
+    try:
+        build = _live_build(index_dir)
+        docs = [Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")] if build else None
+    except (IndexCorruptError, OSError, ValueError, TypeError, KeyError):
+        return None
+    if docs is None:
+        return None
+    return {d.content_hash for d in docs} | {c.content_hash for d in docs for c in d.copies}
+
+
 def file_checksum(path: Path) -> str:
     """CRC-32 of a file, streamed: about 4 GB/s, so checking is cheap next to loading."""
     crc = 0
