@@ -52,7 +52,7 @@ def main() -> None:
     assistant = Assistant.open(settings)
     accounts = Accounts(data)
     accounts.add("bench", "bench-pass-1")
-    key = accounts.new_key("bench")
+    key = accounts.new_key("bench")[1]
     headers = {"Authorization": f"Bearer {key}"}
 
     from assistant.app import server

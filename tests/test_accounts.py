@@ -32,7 +32,7 @@ def test_users_roles_keys_and_removal(tmp_path):
         acc.add("boss", "secret-pass-5", "owner")
     assert acc.login("lan", "secret-pass-1").role == "editor"
     assert acc.login("lan", "wrong-pass") is None and acc.login("nobody", "secret-pass-1") is None
-    key = acc.new_key("lan")
+    _, key = acc.new_key("lan")
     assert acc.user_for_key(key).name == "lan" and acc.user_for_key(key + "x") is None
     raw = (tmp_path / "assistant.db").read_bytes()
     assert key.encode() not in raw and b"secret-pass-1" not in raw  # only digests on disk
@@ -68,27 +68,38 @@ def test_users_cli_end_to_end(tmp_path):
 
 
 def test_logins_are_throttled_per_name_and_per_client_and_sessions_end(tmp_path):
-    from assistant.app.accounts import LOCKOUT, LoginThrottled
+    from assistant.app.accounts import CLIENT, LOCKOUT, PAIR, LoginThrottled
 
     acc = Accounts(tmp_path)
     acc.add("lan", "secret-pass-1")
     acc.add("minh", "secret-pass-2")
     t = 1_000_000.0
-    for i in range(5):
-        assert acc.login("lan", "wrong-pass", now=t + i) is None
+    for i in range(PAIR.free):
+        assert acc.login("lan", "wrong-pass", now=t + i, client="10.0.0.5") is None
     with pytest.raises(LoginThrottled) as locked:
-        acc.login("lan", "secret-pass-1", now=t + 10)  # the right password, refused while locked
-    assert 0 < locked.value.retry_after <= LOCKOUT and "giây" in locked.value.vi
+        acc.login("lan", "secret-pass-1", now=t + 10, client="10.0.0.5")  # the right password, refused while waiting
+    assert 0 < locked.value.retry_after <= PAIR.first and "giây" in locked.value.vi
     with pytest.raises(LoginThrottled):
-        acc.login("Lan", "whatever", now=t + 11)
-    assert acc.login("minh", "secret-pass-2", now=t + 10).name == "minh"  # other names are not locked
-    assert acc.login("lan", "secret-pass-1", now=t + 4 + LOCKOUT + 1).name == "lan"  # the lockout ends
-    # one client trying many names is stopped after 20 failures, whatever the names
-    for i in range(20):
+        acc.login("Lan", "whatever", now=t + 11, client="10.0.0.5")  # a name is one count, however it is cased
+    assert acc.login("minh", "secret-pass-2", now=t + 10, client="10.0.0.5").name == "minh"  # other names go on
+    assert acc.login("lan", "secret-pass-1", now=t + 11, client="10.0.0.6").name == "lan"  # and lan from elsewhere
+    assert acc.login("lan", "wrong-again", now=t + 4 + PAIR.first + 1, client="10.0.0.5") is None  # the wait ends
+    with pytest.raises(LoginThrottled) as longer:
+        acc.login("lan", "secret-pass-1", now=t + 4 + PAIR.first + 2, client="10.0.0.5")
+    assert longer.value.retry_after > PAIR.first  # and doubles with each further failure
+    assert acc.login("lan", "secret-pass-1", now=t + LOCKOUT * 3, client="10.0.0.5").name == "lan"
+    # one address trying many names waits after CLIENT.free failures, whatever the names, at most CLIENT.cap
+    for i in range(CLIENT.free):
         assert acc.login(f"guess{i}", "x", now=t + 5000 + i, client="10.0.0.9") is None
-    with pytest.raises(LoginThrottled):
-        acc.login("minh", "secret-pass-2", now=t + 5030, client="10.0.0.9")
+    with pytest.raises(LoginThrottled) as spraying:
+        acc.login("minh", "secret-pass-2", now=t + 5000 + CLIENT.free, client="10.0.0.9")
+    assert spraying.value.retry_after <= CLIENT.cap
     assert acc.login("minh", "secret-pass-2", now=t + 5030, client="10.0.0.7").name == "minh"
+    assert acc.login("minh", "secret-pass-2", now=t + 5000 + CLIENT.free + CLIENT.cap, client="10.0.0.9").name == "minh"
+    # a name and an address never share a count: a login named like an address is just a name
+    for i in range(CLIENT.free):
+        assert acc.login("client:10.0.0.3", "x", now=t + 9000 + i, client=f"10.1.0.{i}") is None
+    assert acc.login("minh", "secret-pass-2", now=t + 9000 + CLIENT.free, client="10.0.0.3").name == "minh"
 
     token = acc.new_session("lan", hours=1)
     assert acc.user_for_session(token).name == "lan" and acc.user_for_session(token + "x") is None
@@ -102,6 +113,53 @@ def test_logins_are_throttled_per_name_and_per_client_and_sessions_end(tmp_path)
     token = acc.new_session("minh", hours=1)
     acc.end_session(token)
     assert acc.user_for_session(token) is None
+
+
+def test_api_keys_have_ids_and_can_be_revoked_one_or_all(tmp_path):
+    acc = Accounts(tmp_path)
+    acc.add("lan", "secret-pass-1")
+    (id1, key1), (id2, key2) = acc.new_key("lan"), acc.new_key("lan")
+    assert [k.id for k in acc.keys("lan")] == [id1, id2] and all(k.last_used is None for k in acc.keys("lan"))
+    assert acc.user_for_key(key1, now=1e9).name == "lan"
+    assert {k.id: k.last_used for k in acc.keys("lan")} == {id1: 1e9, id2: None}
+    acc.set_password("lan", "another-pass-1")
+    assert acc.user_for_key(key1) is not None  # a new password ends sessions, not keys: revoke ends keys
+    assert acc.revoke("lan", id1) == 1
+    assert acc.user_for_key(key1) is None and acc.user_for_key(key2).name == "lan"
+    with pytest.raises(AccountError):
+        acc.revoke("lan", id1)
+    acc.new_key("lan")
+    assert acc.revoke("lan") == 2 and acc.keys("lan") == [] and acc.user_for_key(key2) is None
+    assert acc.login("lan", "another-pass-1").name == "lan"  # the user stays
+
+
+def test_names_and_passwords_are_nfc_and_look_alike_names_are_refused(tmp_path):
+    import unicodedata
+
+    acc = Accounts(tmp_path)
+    nfd = unicodedata.normalize("NFD", "nguyễn.đức")
+    acc.add(nfd, unicodedata.normalize("NFD", "mật-khẩu-dài"))
+    assert acc.login("nguyễn.đức", "mật-khẩu-dài").name == "nguyễn.đức"  # typed as NFC
+    with pytest.raises(AccountError):
+        acc.add("nguyễn.đức", "secret-pass-1")  # the same name, however it was typed
+    acc.add("admin", "secret-pass-1", "admin")
+    with pytest.raises(AccountError, match="look-alike"):
+        acc.add("\u0430dmin", "secret-pass-2")  # a Cyrillic а
+    acc.add("Đức_2", "secret-pass-3")  # Vietnamese letters are one script with Latin
+
+
+def test_a_wrong_password_costs_the_same_for_known_and_unknown_names(tmp_path, monkeypatch):
+    import hashlib
+
+    acc = Accounts(tmp_path)
+    acc.add("lan", "secret-pass-1")
+    acc.login("nobody", "x", client="warm-up")  # the decoy hash is made once
+    calls: list[int] = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **kw: calls.append(kw["n"]) or real(*a, **kw))
+    for name in ("lan", "nobody-at-all"):
+        acc.login(name, "wrong-pass", client=f"10.0.0.{len(name)}")
+    assert calls == [2**14, 2**14]  # one hash of the same cost each (it was two for an unknown name)
 
 
 def time_after(hours: float) -> float:

@@ -44,7 +44,7 @@ def with_key(served):
     (settings.data_dir / "assistant.db").unlink(missing_ok=True)
     accounts = Accounts(settings.data_dir)
     accounts.add("lan", "secret-pass-1", "reader")
-    yield url, accounts.new_key("lan")
+    yield url, accounts.new_key("lan")[1]
     (settings.data_dir / "assistant.db").unlink(missing_ok=True)
 
 
@@ -133,9 +133,9 @@ def test_login_is_throttled_and_sessions_expire(with_key, served):
         for _ in range(5):
             assert c.post("login", data={"name": "lan", "password": "wrong-pass"}).status_code == 401
         locked = c.post("login", data={"name": "lan", "password": "secret-pass-1"})
-        assert locked.status_code == 429 and "thử lại sau 15 phút" in locked.text
+        assert locked.status_code == 429 and "thử lại sau 60 giây" in locked.text
     con = sqlite3.connect(settings.data_dir / "assistant.db")
-    con.execute("DELETE FROM login_failures")  # the lockout over
+    con.execute("DELETE FROM login_attempts")  # the wait over
     con.commit()
     with httpx.Client(base_url=url) as c:
         ok = c.post("login", data={"name": "lan", "password": "secret-pass-1"}, follow_redirects=False)

@@ -8,23 +8,36 @@ the database keeps only its SHA-256 (a key is 32 random bytes, so a fast hash is
 Roles, each including the one before: ``reader`` asks and exports briefings, ``editor`` also
 adds documents, ``admin`` also manages users.
 
-Logins are rate-limited per user name: after ``MAX_FAILURES`` wrong passwords within
-``LOCKOUT`` seconds, every attempt (a right password too) is refused until ``LOCKOUT`` seconds
-after the last failure; likewise per client address after ``MAX_CLIENT_FAILURES``. The counts
-live in the database, so a restart does not reset them.
+Names and passwords are Unicode NFC (a name typed with combining accents is the same name);
+a name mixing scripts so as to pass for another ("аdmin" with a Cyrillic а) is refused.
+A wrong password costs as much time as a right one, for a known name or not.
+
+Logins are throttled by backoff, not by one lock for all. Each attempt is counted before its
+password is checked, in one transaction, so parallel guesses cannot slip past the count.
+Three counts, each kept apart: the name from one client address (``PAIR``), the name from
+anywhere (``NAME``), and the address whatever the names (``CLIENT``). Past its free
+failures, a count makes the next attempt wait, doubling up to its cap: a guesser is slowed
+to a handful of tries an hour, while a colleague behind the same proxy waits at most
+``CLIENT.cap`` seconds. The counts live in the database, so a restart does not reset them.
 A browser session is a random token kept as a digest, valid for ``session_hours``; changing a
 password or removing the user ends their sessions.
+
+An API key has an id, shown with it (``users key``) and in ``users keys``; ``users revoke``
+ends one key or all of a user's.
 
 Conversations live in the same file: ``conversations.py`` adds its tables with :meth:`Accounts.add_schema`.
 """
 
 from __future__ import annotations
 
+import builtins
+import functools
 import hashlib
 import hmac
 import secrets
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,15 +64,34 @@ CREATE TABLE IF NOT EXISTS sessions (
     created REAL NOT NULL,
     expires REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS login_failures (
-    name TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS login_attempts (
+    kind TEXT NOT NULL,  -- 'pair' (name from one address), 'name' or 'client'
+    key TEXT NOT NULL,
     at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures(name);
+CREATE INDEX IF NOT EXISTS login_attempts_key ON login_attempts(kind, key);
+DROP TABLE IF EXISTS login_failures;
 """
-MAX_FAILURES = 5  # per user name
-MAX_CLIENT_FAILURES = 20  # per client address, whatever names it tries
-LOCKOUT = 15 * 60.0  # seconds
+_KEY_COLUMNS = {"id": "TEXT", "last_used": "REAL"}  # api_keys columns added after the first release
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Failures a count allows freely, then the wait before the next attempt: ``first`` seconds,
+    doubling with each further failure, at most ``cap``."""
+
+    free: int
+    first: float
+    cap: float
+
+    def wait(self, failures: int) -> float:
+        return 0.0 if failures < self.free else min(self.first * 2 ** (failures - self.free), self.cap)
+
+
+LOCKOUT = 15 * 60.0  # seconds a failure is remembered, and the longest wait for a name
+PAIR = Backoff(free=5, first=60.0, cap=LOCKOUT)  # one name from one address
+NAME = Backoff(free=20, first=60.0, cap=LOCKOUT)  # one name from any address: guessing spread over many
+CLIENT = Backoff(free=20, first=5.0, cap=60.0)  # one address, any names: short, as colleagues may share it
 
 
 class AccountError(ValueError):
@@ -74,12 +106,20 @@ class AccountError(ValueError):
 
 
 class LoginThrottled(AccountError):
-    """Too many wrong passwords for this name: refused for ``retry_after`` more seconds."""
+    """Too many wrong passwords for this name or address: refused for ``retry_after`` more seconds."""
 
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"too many failed logins; try again in {retry_after:.0f} s",
                          f"Đăng nhập sai quá nhiều lần; thử lại sau {retry_after:.0f} giây.")
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    user: str
+    created: float
+    last_used: float | None
 
 
 @dataclass(frozen=True)
@@ -94,13 +134,30 @@ class User:
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    digest = hashlib.scrypt(nfc(password).encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
     return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
 
 
+@functools.cache
+def _decoy() -> str:
+    """A hash to check an unknown name's password against: the same cost as a real check."""
+    return hash_password(secrets.token_hex(16))
+
+
 def check_password(password: str, stored: str) -> bool:
+    """Whether ``password`` (NFC, or as typed for a hash made before names were normalised) is ``stored``'s."""
+    if _check(nfc(password), stored):
+        return True
+    return nfc(password) != password and _check(password, stored)
+
+
+def _check(password: str, stored: str) -> bool:
     try:
         kind, n, r, p, salt, digest = stored.split("$")
         if kind != "scrypt":
@@ -137,6 +194,12 @@ class Accounts:
             con.execute("PRAGMA foreign_keys = ON")
             if self._ready != self.path or not self.path.stat().st_size:
                 con.executescript(self._schema)
+                have = {row[1] for row in con.execute("PRAGMA table_info(api_keys)")}
+                for column, kind in _KEY_COLUMNS.items():
+                    if column not in have:
+                        con.execute(f"ALTER TABLE api_keys ADD COLUMN {column} {kind}")
+                con.execute("UPDATE api_keys SET id = substr(digest, 1, 8) WHERE id IS NULL")
+                con.commit()
                 self._ready = self.path
             with con:  # one transaction
                 yield con
@@ -146,10 +209,16 @@ class Accounts:
     # -- users ---------------------------------------------------------------------------
     @staticmethod
     def _check_name(name: str) -> str:
-        name = name.strip()
+        from confusable_homoglyphs import confusables
+
+        name = nfc(name.strip())
         if not name or len(name) > _NAME_MAX or any(c.isspace() or not c.isprintable() for c in name):
             raise AccountError(f"a user name is 1-{_NAME_MAX} printable characters without spaces, not {name!r:.80}",
                                f"Tên đăng nhập gồm 1-{_NAME_MAX} ký tự, không có dấu cách.")
+        if confusables.is_dangerous(name):
+            raise AccountError(f"the user name {name!r} mixes scripts with look-alike letters (a Cyrillic а for a "
+                               "Latin a?); use one script",
+                               f"Tên «{name}» trộn các bộ chữ có ký tự trông giống nhau; hãy dùng một bộ chữ.")
         return name
 
     @staticmethod
@@ -171,11 +240,13 @@ class Accounts:
         return User(name, role, now)
 
     def remove(self, name: str) -> None:
+        name = nfc(name.strip())
         with self.db() as con:
             if con.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
 
     def set_role(self, name: str, role: str) -> None:
+        name = nfc(name.strip())
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}", "Vai trò không hợp lệ.")
         with self.db() as con:
@@ -183,6 +254,7 @@ class Accounts:
                 raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
 
     def set_password(self, name: str, password: str) -> None:
+        name = nfc(name.strip())
         self._check_password(password)
         with self.db() as con:
             if con.execute("UPDATE users SET password = ? WHERE name = ?", (hash_password(password), name)).rowcount == 0:
@@ -204,37 +276,43 @@ class Accounts:
             return int(con.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 
     def user(self, name: str) -> User | None:
+        name = nfc(name.strip())
         with self.db() as con:
             row = con.execute("SELECT name, role, created FROM users WHERE name = ?", (name,)).fetchone()
         return User(*row) if row else None
 
     def login(self, name: str, password: str, now: float | None = None, client: str | None = None) -> User | None:
-        """The user if ``password`` is theirs, else None; raises LoginThrottled while locked out.
+        """The user if ``password`` is theirs, else None; raises LoginThrottled while a count makes it wait.
 
-        ``client`` (an address) is throttled too, so trying many names from one place stops.
+        ``client`` is the address the attempt came from (the proxy's, unless it is trusted).
         """
         now = time.time() if now is None else now
-        keys = [(name.strip().casefold()[:_NAME_MAX * 4], MAX_FAILURES)]
+        name = nfc(name.strip())
+        folded = name.casefold()[: _NAME_MAX * 4]
+        counts = [("pair", f"{folded}\x00{client or ''}", PAIR), ("name", folded, NAME)]
         if client:
-            keys.append((f"client:{client}", MAX_CLIENT_FAILURES))
+            counts.append(("client", client, CLIENT))
         with self.db() as con:
-            con.execute("DELETE FROM login_failures WHERE at < ?", (now - LOCKOUT,))
-            for key, most in keys:
-                recent = con.execute("SELECT COUNT(*), MAX(at) FROM login_failures WHERE name = ?", (key,)).fetchone()
-                if recent[0] >= most:
-                    raise LoginThrottled(recent[1] + LOCKOUT - now)
+            # subtle: the DELETE takes the write lock, so counting and recording this attempt are
+            # one step for every thread and process: 40 parallel guesses get 5 checks, not 40
+            con.execute("DELETE FROM login_attempts WHERE at < ?", (now - LOCKOUT,))
+            wait = 0.0
+            for kind, key, backoff in counts:
+                n, last = con.execute("SELECT COUNT(*), MAX(at) FROM login_attempts WHERE kind = ? AND key = ?",
+                                      (kind, key)).fetchone()
+                if n:
+                    wait = max(wait, last + backoff.wait(n) - now)
+            if wait > 0:
+                raise LoginThrottled(wait)
+            rows = [con.execute("INSERT INTO login_attempts VALUES (?, ?, ?)", (kind, key, now)).lastrowid
+                    for kind, key, _ in counts]  # a failure until the password proves otherwise
             row = con.execute("SELECT name, role, created, password FROM users WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            check_password(password, hash_password("timing"))  # subtle: as slow for an unknown name
-            ok = False
-        else:
-            ok = check_password(password, row[3])
-        with self.db() as con:
-            if ok:
-                con.execute("DELETE FROM login_failures WHERE name = ?", (keys[0][0],))
-            else:
-                con.executemany("INSERT INTO login_failures VALUES (?, ?)", [(key, now) for key, _ in keys])
-        return User(row[0], row[1], row[2]) if ok else None
+        ok = check_password(password, row[3] if row else _decoy()) and row is not None
+        if ok:
+            with self.db() as con:
+                con.executemany("DELETE FROM login_attempts WHERE rowid = ?", [(r,) for r in rows])
+                con.execute("DELETE FROM login_attempts WHERE kind = 'pair' AND key = ?", (counts[0][1],))
+        return User(row[0], row[1], row[2]) if ok and row else None
 
     # -- browser sessions ----------------------------------------------------------------
     def new_session(self, name: str, hours: float) -> str:
@@ -260,18 +338,46 @@ class Accounts:
                 con.execute("DELETE FROM sessions WHERE digest = ?", (_key_digest(token),))
 
     # -- API keys ------------------------------------------------------------------------
-    def new_key(self, name: str) -> str:
-        key = "ak-" + secrets.token_urlsafe(32)
+    def new_key(self, name: str) -> tuple[str, str]:
+        """``(id, key)``: a new API key of ``name``; only its digest is kept."""
+        name = nfc(name.strip())
+        key_id, key = secrets.token_hex(4), "ak-" + secrets.token_urlsafe(32)
         with self.db() as con:
             if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
                 raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
-            con.execute("INSERT INTO api_keys VALUES (?, ?, ?)", (_key_digest(key), name, time.time()))
-        return key
+            con.execute("INSERT INTO api_keys (digest, user, created, id) VALUES (?, ?, ?, ?)",
+                        (_key_digest(key), name, time.time(), key_id))
+        return key_id, key
 
-    def user_for_key(self, key: str) -> User | None:
+    def keys(self, name: str) -> builtins.list[ApiKey]:  # subtle: `list` here is the method above
+        name = nfc(name.strip())
+        with self.db() as con:
+            if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
+                raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
+            rows = con.execute("SELECT id, user, created, last_used FROM api_keys WHERE user = ? ORDER BY created",
+                               (name,)).fetchall()
+        return [ApiKey(*row) for row in rows]
+
+    def revoke(self, name: str, key_id: str | None = None) -> int:
+        """End ``name``'s key ``key_id``, or every key of theirs when it is None; how many ended."""
+        name = nfc(name.strip())
+        with self.db() as con:
+            if key_id is None:
+                return con.execute("DELETE FROM api_keys WHERE user = ?", (name,)).rowcount
+            gone = con.execute("DELETE FROM api_keys WHERE user = ? AND id = ?", (name, key_id.strip())).rowcount
+        if not gone:
+            raise AccountError(f"user {name!r} has no API key {key_id!r} (see: assistant users keys {name})",
+                               f"«{name}» không có khoá API «{key_id}».")
+        return gone
+
+    def user_for_key(self, key: str, now: float | None = None) -> User | None:
         if not key or not self.path.exists():
             return None
+        now = time.time() if now is None else now
+        digest = _key_digest(key)
         with self.db() as con:
-            row = con.execute("SELECT u.name, u.role, u.created FROM api_keys k JOIN users u ON u.name = k.user "
-                              "WHERE k.digest = ?", (_key_digest(key),)).fetchone()
-        return User(*row) if row else None
+            row = con.execute("SELECT u.name, u.role, u.created, k.last_used FROM api_keys k JOIN users u "
+                              "ON u.name = k.user WHERE k.digest = ?", (digest,)).fetchone()
+            if row and (row[3] is None or now - row[3] > 60):  # "last used" to the minute: one write a minute
+                con.execute("UPDATE api_keys SET last_used = ? WHERE digest = ?", (now, digest))
+        return User(*row[:3]) if row else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -23,6 +24,7 @@ from ..documents import Answer
 from ..errors import AssistantError, QuestionError
 from ..pipeline import Assistant, add_documents
 from ..question.followup import Exchange
+from ..store.disk import live_build
 from ..vietnamese import clean_input
 from .chatview import Turn
 
@@ -61,10 +63,49 @@ def exchanges(history: Sequence[Turn]) -> list[Exchange]:
 
 
 class ChatEngine:
+    """The chat's and the server's Assistant, following the live build.
+
+    A build made elsewhere (``assistant add`` or ``index`` from the shell, an upload on another
+    server over the same folders) becomes live by replacing ``index/CURRENT``. At most once a
+    second a request looks at it; a new build is opened on a thread and swapped in, and the
+    requests meanwhile answer from the build they have.
+    """
+
+    WATCH_SECONDS = 1.0
+
     def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
         self.settings = settings
-        self.default = assistant or Assistant.open(settings)
-        self._adding = threading.Lock()
+        self._default = assistant or Assistant.open(settings)
+        self._adding = threading.Lock()  # one upload or reload at a time
+        self._looked = time.monotonic()
+
+    @property
+    def default(self) -> Assistant:
+        """The Assistant of the newest live build this server has opened."""
+        if time.monotonic() - self._looked >= self.WATCH_SECONDS:
+            self._looked = time.monotonic()
+            self._follow()
+        return self._default
+
+    def _follow(self) -> None:
+        try:
+            live = live_build(self._default.settings.index_dir)
+        except AssistantError:
+            return  # a damaged CURRENT: keep answering from the build we have
+        if live is None or live == self._default.index.path or not self._adding.acquire(blocking=False):
+            return
+        threading.Thread(target=self._reload, args=(live,), name="assistant-reload", daemon=True).start()
+
+    def _reload(self, live) -> None:
+        try:
+            fresh = Assistant.open(self._default.settings, embedder=self._default.embedder)
+            self._default = replace(fresh, lock=self._default.lock)
+            log.info("answering from the new build %s", live.name)
+        except AssistantError as exc:
+            log.warning("the new build %s could not be opened (%s); still answering from %s",
+                        live.name, exc, self._default.index.path.name)
+        finally:
+            self._adding.release()
 
     @property
     def index(self):
@@ -83,11 +124,11 @@ class ChatEngine:
         from pathlib import Path
 
         with self._adding:  # one upload at a time per server (the build lock covers other processes)
-            report = add_documents(self.default.settings, [Path(p) for p in paths], self.default.embedder,
+            report = add_documents(self._default.settings, [Path(p) for p in paths], self._default.embedder,
                                    show_progress=show_progress)
             if report.build is not None:  # the same lock: streams on the old index and new ones share the embedder
-                fresh = Assistant.open(self.default.settings, embedder=self.default.embedder)
-                self.default = replace(fresh, lock=self.default.lock)
+                fresh = Assistant.open(self._default.settings, embedder=self._default.embedder)
+                self._default = replace(fresh, lock=self._default.lock)
             return report
 
     def ask(self, question: str, k: int | None = None, backend: str | None = None,

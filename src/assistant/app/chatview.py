@@ -361,7 +361,9 @@ class Coverage:
 
 
 def coverage(documents: dict[str, Document], manifest: dict[str, Any]) -> Coverage:
-    dated = sorted((d.date_sort or d.date or "", d) for d in documents.values() if d.date_sort or d.date)
+    # subtle: the key alone; two articles of one date must not fall through to comparing Documents
+    dated = sorted(((d.date_sort or d.date or "", d) for d in documents.values() if d.date_sort or d.date),
+                   key=lambda pair: (pair[0], pair[1].doc_id))
     first = last = ""
     if dated:
         first, last = (_label(key, doc) for key, doc in (dated[0], dated[-1]))

@@ -85,12 +85,44 @@ def build(settings: Settings, assistant: Assistant | None = None):
 
 
 def _tool(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The tool's result; an expected failure is the call's error, in one line."""
+    """The tool's result; an expected failure is the call's error, in one line (a ToolError's
+    text reaches the client; any other exception would be only "Error executing tool")."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
     try:
         return fn()
     except AssistantError as exc:
-        raise ValueError(exc.described()) from exc
+        raise ToolError(exc.described()) from exc
 
 
 def serve(settings: Settings) -> None:
-    build(settings).run("stdio")
+    import anyio
+
+    anyio.run(_serve_stdio, build(settings))
+
+
+async def _serve_stdio(server) -> None:
+    """``server`` over stdio, where a line that is not JSON-RPC gets JSON-RPC's -32700 "Parse
+    error" answer (the stdio transport alone drops it, and a client waits for nothing)."""
+    import anyio
+    from mcp.server.stdio import stdio_server
+    from mcp.shared.message import SessionMessage
+    from mcp_types import PARSE_ERROR, ErrorData, JSONRPCError
+
+    async with stdio_server() as (read, write):
+        forward, messages = anyio.create_memory_object_stream[Any](0)
+
+        async def sift() -> None:
+            async with forward:
+                async for item in read:
+                    if isinstance(item, Exception):
+                        error = ErrorData(code=PARSE_ERROR, message="Parse error: not a JSON-RPC message")
+                        await write.send(SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=error)))
+                    else:
+                        await forward.send(item)
+
+        lowlevel = server._lowlevel_server  # subtle: MCPServer.run_stdio_async, with sift between
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(sift)
+            await lowlevel.run(messages, write, lowlevel.create_initialization_options())
+            tasks.cancel_scope.cancel()

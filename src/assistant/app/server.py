@@ -31,6 +31,7 @@ import html
 import itertools
 import json
 import logging
+import math
 import socket
 import tempfile
 import threading
@@ -62,6 +63,10 @@ COOKIE = "assistant_session"
 API_BODY = 1 << 20  # bytes: a question, a briefing's questions
 GRADIO_BODY = 32 << 20  # the chat's own calls (a restored conversation can be large); uploads are Gradio's
 MODEL = "assistant"
+BRIEF_QUESTIONS = 50  # per /api/v1/brief call
+UPLOAD_FILES = 20  # files of max_file_mb one upload request may carry
+BRIEF_SECONDS = 120.0  # a briefing's questions not answered by then are named in a warning
+BRIEF_PAUSE = 0.005  # seconds between a briefing's questions, for other users' questions
 SOURCES = "\n\nNguồn:\n"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -187,6 +192,8 @@ def _extra(answer: Answer) -> dict[str, Any]:
 
 # --- the login page ---------------------------------------------------------------------
 LOGIN_PAGE = Template(static.read("login.html"))  # $error, $name
+LOGOUT_PAGE = ('<!doctype html><html lang="vi"><meta charset="utf-8"><title>Đăng xuất</title>'
+               '<form method="post" action="logout"><button type="submit" id="logout">Đăng xuất</button></form></html>')
 
 
 def login_page(error: str = "", name: str = "", status: int = 200) -> HTMLResponse:
@@ -195,25 +202,76 @@ def login_page(error: str = "", name: str = "", status: int = 200) -> HTMLRespon
                         headers={"Cache-Control": "no-store"})
 
 
-def _minutes(seconds: float) -> int:
-    return max(1, int(seconds // 60 + (seconds % 60 > 0)))
+_warned = threading.Event()  # the untrusted X-Forwarded-For line, logged once
+_briefing = threading.Lock()  # one /api/v1/brief at a time
+
+
+def _wait_words(seconds: float) -> str:
+    """"45 giây", "4 phút": a wait as the login page says it."""
+    if seconds < 90:
+        return f"{max(1, math.ceil(seconds))} giây"
+    return f"{math.ceil(seconds / 60)} phút"
 
 
 # --- the guard: body sizes, and the login redirect --------------------------------------
-class Guard:
-    """ASGI middleware: refuses over-long bodies before reading them whole; sends a browser
-    without a session from ``/`` to the login page when accounts exist."""
+_SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),  # no page elsewhere frames the chat (clickjacking)
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+_CHANGES = ("POST", "PUT", "PATCH", "DELETE")
 
-    def __init__(self, app, accounts: Accounts) -> None:
+
+def _cross_site(headers: dict[bytes, bytes]) -> bool:
+    """Whether a browser sent this from a page of another origin: its Origin (or, without one,
+    its Referer) names another host than the one asked. API clients send neither."""
+    from urllib.parse import urlsplit
+
+    source = headers.get(b"origin") or headers.get(b"referer")
+    if not source:
+        return False
+    netloc = urlsplit(source.decode("latin-1")).netloc
+    return not netloc or netloc != headers.get(b"host", b"").decode("latin-1")
+
+
+def _with_headers(send):
+    """``send`` that adds the security headers to every response."""
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *_SECURITY_HEADERS]}
+        await send(message)
+    return sending
+
+
+class Guard:
+    """ASGI middleware: refuses over-long bodies before reading them whole, and state changes a
+    page of another origin sends (login and logout CSRF, a site on another port of this host);
+    sends a browser without a session from ``/`` to the login page when accounts exist; adds
+    headers that keep the pages out of other sites' frames."""
+
+    def __init__(self, app, accounts: Accounts, uploads: bool = False, upload_bytes: int = 0) -> None:
         self.app, self.accounts = app, accounts
+        self.uploads, self.upload_bytes = uploads, upload_bytes  # may anyone upload without accounts; per request
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        send = _with_headers(send)
+
         path = scope.get("path", "")
+        if scope.get("method") in _CHANGES and _cross_site(dict(scope.get("headers") or [])):
+            log.warning("refused a cross-site %s %s", scope.get("method"), path)
+            return await JSONResponse({"error": {"message": "cross-site request refused", "type": "forbidden",
+                                                 "code": "cross_site"}}, status_code=403)(scope, receive, send)
         limit = API_BODY if path.startswith(("/api/", "/v1/", "/login")) else \
-            None if path.startswith("/gradio_api/upload") else GRADIO_BODY
+            self.upload_bytes if path.startswith("/gradio_api/upload") else GRADIO_BODY
         headers = dict(scope.get("headers") or [])
+        if path.startswith("/gradio_api/upload") and not self._may_upload(headers):
+            # subtle: Gradio's /upload stores any signed-in user's files; only those who may add
+            # documents get to put files on this disk
+            return await JSONResponse({"error": {"message": "uploading needs the editor role", "type": "forbidden",
+                                                 "code": "upload_forbidden"}}, status_code=403)(scope, receive, send)
         if limit is not None:
             length = headers.get(b"content-length", b"").decode("latin-1")
             if (length.isdigit() and int(length) > limit) or (not length.isdigit() and length):
@@ -241,6 +299,13 @@ class Guard:
             if user_of(self.accounts, cookies.get(COOKIE)) is None:
                 return await RedirectResponse("login", status_code=303)(scope, receive, send)
         return await self.app(scope, receive, send)
+
+
+    def _may_upload(self, headers: dict[bytes, bytes]) -> bool:
+        if self.accounts.count() == 0:
+            return self.uploads
+        user = user_of(self.accounts, _cookies(headers.get(b"cookie", b"").decode("latin-1")).get(COOKIE))
+        return user is not None and user.may("editor")
 
 
 def user_of(accounts: Accounts, cookie: str | None, key: str | None = None) -> User | None:
@@ -334,11 +399,17 @@ def login_form(request: Request, accounts: AccountsDep):
 def login(request: Request, accounts: AccountsDep, settings: SettingsDep, name: str = Form(""),
           password: str = Form("")):
     name = name.strip()[:200]
+    client = request.client.host if request.client else None
+    if "x-forwarded-for" in request.headers and not settings.trusted_proxies and not _warned.is_set():
+        _warned.set()
+        log.warning("X-Forwarded-For from %s is ignored: set trusted_proxies (ASSISTANT_TRUSTED_PROXIES) to the "
+                    "reverse proxy's address, or every user behind it counts as one address for login throttling",
+                    client)
     try:
-        user = accounts.login(name, password, client=request.client.host if request.client else None)
+        user = accounts.login(name, password, client=client)
     except LoginThrottled as exc:
         log.warning("login refused for %r: too many failures", name)
-        return login_page(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {_minutes(exc.retry_after)} phút.",
+        return login_page(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {_wait_words(exc.retry_after)}.",
                           name, 429)
     if user is None:
         return login_page("Tên đăng nhập hoặc mật khẩu không đúng.", name, 401)
@@ -350,6 +421,12 @@ def login(request: Request, accounts: AccountsDep, settings: SettingsDep, name: 
 
 
 @login_routes.get("/logout", include_in_schema=False)
+def logout_form():
+    """A link can no longer sign anyone out (logout CSRF): GET asks, a same-origin POST does it."""
+    return HTMLResponse(LOGOUT_PAGE, headers={"Cache-Control": "no-store"})
+
+
+@login_routes.post("/logout", include_in_schema=False)
 def logout(request: Request, accounts: AccountsDep):
     accounts.end_session(request.cookies.get(COOKIE))
     response = RedirectResponse("login" if accounts.count() else ".", status_code=303)
@@ -393,9 +470,22 @@ def api_brief(body: BriefRequest, engine: EngineDep, backends: BackendsDep,
     if body.questions is not None:
         data["questions"] = body.questions
     spec = spec_from_mapping(data, "request")
+    asked = sum(len(s.questions) for s in spec.sections)
+    if asked > BRIEF_QUESTIONS:
+        raise ApiError(413, f"a briefing asks at most {BRIEF_QUESTIONS} questions per call, not {asked}; "
+                            "split it into several", "too_many_questions")
     day = body.date or dt.date.today()
-    b = build_briefing(engine.assistant(backend_of(body.backend, backends)), spec, topic=body.topic or None,
-                       written=day, k=body.k)
+    if not _briefing.acquire(blocking=False):
+        raise ApiError(429, "another briefing is being written; try again when it is done", "briefing_busy",
+                       "rate_limit_error")
+    try:
+        # subtle: a pause between questions lets the chat's questions, waiting on the same
+        # pipeline lock, go first; one briefing at a time, and never longer than BRIEF_SECONDS
+        b = build_briefing(engine.assistant(backend_of(body.backend, backends)), spec, topic=body.topic or None,
+                           written=day, k=body.k, progress=lambda: time.sleep(BRIEF_PAUSE),
+                           deadline=time.monotonic() + BRIEF_SECONDS)
+    finally:
+        _briefing.release()
     if body.format == "md":
         return Response(to_markdown(b), media_type="text/markdown; charset=utf-8")
     with tempfile.TemporaryDirectory(prefix="ban-tin-") as folder:
@@ -524,7 +614,13 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
     app = gr.mount_gradio_app(app, blocks, path="/", auth_dependency=functools.partial(gradio_user, accounts),
                               theme=theme(), show_error=False, footer_links=[],
                               max_file_size=f"{settings.max_file_mb:g}mb")
-    app.add_middleware(Guard, accounts=accounts)
+    # subtle: Gradio checks that a file named in a request was uploaded (is in its upload folder)
+    # only for a Blocks that "has launched"; a mounted one never does, so without this a
+    # FileData naming /etc/… or the index would be copied in and handed to the upload handler.
+    # Gradio's own reload path sets the same flag on the Blocks it serves.
+    blocks.has_launched = True
+    app.add_middleware(Guard, accounts=accounts, uploads=settings.allow_upload,
+                       upload_bytes=int(settings.max_file_mb * 1e6 * UPLOAD_FILES) + (1 << 20))
     return app
 
 
@@ -564,8 +660,11 @@ def start(settings: Settings, assistant=None, *, host: str | None = None, port: 
     host, port = host or settings.host, port or settings.port
     _check_port(host, port)
     app = create_server(settings, assistant)
-    # proxy_headers: behind a reverse proxy on this machine, X-Forwarded-Proto https marks cookies Secure
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=True, access_log=False)
+    # subtle: forwarded headers only from the proxies named in trusted_proxies: uvicorn's default
+    # believes any client on 127.0.0.1, so a local user could claim any address to the login throttle
+    trusted = settings.trusted_proxies.strip()
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="assistant-server", daemon=True)
     thread.start()

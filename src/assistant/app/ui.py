@@ -32,6 +32,8 @@ import json
 import logging
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 from pathlib import Path
 from string import Template
@@ -137,8 +139,10 @@ def users_table(accounts: Accounts) -> str:
 
 
 def _user_line(user) -> str:
-    return (f'<div class="user-line"><p>Đăng nhập: <b>{inert(user.name)}</b> · {ROLE_WORDS.get(user.role, "")} · '
-            '<a href="logout" id="logout">Đăng xuất</a></p></div>')
+    # subtle: signing out is a POST of this page's own form: a link elsewhere cannot sign anyone out
+    return (f'<div class="user-line"><span>Đăng nhập: <b>{inert(user.name)}</b> · {ROLE_WORDS.get(user.role, "")} · '
+            '</span><form method="post" action="logout" class="logout"><button type="submit" id="logout">Đăng xuất'
+            '</button></form></div>')
 
 
 def _remove(folder: str | None) -> None:
@@ -171,12 +175,20 @@ def _added(report) -> str:
                            for i, (s, n) in enumerate(counts.items())) + " tệp.")
     for p in report.placed:
         why = f": {inert(p.reason_vi or p.reason)}" if p.reason else ""
-        lines.append(f"- {inert(Path(p.source).name)} — {STATUS_WORDS[p.status]}{why}")
+        shown = Path(p.source).name
+        renamed = f" → {inert(p.name)}" if p.name and p.name != shown else ""
+        lines.append(f"- {inert(shown)}{renamed} — {STATUS_WORDS[p.status]}{why}")
+    mine = {n for p in report.placed if p.name for n in (p.name, Path(p.name).stem)}  # doc ids are stems or names
     for copy, article in (report.build.copies if report.build else ()):
+        if copy not in mine and article not in mine:
+            continue  # the corpus's other duplicates are not this upload's news
         lines.append(f"- {inert(copy)} trùng nội dung với {inert(article)}: ghi nhận là một nơi đăng khác của bài đó")
     if report.build is not None:
         lines += ["", "**Đã cập nhật chỉ mục: có thể hỏi ngay về các tài liệu mới.**"]
     return "\n".join(lines)
+
+
+SESSIONS_KEPT = 100_000  # Gradio session hashes remembered with their user
 
 
 class _Context:
@@ -188,11 +200,28 @@ class _Context:
         self.backends = available_backends(settings)
         self.store = Conversations(accounts) if accounts is not None else None
         self.uploads = settings.allow_upload or accounts is not None
+        self._owners: OrderedDict[str, str] = OrderedDict()  # Gradio session hash -> its user ("" = none)
+        self._lock = threading.Lock()
 
     def signed_in(self, request: gr.Request | None):
-        """The signed-in User, or None (no accounts: one person on their own machine)."""
+        """The signed-in User, or None (no accounts: one person on their own machine).
+
+        A Gradio session (its state: the open conversation, its turns) belongs to the user who
+        opened it: a request naming another user's session hash is refused, not served.
+        """
         name = getattr(request, "username", None) if request is not None else None
-        return self.accounts.user(name) if name and self.accounts is not None else None
+        user = self.accounts.user(name) if name and self.accounts is not None else None
+        session = getattr(request, "session_hash", None) if request is not None else None
+        if session and self.accounts is not None:
+            with self._lock:
+                owner = self._owners.setdefault(session, user.name if user else "")
+                self._owners.move_to_end(session)
+                while len(self._owners) > SESSIONS_KEPT:
+                    self._owners.popitem(last=False)
+            if owner != (user.name if user else ""):
+                log.warning("session %s of %r used by %r: refused", session[:6], owner, name)
+                raise gr.Error("Phiên làm việc này thuộc về người khác. Vui lòng tải lại trang.")
+        return user
 
     def docs(self) -> dict:
         return self.engine.index.documents
@@ -249,8 +278,9 @@ class _Export:
         """Once ``event`` changed the conversation, the export of the previous one goes."""
         event.then(reset_export, inputs=[self.tab.folder], outputs=self.outputs)
 
-    def export(self, turns: list[Turn], topic: str, folder: str | None):
+    def export(self, turns: list[Turn], topic: str, folder: str | None, request: gr.Request):
         """status, Markdown download, Word download, export folder: the session as a briefing."""
+        self.ctx.signed_in(request)  # the session's own user only
         engine = self.ctx.engine
         answers = answers_of(turns or [])
         if not answers:
@@ -295,6 +325,7 @@ class _Sidebar:
                 with gr.Row():
                     self.rename_btn = gr.Button("Đổi tên", size="sm", elem_id="rename")
                     self.delete_btn = gr.Button("Xoá", size="sm", variant="stop", elem_id="delete")
+                self.confirmed = gr.Checkbox(False, visible=False)  # set by the confirmation dialog
 
     def wire(self, export: _Export, new_conversation: tuple = ()) -> None:
         """``new_conversation``: the chat panel's triggers that also start a new conversation."""
@@ -307,7 +338,9 @@ class _Sidebar:
                               outputs=[self.saved_list, self.new_title])
         self.new_title.submit(self.rename, inputs=[tab.conversation, self.new_title],
                               outputs=[self.saved_list, self.new_title])
-        self.delete_btn.click(self.delete, inputs=[tab.conversation],
+        # subtle: the confirmation's answer travels in a hidden checkbox: Gradio takes gr.State
+        # inputs from the session, so a null returned for the State never reached the handler
+        self.delete_btn.click(self.delete, inputs=[tab.conversation, self.confirmed],
                               outputs=[*views, tab.conversation, self.saved_list], js=CONFIRM_DELETE_JS)
 
     def reopen(self, conversation: str | None, request: gr.Request):
@@ -328,10 +361,10 @@ class _Sidebar:
             ctx.store.rename(user.name, conversation, clean_input(title or "")[:TOPIC_CHARS])
         return ctx.listing(user, conversation), ""
 
-    def delete(self, conversation: str | None, request: gr.Request):
+    def delete(self, conversation: str | None, confirmed: bool, request: gr.Request):
         ctx = self.ctx
         user = ctx.signed_in(request)
-        if not conversation:  # nothing open, or the confirmation was cancelled
+        if not (conversation and confirmed is True):  # nothing open, or the confirmation was cancelled
             return tuple(gr.skip() for _ in range(7))
         if user and ctx.store:
             ctx.store.delete(user.name, conversation)
@@ -448,21 +481,22 @@ class _Admin:
                     "remove": gr.Button("Xoá người dùng", size="sm", variant="stop", elem_id="admin-remove"),
                 }
             self.status = gr.Markdown("", elem_id="admin-status")
+            self.confirmed = gr.Checkbox(False, visible=False)  # set by the confirmation dialog of "remove"
 
     def wire(self) -> None:
         for action, button in self.buttons.items():
             confirm = CONFIRM_REMOVE_USER_JS if action == "remove" else None
-            button.click(self.manage, inputs=[gr.State(action), self.name, self.role, self.password],
+            button.click(self.manage, inputs=[gr.State(action), self.name, self.role, self.password, self.confirmed],
                          outputs=[self.status, self.users_html, self.password], js=confirm)
 
-    def manage(self, action: str, name: str, role: str, password: str, request: gr.Request):
+    def manage(self, action: str, name: str, role: str, password: str, confirmed: bool, request: gr.Request):
         """status, user table, cleared password: one change to the accounts, by an admin only."""
         accounts = self.ctx.accounts
         user = self.ctx.signed_in(request)
         if not (user and user.may("admin")) or accounts is None:
             return "Chỉ quản trị viên mới quản lý được người dùng.", gr.skip(), ""
-        if action not in ("add", "role", "passwd", "key", "remove"):  # a cancelled confirmation
-            return gr.skip(), gr.skip(), gr.skip()
+        if action not in ("add", "role", "passwd", "key", "remove") or (action == "remove" and confirmed is not True):
+            return gr.skip(), gr.skip(), gr.skip()  # a cancelled confirmation
         name = clean_input(name or "").strip()
         try:
             if not name:
@@ -479,8 +513,8 @@ class _Admin:
                 accounts.set_password(name, password or "")
                 text = f"Đã đặt mật khẩu mới cho **{inert(name)}**; các phiên đăng nhập của họ đã kết thúc."
             elif action == "key":
-                key = accounts.new_key(name)  # letters, digits, "-" and "_" only
-                text = (f"Khoá API mới của **{inert(name)}** (chỉ hiện một lần, hãy lưu lại): "
+                key_id, key = accounts.new_key(name)  # letters, digits, "-" and "_" only
+                text = (f"Khoá API mới của **{inert(name)}**, mã {key_id} (chỉ hiện một lần, hãy lưu lại): "
                         f'<code id="new-key">{key}</code>')
             else:
                 accounts.remove(name)
@@ -553,7 +587,8 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
     The theme is applied by :func:`launch`; mounted elsewhere, the app keeps Gradio's default.
     """
     ctx = _Context(settings, engine or ChatEngine(settings, assistant), accounts)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    # delete_cache: uploads (copied into the corpus) and exports leave Gradio's folder within two hours
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         tab = _Tab()
         header = _header_panel(ctx)
         with gr.Row(equal_height=False):

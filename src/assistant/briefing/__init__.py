@@ -36,16 +36,24 @@ FORMATS = {"md": ".md", "docx": ".docx"}
 
 
 def build_briefing(assistant, spec: BriefSpec, *, topic: str | None = None, written: date | None = None,
-                   k: int | None = None, progress: Callable[[], None] | None = None) -> Briefing:
+                   k: int | None = None, progress: Callable[[], None] | None = None,
+                   deadline: float | None = None) -> Briefing:
     """Ask every question of ``spec`` and assemble the briefing.
 
     A question the pipeline rejects (too long) is named in ``Briefing.warnings`` and left out;
-    the others are still answered.
+    the others are still answered. Past ``deadline`` (``time.monotonic()``), the questions not
+    yet asked are left out and counted in a warning.
     """
+    import time
+
     sections, warnings = [], []
+    late = 0
     for section in spec.sections:
         answers = []
         for q in section.questions:
+            if deadline is not None and time.monotonic() > deadline:
+                late += 1
+                continue
             try:
                 answers.append(assistant.ask(q.text, k))
             except QuestionError as exc:
@@ -53,6 +61,8 @@ def build_briefing(assistant, spec: BriefSpec, *, topic: str | None = None, writ
             if progress is not None:
                 progress()
         sections.append((section.title, answers))
+    if late:
+        warnings.append(f"{late} question(s) not answered: the briefing's time ran out; ask them in another one")
     b = assemble(sections, assistant.index.documents, topic=spec.topic if topic is None else topic,
                  written=written, built_at=built_label(assistant.index.manifest), backend=assistant.settings.backend,
                  warnings=warnings)

@@ -1,1 +1,1 @@
-(c) => confirm('Xoá hội thoại đang mở? Không thể hoàn tác.') ? [c] : [null]
+(c, ok) => [c, confirm('Xoá hội thoại đang mở? Không thể hoàn tác.')]

@@ -1,1 +1,1 @@
-(a, n, r, p) => confirm('Xoá người dùng ' + n + ' cùng các hội thoại của họ?') ? [a, n, r, p] : [null, '', r, '']
+(a, n, r, p, ok) => [a, n, r, p, confirm('Xoá người dùng ' + n + ' cùng các hội thoại của họ?')]
