@@ -157,19 +157,19 @@ def answers(c: httpx.Client, question: str, figure: str) -> bool:
 def logins(work: Path, n: int) -> dict:
     srv = setup(work).start()
     try:
-        def attempt(password: str, headers: dict | None = None) -> int:
+        def attempt(password: str, headers: dict | None = None, name: str = "doc") -> int:
             with httpx.Client(base_url=srv.url, timeout=120) as c:
-                return c.post("/login", data={"name": "doc", "password": password}, headers=headers or {}).status_code
+                return c.post("/login", data={"name": name, "password": password}, headers=headers or {}).status_code
 
         passwords = ["wrong-pass"] * n
         passwords[n // 2] = USERS["doc"][1]
         with ThreadPoolExecutor(64) as pool:
             codes = list(pool.map(attempt, passwords))
         time.sleep(1)
-        forged = [attempt("wrong-pass", {"X-Forwarded-For": f"198.51.100.{i % 250}"}) for i in range(n)]
+        forged = [attempt("wrong-pass", {"X-Forwarded-For": f"198.51.100.{i % 250}"}, "bien") for i in range(n)]
         return {"parallel attempts": n, "checked (not 429)": sum(c != 429 for c in codes),
                 "right password accepted in burst": codes[n // 2] == 303,
-                "forged-address attempts": n, "forged checked": sum(c != 429 for c in forged)}
+                "forged-address attempts (another name)": n, "forged checked": sum(c != 429 for c in forged)}
     finally:
         srv.stop()
 
@@ -315,6 +315,7 @@ def mixed(work: Path, seconds: float) -> dict:
                  "Quảng Ninh thu hút bao nhiêu vốn FDI?"]
     times: list[float] = []
     errors = 0
+    codes: dict[int, int] = {}
     stop = time.monotonic() + seconds
     try:
         def client_loop(k: int) -> None:
@@ -325,6 +326,7 @@ def mixed(work: Path, seconds: float) -> dict:
                 r = c.post("/api/v1/ask", json={"question": questions[k % len(questions)]})
                 times.append(time.perf_counter() - t0)
                 errors += r.status_code != 200
+                codes[r.status_code] = codes.get(r.status_code, 0) + 1
 
         threads = [threading.Thread(target=client_loop, args=(k,)) for k in range(14)]
         for t in threads:
@@ -337,7 +339,7 @@ def mixed(work: Path, seconds: float) -> dict:
     finally:
         srv.stop()
     times.sort()
-    return {"clients": 14, "answers": len(times), "errors": errors, "shell index exit": reindex,
+    return {"clients": 14, "answers": len(times), "errors": errors, "status codes": codes, "shell index exit": reindex,
             "p50 / p95 s": f"{times[len(times) // 2]:.2f} / {times[int(len(times) * 0.95)]:.2f}" if times else "-"}
 
 

@@ -371,6 +371,14 @@ def test_parallel_wrong_passwords_are_all_counted(throttle):
     assert codes.count(429) >= len(codes) - PAIR.free
 
 
+def test_right_passwords_in_parallel_all_get_in(throttle):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(14) as pool:  # one reader's tabs, or a script, signing in at once
+        codes = list(pool.map(lambda _: login(throttle, "doc", PASSWORDS["doc"][1]), range(14)))
+    assert codes == [303] * 14, codes
+
+
 def test_a_forged_forwarded_address_is_not_believed(throttle):
     from assistant.app.accounts import PAIR
 
@@ -457,3 +465,37 @@ def test_mcp_names_the_error_and_answers_garbage_with_a_parse_error(server):
         proc.stdin.close()
         proc.wait(30)
     assert "Traceback" not in proc.stderr.read()
+
+
+# --- 15. Gradio's helper routes and an empty predict ----------------------------------------------
+def test_only_the_login_page_theme_icons_and_api_docs_answer_without_a_login(server):
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        public = {p for p in ("/login", "/theme.css", "/manifest.json", "/favicon.ico", "/robots.txt", "/docs",
+                              "/openapi.json") if c.get(p).status_code == 200}
+        assert public == {"/login", "/theme.css", "/manifest.json", "/favicon.ico", "/robots.txt", "/docs",
+                          "/openapi.json"}
+        for path in ("/config", "/gradio_api/info", "/gradio_api/startup-events", "/gradio_api/heartbeat/x",
+                     "/gradio_api/queue/status", "/gradio_api/file=/etc/hostname", "/gradio_api/run/predict"):
+            assert c.get(path).status_code in (401, 403, 405), path  # the heartbeat held a stream open before
+        assert c.get("/", follow_redirects=False).status_code == 303
+
+
+def test_an_empty_predict_is_refused_and_the_connection_stays_usable(server):
+    import socket
+
+    cookie = server.client("doc").cookies.get("assistant_session")
+    for framing in (b"Content-Length: 0\r\n", b"Transfer-Encoding: chunked\r\n"):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+            body = b"0\r\n\r\n" if b"chunked" in framing else b""
+            s.sendall(b"POST /gradio_api/run/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: assistant_session="
+                      + cookie.encode() + b"\r\n" + framing + b"\r\n" + body
+                      + b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            seen = b""
+            while seen.count(b"HTTP/1.1 ") < 2 or b"</html>" not in seen:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                seen += chunk
+        first = seen.split(b"\r\n", 1)[0]
+        assert first.startswith(b"HTTP/1.1 4"), first  # it was a 500 that broke the keep-alive
+        assert seen.count(b"HTTP/1.1 200") == 1, seen[:300]  # the next request on the connection answered

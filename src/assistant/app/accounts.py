@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE TABLE IF NOT EXISTS login_attempts (
     kind TEXT NOT NULL,  -- 'pair' (name from one address), 'name' or 'client'
     key TEXT NOT NULL,
-    at REAL NOT NULL
+    at REAL NOT NULL,
+    pending INTEGER NOT NULL DEFAULT 0  -- its password is being checked
 );
 CREATE INDEX IF NOT EXISTS login_attempts_key ON login_attempts(kind, key);
 DROP TABLE IF EXISTS login_failures;
@@ -92,6 +93,8 @@ LOCKOUT = 15 * 60.0  # seconds a failure is remembered, and the longest wait for
 PAIR = Backoff(free=5, first=60.0, cap=LOCKOUT)  # one name from one address
 NAME = Backoff(free=20, first=60.0, cap=LOCKOUT)  # one name from any address: guessing spread over many
 CLIENT = Backoff(free=20, first=5.0, cap=60.0)  # one address, any names: short, as colleagues may share it
+PENDING_WAIT = 10.0  # seconds an attempt waits for parallel ones of the same count to be checked
+PENDING_STALE = 30.0  # a pending attempt older than this (its process died) counts as a failure
 
 
 class AccountError(ValueError):
@@ -286,33 +289,55 @@ class Accounts:
 
         ``client`` is the address the attempt came from (the proxy's, unless it is trusted).
         """
-        now = time.time() if now is None else now
         name = nfc(name.strip())
         folded = name.casefold()[: _NAME_MAX * 4]
         counts = [("pair", f"{folded}\x00{client or ''}", PAIR), ("name", folded, NAME)]
         if client:
             counts.append(("client", client, CLIENT))
-        with self.db() as con:
-            # subtle: the DELETE takes the write lock, so counting and recording this attempt are
-            # one step for every thread and process: 40 parallel guesses get 5 checks, not 40
-            con.execute("DELETE FROM login_attempts WHERE at < ?", (now - LOCKOUT,))
-            wait = 0.0
-            for kind, key, backoff in counts:
-                n, last = con.execute("SELECT COUNT(*), MAX(at) FROM login_attempts WHERE kind = ? AND key = ?",
-                                      (kind, key)).fetchone()
-                if n:
-                    wait = max(wait, last + backoff.wait(n) - now)
-            if wait > 0:
-                raise LoginThrottled(wait)
-            rows = [con.execute("INSERT INTO login_attempts VALUES (?, ?, ?)", (kind, key, now)).lastrowid
-                    for kind, key, _ in counts]  # a failure until the password proves otherwise
-            row = con.execute("SELECT name, role, created, password FROM users WHERE name = ?", (name,)).fetchone()
+        rows, row = self._reserve(name, counts, now)
         ok = check_password(password, row[3] if row else _decoy()) and row is not None
-        if ok:
-            with self.db() as con:
+        with self.db() as con:
+            if ok:
                 con.executemany("DELETE FROM login_attempts WHERE rowid = ?", [(r,) for r in rows])
                 con.execute("DELETE FROM login_attempts WHERE kind = 'pair' AND key = ?", (counts[0][1],))
+            else:
+                con.executemany("UPDATE login_attempts SET pending = 0 WHERE rowid = ?", [(r,) for r in rows])
         return User(row[0], row[1], row[2]) if ok and row else None
+
+    def _reserve(self, name: str, counts: builtins.list[tuple[str, str, Backoff]],
+                 now: float | None) -> tuple[builtins.list[int], tuple | None]:
+        """Record this attempt as pending in each count, once the counts allow it; its rows and the user row.
+
+        subtle: the DELETE takes the write lock, so counting and recording an attempt are one
+        step for every thread and process: 40 parallel guesses get 5 checks, not 40. An attempt
+        that would be over a count if the ones still being checked all failed waits for them
+        (right passwords in parallel all get in); one that is over it is refused.
+        """
+        patience = time.monotonic() + PENDING_WAIT
+        while True:
+            at = time.time() if now is None else now
+            with self.db() as con:
+                con.execute("DELETE FROM login_attempts WHERE at < ?", (at - LOCKOUT,))
+                wait, busy = 0.0, False
+                for kind, key, backoff in counts:
+                    failed, pending, last = con.execute(
+                        "SELECT SUM(pending = 0 OR at < ?), SUM(pending = 1 AND at >= ?), MAX(at) FROM login_attempts "
+                        "WHERE kind = ? AND key = ?", (at - PENDING_STALE, at - PENDING_STALE, kind, key)).fetchone()
+                    failed, pending = failed or 0, pending or 0
+                    if failed:
+                        wait = max(wait, last + backoff.wait(failed) - at)
+                    busy = busy or (pending > 0 and backoff.wait(failed + pending) > 0)
+                if wait > 0:
+                    raise LoginThrottled(wait)
+                if not busy:
+                    rows = [con.execute("INSERT INTO login_attempts VALUES (?, ?, ?, 1)", (kind, key, at)).lastrowid
+                            for kind, key, _ in counts]
+                    row = con.execute("SELECT name, role, created, password FROM users WHERE name = ?",
+                                      (name,)).fetchone()
+                    return [r for r in rows if r is not None], row
+            if time.monotonic() > patience:
+                raise LoginThrottled(PENDING_WAIT)
+            time.sleep(0.05)
 
     # -- browser sessions ----------------------------------------------------------------
     def new_session(self, name: str, hours: float) -> str:

@@ -294,10 +294,15 @@ class Guard:
                     return {"type": "http.request", "body": body, "more_body": False}
 
                 receive = replay
-        if path == "/" and scope.get("method") == "GET" and self.accounts.count() > 0:
+        if (path == "/" or path.startswith("/gradio_api/")) and self.accounts.count() > 0:
             cookies = _cookies(headers.get(b"cookie", b"").decode("latin-1"))
             if user_of(self.accounts, cookies.get(COOKIE)) is None:
-                return await RedirectResponse("login", status_code=303)(scope, receive, send)
+                if path == "/":
+                    return await RedirectResponse("login", status_code=303)(scope, receive, send)
+                # subtle: every Gradio route, its helpers too (a heartbeat stream holds a connection
+                # open): what stays open is the login page, the theme, icons and the API's docs
+                return await JSONResponse({"error": {"message": "sign in first", "type": "unauthorized",
+                                                     "code": "not_signed_in"}}, status_code=401)(scope, receive, send)
         return await self.app(scope, receive, send)
 
 
