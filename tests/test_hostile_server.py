@@ -31,11 +31,11 @@ pytestmark = pytest.mark.slow  # a server process, builds over HTTP
 PASSWORDS = {"quan": ("admin", "admin-pass-1"), "bien": ("editor", "editor-pass-1"), "doc": ("reader", "reader-pass-1")}
 
 
-def run(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run(*args: str, env: dict | None = None, timeout: float = 300, stdin: str | None = None
+        ) -> subprocess.CompletedProcess:
     """``assistant ARGS`` in a new process, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "assistant", *args], check=False, capture_output=True, text=True,
-                          timeout=timeout,
-                          env={**os.environ, **(env or {})}, cwd=ROOT)
+                          timeout=timeout, input=stdin, env={**os.environ, **(env or {})}, cwd=ROOT)
 
 
 class Server:
@@ -185,8 +185,15 @@ def bad_files() -> dict[str, bytes]:
     pdf = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [3 0 R] /Count 1>>"
            b" endobj\n3 0 obj <</Type /Page /Parent 2 0 R /Contents 4 0 R>> endobj\n4 0 obj <</Length 999999999"
            b" /Filter /FlateDecode>> stream\nx\x9c\x03\x00endstream endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+    from pypdf import PdfWriter
+
+    pages = PdfWriter()
+    for _ in range(1001):
+        pages.add_blank_page(100, 100)
+    many = io.BytesIO()
+    pages.write(many)
     return {"long-nhau.docx": docx_with(nested), "bom.docx": docx_with(bomb), "hong.docx": docx_with(unbalanced),
-            "hong.pdf": pdf}
+            "hong.pdf": pdf, "1001-trang.pdf": many.getvalue()}
 
 
 def test_damaged_and_crafted_files_are_named_and_the_rest_indexed(tmp_path):
@@ -204,6 +211,7 @@ def test_damaged_and_crafted_files_are_named_and_the_rest_indexed(tmp_path):
     for name in bad:
         assert f"Warning: {corpus / name}: skipped:" in res.stderr, name
     assert re.search(r"bom.docx: skipped: a DOCX that unpacks to \d+ MB", res.stderr)  # refused before inflating
+    assert "1001-trang.pdf: skipped: a PDF of 1001 pages, over the 1000-page limit" in res.stderr
     for name in bad:
         (corpus / name).unlink()
     (inbox / "a-good.txt").write_text(article("Hội An", "mở 12 lớp tiếng Nhật"), encoding="utf-8")
@@ -340,6 +348,37 @@ def test_reworded_instructions_in_an_article_are_never_the_answer(server):
         r = reader.post("/api/v1/ask", json={"question": question})
         r.raise_for_status()
         assert "1000" not in r.json()["answer"], r.json()["answer"]
+
+
+# --- 11 and 14. API keys revoked; briefings bounded ------------------------------------------
+def test_an_api_key_is_revoked_by_id_and_a_briefing_is_bounded(server):
+    out = run("users", "key", "doc", env=server.env)
+    key_id, key = out.stdout.split()[3], out.stdout.split()[-1]
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(server.url + "/v1/models", headers=bearer, timeout=60).status_code == 200
+    assert key_id in run("users", "keys", "doc", env=server.env).stdout
+    run("users", "passwd", "doc", "--password-stdin", env=server.env, stdin=PASSWORDS["doc"][1] + "\n")
+    assert httpx.get(server.url + "/v1/models", headers=bearer, timeout=60).status_code == 200  # keys are apart
+    assert run("users", "revoke", "doc", key_id, env=server.env).returncode == 0
+    assert httpx.get(server.url + "/v1/models", headers=bearer, timeout=60).status_code == 401  # it was: no way
+
+    _, key = run("users", "key", "doc", env=server.env).stdout.rsplit(maxsplit=1)
+    bearer = {"Authorization": f"Bearer {key.strip()}"}
+    many = {"questions": [f"Đà Nẵng hợp tác với địa phương nào năm {2000 + i}?" for i in range(51)]}
+    r = httpx.post(server.url + "/api/v1/brief", json=many, headers=bearer, timeout=60)
+    assert r.status_code == 413 and "at most 50 questions" in r.text  # a 1 MB body held about 9,800
+    from concurrent.futures import ThreadPoolExecutor
+
+    some = {"questions": many["questions"][:40]}
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(httpx.post, server.url + "/api/v1/brief", json=some, headers=bearer, timeout=300)
+        time.sleep(0.3)
+        second = httpx.post(server.url + "/api/v1/brief", json=some, headers=bearer, timeout=300)
+        asked = httpx.post(server.url + "/api/v1/ask", json={"question": "Đà Nẵng có bao nhiêu đối tác?"},
+                           headers=bearer, timeout=60)
+        assert first.result().status_code == 200
+    assert second.status_code == 429 and asked.status_code == 200  # one briefing at a time; others still answered
+    run("users", "revoke", "doc", "--all", env=server.env)
 
 
 # --- 4 and 12. logins in parallel, spoofed addresses, one guesser behind a shared address ------
