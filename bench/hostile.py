@@ -188,6 +188,19 @@ def _session_questions(session: int, n: int) -> list[str]:
     return [rng.choice(QUESTIONS) for _ in range(n)]
 
 
+def _saved(outputs: tuple) -> str:
+    """The chat's saved-conversation JSON among ``/respond``'s outputs (their order has changed
+    as the chat grew: look for it, not at a position)."""
+    for out in outputs:
+        try:
+            turns = json.loads(out) if isinstance(out, str) else None
+        except ValueError:
+            continue
+        if isinstance(turns, list) and turns and isinstance(turns[-1], dict) and "citations" in turns[-1]:
+            return out
+    raise ValueError("no saved conversation among the outputs")
+
+
 def _reply(saved: str) -> tuple:
     last = json.loads(saved)[-1]
     return last["question"], last["text"], tuple((c["doc_id"], c["start"], c["end"]) for c in last["citations"])
@@ -225,8 +238,7 @@ def chat(work: Path, sessions: int, per_session: int, big: int) -> dict:
         client = Client(url, verbose=False)
         for i, q in enumerate(_session_questions(s, per_session)):
             try:
-                *_, saved, _box = client.predict(q, settings.k, "extractive", api_name="/respond")
-                got = _reply(saved)
+                got = _reply(_saved(client.predict(q, settings.k, "extractive", api_name="/respond")))
             except Exception as exc:  # noqa: BLE001 - any failure of the server counts
                 with lock:
                     errors.append(f"session {s} question {i + 1}: {type(exc).__name__}: {exc}")

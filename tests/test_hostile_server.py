@@ -161,6 +161,21 @@ def test_only_editors_put_files_on_the_disk_and_a_session_is_its_users_own(serve
     assert event == "complete"
 
 
+def test_an_editor_uploads_at_most_the_hourly_quota(server):
+    quota = Server(server.base)
+    quota.env["ASSISTANT_UPLOAD_MB_PER_HOUR"] = "0.05"  # 50 kB an hour
+    quota.start()
+    try:
+        editor = quota.client("bien")
+        part = [("files", ("a.txt", b"x" * 30_000))]
+        assert editor.post("/gradio_api/upload", files=part).status_code == 200
+        over = editor.post("/gradio_api/upload", files=part)
+        assert over.status_code == 429 and "upload_mb_per_hour" in over.text
+        assert quota.client("quan").post("/gradio_api/upload", files=part).status_code == 200  # per user
+    finally:
+        quota.stop()
+
+
 # --- 2 and 6. damaged and crafted files ------------------------------------------------------
 def docx_with(document_xml: bytes) -> bytes:
     from docx import Document

@@ -155,6 +155,7 @@ class Settings:
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
     session_hours: float = _f(12.0, "How long a chat login lasts, in hours (when accounts exist).")
+    upload_mb_per_hour: float = _f(500.0, "What one user may upload to the chat server in an hour, in MB.")
     trusted_proxies: str = _f("", "Reverse proxies whose X-Forwarded-For/-Proto are believed, comma-separated "
                                   '(e.g. "127.0.0.1"); none by default.')
 

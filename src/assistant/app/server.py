@@ -25,6 +25,7 @@ are limited to 1 MB and Gradio's (uploads aside) to 32 MB, checked before they a
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import html
@@ -250,9 +251,12 @@ class Guard:
     sends a browser without a session from ``/`` to the login page when accounts exist; adds
     headers that keep the pages out of other sites' frames."""
 
-    def __init__(self, app, accounts: Accounts, uploads: bool = False, upload_bytes: int = 0) -> None:
+    def __init__(self, app, accounts: Accounts, uploads: bool = False, upload_bytes: int = 0,
+                 hourly_bytes: int = 0) -> None:
         self.app, self.accounts = app, accounts
         self.uploads, self.upload_bytes = uploads, upload_bytes  # may anyone upload without accounts; per request
+        self.hourly_bytes = hourly_bytes  # what one user may upload in an hour (upload_mb_per_hour)
+        self.uploaded: dict[str, collections.deque[tuple[float, int]]] = {}  # user -> (time, bytes) of the last hour
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -267,11 +271,12 @@ class Guard:
         limit = API_BODY if path.startswith(("/api/", "/v1/", "/login")) else \
             self.upload_bytes if path.startswith("/gradio_api/upload") else GRADIO_BODY
         headers = dict(scope.get("headers") or [])
-        if path.startswith("/gradio_api/upload") and not self._may_upload(headers):
-            # subtle: Gradio's /upload stores any signed-in user's files; only those who may add
-            # documents get to put files on this disk
-            return await JSONResponse({"error": {"message": "uploading needs the editor role", "type": "forbidden",
-                                                 "code": "upload_forbidden"}}, status_code=403)(scope, receive, send)
+        if path.startswith("/gradio_api/upload") and scope.get("method") == "POST":
+            refusal = self._upload_refusal(headers)
+            if refusal is not None:
+                status, message, code = refusal
+                return await JSONResponse({"error": {"message": message, "type": "forbidden", "code": code}},
+                                          status_code=status)(scope, receive, send)
         if limit is not None:
             length = headers.get(b"content-length", b"").decode("latin-1")
             if (length.isdigit() and int(length) > limit) or (not length.isdigit() and length):
@@ -306,11 +311,32 @@ class Guard:
         return await self.app(scope, receive, send)
 
 
-    def _may_upload(self, headers: dict[bytes, bytes]) -> bool:
+    def _upload_refusal(self, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
+        """Why this upload may not put files on the disk, or None.
+
+        subtle: Gradio's /upload stores any signed-in user's files; only those who may add
+        documents get to, and each of them at most ``hourly_bytes`` an hour.
+        """
         if self.accounts.count() == 0:
-            return self.uploads
-        user = user_of(self.accounts, _cookies(headers.get(b"cookie", b"").decode("latin-1")).get(COOKIE))
-        return user is not None and user.may("editor")
+            who = ""
+            if not self.uploads:
+                return 403, "uploads are off (allow_upload)", "upload_forbidden"
+        else:
+            user = user_of(self.accounts, _cookies(headers.get(b"cookie", b"").decode("latin-1")).get(COOKIE))
+            if user is None or not user.may("editor"):
+                return 403, "uploading needs the editor role", "upload_forbidden"
+            who = user.name
+        length = headers.get(b"content-length", b"").decode("latin-1")
+        if not length.isdigit():
+            return 411, "an upload states its length (Content-Length)", "length_required"
+        now = time.monotonic()
+        recent = self.uploaded.setdefault(who, collections.deque())
+        while recent and recent[0][0] < now - 3600:
+            recent.popleft()
+        if self.hourly_bytes and sum(n for _, n in recent) + int(length) > self.hourly_bytes:
+            return 429, f"over {self.hourly_bytes / 1e6:g} MB of uploads in an hour (upload_mb_per_hour)", "upload_quota"
+        recent.append((now, int(length)))
+        return None
 
 
 def user_of(accounts: Accounts, cookie: str | None, key: str | None = None) -> User | None:
@@ -625,7 +651,8 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
     # Gradio's own reload path sets the same flag on the Blocks it serves.
     blocks.has_launched = True
     app.add_middleware(Guard, accounts=accounts, uploads=settings.allow_upload,
-                       upload_bytes=int(settings.max_file_mb * 1e6 * UPLOAD_FILES) + (1 << 20))
+                       upload_bytes=int(settings.max_file_mb * 1e6 * UPLOAD_FILES) + (1 << 20),
+                       hourly_bytes=int(settings.upload_mb_per_hour * 1e6))
     return app
 
 
