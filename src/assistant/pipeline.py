@@ -40,7 +40,7 @@ from .question.followup import Exchange
 from .question.query import Query, Stats, understand
 from .retrieve.hybrid import Retriever
 from .store import citation_metadata, new_store
-from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, live_hashes, load_index, write_build
+from .store.disk import FORMAT_VERSION, LoadedIndex, build_lock, live_documents, load_index, write_build
 from .store.lexical import LexicalIndex, SyllableCounts
 
 
@@ -196,7 +196,8 @@ def add_documents(settings: Settings, paths: list[Path], embedder: VectorEmbeddi
     """
     placed = place_files(paths, settings.corpus_dir, max_bytes=int(settings.max_file_mb * 1e6),
                          limits=read_limits(settings), overwrite=overwrite)
-    indexed = live_hashes(settings.index_dir)
+    live = live_documents(settings.index_dir)
+    indexed = set(_hashes(live).values()) if live is not None else None
     placed = [_unfinished(p) if p.status == "unchanged" and indexed is not None and p.digest not in indexed else p
               for p in placed]
     changed = any(p.status in ("added", "updated") for p in placed)

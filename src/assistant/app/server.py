@@ -264,13 +264,13 @@ class Guard:
         send = _with_headers(send)
 
         path = scope.get("path", "")
-        if scope.get("method") in _CHANGES and _cross_site(dict(scope.get("headers") or [])):
+        headers = dict(scope.get("headers") or [])
+        if scope.get("method") in _CHANGES and _cross_site(headers):
             log.warning("refused a cross-site %s %s", scope.get("method"), path)
             return await JSONResponse({"error": {"message": "cross-site request refused", "type": "forbidden",
                                                  "code": "cross_site"}}, status_code=403)(scope, receive, send)
         limit = API_BODY if path.startswith(("/api/", "/v1/", "/login")) else \
             self.upload_bytes if path.startswith("/gradio_api/upload") else GRADIO_BODY
-        headers = dict(scope.get("headers") or [])
         if path.startswith("/gradio_api/upload") and scope.get("method") == "POST":
             refusal = self._upload_refusal(headers)
             if refusal is not None:

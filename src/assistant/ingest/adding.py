@@ -71,12 +71,10 @@ def corpus_name(name: str) -> str:
     return f"{stem.rstrip()}{suffix}"
 
 
-def _free_name(corpus_dir: Path, name: str, data: bytes, taken: set[str]) -> tuple[str, bool]:
+def _free_name(corpus_dir: Path, name: str, data: bytes, stems: set[str]) -> tuple[str, bool]:
     """Where ``data`` goes: ``(name, same)`` when the corpus has it already (``same`` = equal bytes),
-    else a name no file of the corpus or of this add uses, in full or as a stem."""
+    else a name no file of the corpus uses, in full or as a stem (``stems``: the corpus's, casefolded)."""
     stem, suffix = os.path.splitext(name)
-    stems = {os.path.splitext(n)[0].casefold() for n in taken} | {
-        p.stem.casefold() for p in corpus_dir.iterdir() if not p.name.startswith(".")}
     for n in range(1, 10_000):
         candidate = name if n == 1 else f"{stem}-{n}{suffix}"
         target = corpus_dir / candidate
@@ -97,6 +95,7 @@ def place_files(paths: Iterable[Path], corpus_dir: Path, max_bytes: int,
     corpus_dir.mkdir(parents=True, exist_ok=True)
     placed: list[Placed] = []
     sources: dict[str, Path] = {}
+    stems = {p.stem.casefold() for p in corpus_dir.iterdir() if not p.name.startswith(".")}  # grows as files land
     for src, why, why_vi in candidates(paths):
         shown = shown_path(src)
         if why:
@@ -123,8 +122,7 @@ def place_files(paths: Iterable[Path], corpus_dir: Path, max_bytes: int,
         if overwrite and target.is_file():
             same, status, why, why_vi = target.read_bytes() == data, "updated", "", ""
         else:
-            others = {p.name for p in placed if p.name and p.status != "skipped"}
-            free, same = _free_name(corpus_dir, name, data, others)
+            free, same = _free_name(corpus_dir, name, data, stems)
             status = "added"
             why, why_vi = "", ""
             if free != name and not same:
@@ -145,6 +143,7 @@ def place_files(paths: Iterable[Path], corpus_dir: Path, max_bytes: int,
             continue
         finally:
             tmp.unlink(missing_ok=True)
+        stems.add(Path(name).stem.casefold())
         placed.append(Placed(shown, name, status, why, why_vi, digest=digest))
     return placed
 

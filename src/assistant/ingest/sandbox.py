@@ -73,6 +73,7 @@ class _Worker:
 
 _worker: _Worker | None = None
 _lock = threading.Lock()
+_START_SECONDS = 5.0  # a new worker imports its parsers before the first file
 
 
 def read_isolated(suffix: str, raw: bytes, limits: Limits) -> Extracted:
@@ -105,9 +106,6 @@ def read_isolated(suffix: str, raw: bytes, limits: Limits) -> Extracted:
         if status == "ok":
             return value
         raise value
-
-
-_START_SECONDS = 5.0  # a new worker imports its parsers before the first file
 
 
 def extract(path: Path, raw: bytes, limits: Limits = NO_LIMITS_GIVEN) -> Extracted:

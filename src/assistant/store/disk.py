@@ -110,7 +110,8 @@ class LoadedIndex:
     syllables: SyllableCounts  # of the articles' text
 
 
-def _live_build(index_dir: Path) -> Path | None:
+def live_build(index_dir: Path) -> Path | None:
+    """The folder of the live build (None before the first); IndexCorruptError if CURRENT is damaged."""
     current = index_dir / "CURRENT"
     if not current.is_file():
         return None
@@ -126,22 +127,13 @@ def _live_build(index_dir: Path) -> Path | None:
     return path
 
 
-def live_build(index_dir: Path) -> Path | None:
-    """The folder of the live build (None before the first); IndexCorruptError if CURRENT is damaged."""
-    return _live_build(index_dir)
-
-
-def live_hashes(index_dir: Path) -> set[str] | None:
-    """The content hashes of every file the live build indexed (republished copies too); None
-    without a readable live build. Cheap: only ``documents.jsonl`` is read."""
+def live_documents(index_dir: Path) -> list[Document] | None:
+    """The live build's Documents, without loading anything else; None without a readable live build."""
     try:
-        build = _live_build(index_dir)
-        docs = [Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")] if build else None
+        build = live_build(index_dir)
+        return [Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")] if build else None
     except (IndexCorruptError, OSError, ValueError, TypeError, KeyError):
         return None
-    if docs is None:
-        return None
-    return {d.content_hash for d in docs} | {c.content_hash for d in docs for c in d.copies}
 
 
 def file_checksum(path: Path) -> str:
@@ -267,14 +259,14 @@ def load_index(settings: Settings, check: bool = True, embedding: Any = None, *,
     BM25 is left empty, so it must not answer questions.
     """
     for attempt in range(3):
-        build = _live_build(settings.index_dir)
+        build = live_build(settings.index_dir)
         if build is None:
             raise IndexMissingError(f"no index in {settings.index_dir}")
         try:
             return _load_build(build, settings, check, embedding, for_reuse)
         except IndexCorruptError:
             # a build finishing meanwhile removes the one we were reading: read the new one
-            if attempt == 2 or _live_build(settings.index_dir) == build:
+            if attempt == 2 or live_build(settings.index_dir) == build:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
