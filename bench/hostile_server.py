@@ -6,7 +6,8 @@ process, over real HTTP on loopback); prints what it counted.
 
 1. logins: ``--logins`` wrong passwords on one name at once (the right one in the middle),
    then as many with a forged X-Forwarded-For each. Counted: attempts checked (not 429).
-2. uploads: an editor's Gradio calls naming server files as FileData (accepted must be 0);
+2. uploads: an editor's Gradio calls naming server files, or another editor's uploads, as FileData
+   (accepted must be 0);
    crafted files (a DOCX bomb, XML 300 deep, HTML nested 100,000 deep, a 3,000-page PDF):
    time and the server's memory; hostile names (245 bytes, dot names, "../", look-alike
    Unicode); the same name five times with other content (five articles must be answerable).
@@ -211,6 +212,13 @@ def uploads(work: Path) -> dict:
         after = sorted(p.name for p in (srv.base / "corpus").iterdir())
         out["FileData naming server files"] = len(paths)
         out["  accepted"] = sum(e == "complete" for e in events) + (after != before)
+        admin, theirs = srv.client("quan"), []  # another user's uploads, handed in by path
+        for i in range(8):
+            r = editor.post("/gradio_api/upload", files=[("files", (f"cua-bien-{i}.txt", article("Tây Ninh", f"mở {i} cửa khẩu")))])
+            theirs += r.json()
+        handed = [call(admin, "upload", [[{"path": p, "meta": {"_type": "gradio.FileData"}}]]) for p in theirs]
+        taken = sum(1 for p in (srv.base / "corpus").iterdir() if p.name.startswith("cua-bien-"))
+        out["another editor's uploads handed in by path"] = f"{len(handed)}, {taken} taken"
         ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
         crafted = {
             "bom.docx": docx_bytes(f"<w:document xmlns:w='{ns}'><w:body><w:p><w:r><w:t>".encode() + b"a" * 10**9

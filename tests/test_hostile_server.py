@@ -161,6 +161,27 @@ def test_only_editors_put_files_on_the_disk_and_a_session_is_its_users_own(serve
     assert event == "complete"
 
 
+def test_each_uploader_has_a_folder_of_their_own_and_added_files_leave_it(server):
+    editor, admin = server.client("bien"), server.client("quan")
+    text = article("Sa Đéc", "mở 3 tuyến xe buýt điện").encode()
+    r = editor.post("/gradio_api/upload", files=[("files", ("sa-dec.txt", text))])
+    assert r.status_code == 200
+    (stored,) = r.json()
+    assert "/users/" in stored and Path(stored).read_bytes() == text
+    r = admin.post("/gradio_api/upload", files=[("files", ("sa-dec.txt", text))])  # the same file, another user
+    (admins,) = r.json()
+    assert Path(admins).parent.parent != Path(stored).parent.parent and Path(stored).exists()
+
+    event, data = gradio_call(admin, "upload", [[{"path": stored, "meta": {"_type": "gradio.FileData"}}]])
+    assert event == "complete" and "Chỉ thêm được tệp bạn vừa tải lên" in status(data)  # the editor's file
+    assert "sa-dec.txt" not in {p.name for p in server.corpus.iterdir()}
+    event, data = gradio_call(editor, "upload", [[{"path": stored, "meta": {"_type": "gradio.FileData"}}]])
+    assert event == "complete" and "sa-dec.txt — đã thêm" in status(data)
+    assert not Path(stored).exists() and not Path(stored).parent.exists()  # added, then removed from the folder
+    event, data = gradio_call(editor, "upload", [[{"path": stored, "meta": {"_type": "gradio.FileData"}}]])
+    assert event == "error" or "đã thêm" not in status(data)  # a path handed in twice is not taken again
+
+
 def test_an_editor_uploads_at_most_the_hourly_quota(server):
     quota = Server(server.base)
     quota.env["ASSISTANT_UPLOAD_MB_PER_HOUR"] = "0.05"  # 50 kB an hour

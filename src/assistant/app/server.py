@@ -25,6 +25,7 @@ are limited to 1 MB and Gradio's (uploads aside) to 32 MB, checked before they a
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
 import functools
@@ -53,7 +54,7 @@ from ..config import K_RANGE, Settings
 from ..documents import Answer
 from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
 from ..question.followup import Exchange
-from . import static
+from . import static, uploads
 from .accounts import Accounts, LoginThrottled, User
 from .chat import ChatEngine, available_backends
 from .payloads import search_payload
@@ -252,8 +253,8 @@ class Guard:
     headers that keep the pages out of other sites' frames."""
 
     def __init__(self, app, accounts: Accounts, uploads: bool = False, upload_bytes: int = 0,
-                 hourly_bytes: int = 0) -> None:
-        self.app, self.accounts = app, accounts
+                 hourly_bytes: int = 0, blocks: Any = None) -> None:  # the gr.Blocks served
+        self.app, self.accounts, self.blocks = app, accounts, blocks
         self.uploads, self.upload_bytes = uploads, upload_bytes  # may anyone upload without accounts; per request
         self.hourly_bytes = hourly_bytes  # what one user may upload in an hour (upload_mb_per_hour)
         self.uploaded: dict[str, collections.deque[tuple[float, int]]] = {}  # user -> (time, bytes) of the last hour
@@ -271,8 +272,9 @@ class Guard:
                                                  "code": "cross_site"}}, status_code=403)(scope, receive, send)
         limit = API_BODY if path.startswith(("/api/", "/v1/", "/login")) else \
             self.upload_bytes if path.startswith("/gradio_api/upload") else GRADIO_BODY
+        uploader = None  # who uploads, when this is an upload
         if path.startswith("/gradio_api/upload") and scope.get("method") == "POST":
-            refusal = self._upload_refusal(headers)
+            refusal, uploader = self._upload_refusal(headers)
             if refusal is not None:
                 status, message, code = refusal
                 return await JSONResponse({"error": {"message": message, "type": "forbidden", "code": code}},
@@ -308,11 +310,44 @@ class Guard:
                 # open): what stays open is the login page, the theme, icons and the API's docs
                 return await JSONResponse({"error": {"message": "sign in first", "type": "unauthorized",
                                                      "code": "not_signed_in"}}, status_code=401)(scope, receive, send)
+        if uploader is not None:
+            return await self._upload(uploader, scope, receive, send)
         return await self.app(scope, receive, send)
 
+    async def _upload(self, who: str, scope, receive, send) -> None:
+        """Gradio's /upload, its files then moved into ``who``'s own folder (``uploads.claim``)
+        and the new paths answered: the upload handler takes files from that folder only."""
+        start: dict = {}
+        body = b""
 
-    def _upload_refusal(self, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
-        """Why this upload may not put files on the disk, or None.
+        async def keep(message):
+            nonlocal start, body
+            if message["type"] == "http.response.start":
+                start = message
+            else:
+                body += message.get("body", b"")
+
+        await self.app(scope, receive, keep)  # returns once Gradio's background moves are done too
+        if start.get("status") == 200:
+            try:
+                stored = json.loads(body)
+                moved = await asyncio.to_thread(uploads.claim, who, stored)
+            except uploads.Vanished:
+                return await JSONResponse({"error": {"message": "the upload was moved away; upload it again",
+                                                     "type": "conflict", "code": "upload_vanished"}},
+                                          status_code=409)(scope, receive, send)
+            if self.blocks is not None:  # delete_cache removes what is left an hour on
+                self.blocks.upload_file_set.difference_update(stored)
+                self.blocks.upload_file_set.update(moved)
+            body = json.dumps(moved).encode()
+            start = {**start, "headers": [*((k, v) for k, v in start["headers"] if k.lower() != b"content-length"),
+                                          (b"content-length", str(len(body)).encode())]}
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+
+    def _upload_refusal(self, headers: dict[bytes, bytes]) -> tuple[tuple[int, str, str] | None, str]:
+        """Why this upload may not put files on the disk (or None), and who uploads ("" = anyone).
 
         subtle: Gradio's /upload stores any signed-in user's files; only those who may add
         documents get to, and each of them at most ``hourly_bytes`` an hour.
@@ -320,23 +355,24 @@ class Guard:
         if self.accounts.count() == 0:
             who = ""
             if not self.uploads:
-                return 403, "uploads are off (allow_upload)", "upload_forbidden"
+                return (403, "uploads are off (allow_upload)", "upload_forbidden"), who
         else:
             user = user_of(self.accounts, _cookies(headers.get(b"cookie", b"").decode("latin-1")).get(COOKIE))
             if user is None or not user.may("editor"):
-                return 403, "uploading needs the editor role", "upload_forbidden"
+                return (403, "uploading needs the editor role", "upload_forbidden"), ""
             who = user.name
         length = headers.get(b"content-length", b"").decode("latin-1")
         if not length.isdigit():
-            return 411, "an upload states its length (Content-Length)", "length_required"
+            return (411, "an upload states its length (Content-Length)", "length_required"), who
         now = time.monotonic()
         recent = self.uploaded.setdefault(who, collections.deque())
         while recent and recent[0][0] < now - 3600:
             recent.popleft()
         if self.hourly_bytes and sum(n for _, n in recent) + int(length) > self.hourly_bytes:
-            return 429, f"over {self.hourly_bytes / 1e6:g} MB of uploads in an hour (upload_mb_per_hour)", "upload_quota"
+            return (429, f"over {self.hourly_bytes / 1e6:g} MB of uploads in an hour (upload_mb_per_hour)",
+                    "upload_quota"), who
         recent.append((now, int(length)))
-        return None
+        return None, who
 
 
 def user_of(accounts: Accounts, cookie: str | None, key: str | None = None) -> User | None:
@@ -640,7 +676,7 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
     for routes in (login_routes, api_routes, openai_routes):
         app.include_router(routes)
 
-    blocks = create_app(settings, engine=engine, accounts=accounts)
+    blocks = create_app(settings, engine=engine, accounts=accounts, upload_folders=True)
     blocks.queue(default_concurrency_limit=4)
     app = gr.mount_gradio_app(app, blocks, path="/", auth_dependency=functools.partial(gradio_user, accounts),
                               theme=theme(), show_error=False, footer_links=[],
@@ -652,7 +688,7 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
     blocks.has_launched = True
     app.add_middleware(Guard, accounts=accounts, uploads=settings.allow_upload,
                        upload_bytes=int(settings.max_file_mb * 1e6 * UPLOAD_FILES) + (1 << 20),
-                       hourly_bytes=int(settings.upload_mb_per_hour * 1e6))
+                       hourly_bytes=int(settings.upload_mb_per_hour * 1e6), blocks=blocks)
     return app
 
 

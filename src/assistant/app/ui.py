@@ -44,7 +44,7 @@ from ..config import K_RANGE, Settings
 from ..errors import AssistantError, BackendError, ConfigError
 from ..store.disk import built_label
 from ..vietnamese import clean_input
-from . import static
+from . import static, uploads
 from .accounts import AccountError, Accounts
 from .chat import ChatEngine, available_backends, backend_label
 from .chatview import (
@@ -195,8 +195,10 @@ class _Context:
     """What the panels share: the settings, the engine and, on the department's server, the
     accounts and their saved conversations."""
 
-    def __init__(self, settings: Settings, engine: ChatEngine, accounts: Accounts | None) -> None:
+    def __init__(self, settings: Settings, engine: ChatEngine, accounts: Accounts | None,
+                 upload_folders: bool = False) -> None:
         self.settings, self.engine, self.accounts = settings, engine, accounts
+        self.upload_folders = upload_folders  # each user's uploads in a folder of their own (the server's)
         self.backends = available_backends(settings)
         self.store = Conversations(accounts) if accounts is not None else None
         self.uploads = settings.allow_upload or accounts is not None
@@ -449,6 +451,10 @@ class _Upload:
             return "Tài khoản của bạn không có quyền thêm tài liệu (cần quyền biên tập viên).", gr.skip(), None
         if not paths:
             return "Chưa chọn tệp nào.", gr.skip(), gr.skip()
+        who = user.name if user else ""
+        if not all(uploads.owned(who if self.ctx.upload_folders else None, p) for p in paths):  # a path another user's upload stored, or none
+            log.warning("an upload by %r named files it did not upload: refused", who)
+            return "Chỉ thêm được tệp bạn vừa tải lên. Vui lòng tải tệp lên lại.", gr.skip(), None
         progress(0, desc="Đang đọc và lập chỉ mục")
         try:
             report = self.ctx.engine.add_files(paths, show_progress=True)
@@ -456,6 +462,8 @@ class _Upload:
             log.exception("adding %d uploaded files failed", len(paths))
             why = inert(str(exc)) if isinstance(exc, AssistantError) else "lỗi ngoài dự kiến"
             return f"Không thêm được tài liệu ({why}). Vui lòng thử lại.", gr.skip(), None
+        finally:
+            uploads.discard(paths)  # copied into the corpus, or to be uploaded again
         return _added(report), _header(self.ctx.engine), None
 
 
@@ -577,16 +585,18 @@ def _restore_on_load(app: gr.Blocks, ctx: _Context, tab: _Tab, side: _Sidebar, u
 
 
 def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None = None,
-               accounts: Accounts | None = None) -> gr.Blocks:
+               accounts: Accounts | None = None, upload_folders: bool = False) -> gr.Blocks:
     """The chat app over ``assistant`` (opened from ``settings`` if not given); not yet served.
 
     With ``accounts`` (the department's server), a signed-in user's conversations are saved
-    server-side and their role decides the upload panel.
+    server-side and their role decides the upload panel. ``upload_folders``: the server moves
+    each upload into its user's folder (``uploads.claim``), and the panel takes files from there
+    only; else from Gradio's upload folder, as Gradio checks.
 
     Raises what ``Assistant.open`` raises (e.g. IndexMissingError) before any Gradio object exists.
     The theme is applied by :func:`launch`; mounted elsewhere, the app keeps Gradio's default.
     """
-    ctx = _Context(settings, engine or ChatEngine(settings, assistant), accounts)
+    ctx = _Context(settings, engine or ChatEngine(settings, assistant), accounts, upload_folders)
     # delete_cache: uploads (copied into the corpus) and exports leave Gradio's folder within two hours
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         tab = _Tab()
