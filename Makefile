@@ -51,12 +51,14 @@ run: install
 	$(BIN)/assistant ask "$(QUESTION)"
 	$(BIN)/assistant chat
 
-# the store and retrieval tests run a second time with the vectors in Milvus Lite
-STORE_TESTS = tests/test_index.py tests/test_store.py tests/test_retrieval_answering.py tests/test_seams.py
+# the store, retrieval and CLI tests run a second time with the vectors in Milvus Lite, and a third
+# against a real Milvus server (standalone 2.3.5 from PyPI, on loopback, started for the run)
+STORE_TESTS = tests/test_index.py tests/test_store.py tests/test_retrieval_answering.py tests/test_seams.py tests/test_cli.py
 
 test: install-dev browser docs-tools
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 	ASSISTANT_STORE=milvus $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
+	$(BIN)/python scripts/with_milvus_server.py -- $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
 
 # the static checks, before any test: ruff on all our Python, mypy on the package, the layer
 # contract ([tool.importlinter]; PYTHONPATH=src: this checkout, not an installed copy). Each runs

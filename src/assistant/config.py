@@ -107,7 +107,10 @@ class Settings:
         "", 'Milvus of store="milvus": a file path runs the embedded Milvus Lite (one process at a time); '
         '"http://HOST:19530" reaches a server or cluster. Empty = index_dir/milvus.db.'
     )
-    milvus_collection: str = _f("assistant_chunks", "Milvus collection holding the chunk vectors.")
+    milvus_collection: str = _f(
+        "", "Milvus collection holding the chunk vectors. Empty = one of the index folder's own "
+        '("assistant_" and a hash of its path), so two indexes on one server never share one.'
+    )
     max_file_mb: float = _f(10.0, "Largest article file indexed, in MB; bigger files are named and skipped.")
     read_seconds: float = _f(60.0, "Longest time reading one HTML, PDF or DOCX file may take; slower files are skipped.")
     read_memory_mb: int = _f(2048, "Memory cap, in MB, of the process that parses HTML, PDF and DOCX files.")

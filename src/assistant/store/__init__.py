@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +27,24 @@ class StoreKind:
 
 STORES: Registry[StoreKind] = Registry("store")
 
-__all__ = ["STORES", "Store", "citation_metadata", "milvus_uri", "new_store", "open_store"]
+__all__ = ["STORES", "Store", "citation_metadata", "milvus_collection", "milvus_uri", "new_store", "open_store"]
 
 
 def milvus_uri(settings: Settings) -> str:
     return settings.milvus_uri or str(settings.index_dir / "milvus.db")
+
+
+def milvus_collection(settings: Settings) -> str:
+    """The collection a build writes: the setting, else one of the index folder's own.
+
+    subtle: a build deletes the collection's rows that it does not use, so two index folders
+    sharing one collection on one server would delete each other's vectors. (A build is read
+    from the collection its manifest names, wherever the folder is mounted.)
+    """
+    if settings.milvus_collection:
+        return settings.milvus_collection
+    where = str(settings.index_dir.resolve())
+    return "assistant_" + hashlib.sha256(where.encode()).hexdigest()[:16]
 
 
 def new_store(settings: Settings, embedding: Any, dim: int, model_id: str, *, fresh: bool = False) -> Store:
@@ -64,7 +78,7 @@ def _open_faiss(entry: Mapping[str, Any], folder: Path, embedding: Any, dim: int
 def _new_milvus(settings: Settings, embedding: Any, dim: int, model_id: str, fresh: bool) -> Store:
     from .milvus import MilvusStore
 
-    return MilvusStore(embedding, dim, uri=milvus_uri(settings), collection=settings.milvus_collection,
+    return MilvusStore(embedding, dim, uri=milvus_uri(settings), collection=milvus_collection(settings),
                        model_id=model_id, writing=True, fresh=fresh)
 
 
