@@ -9,7 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 QUESTION ?= Sở Ngoại vụ Hà Nội được thành lập khi nào?
 
-.PHONY: install install-dev browser docs-tools briefing-sample run test check lint clean
+.PHONY: install install-dev browser docs-tools postgres briefing-sample run test check lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,13 @@ browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
 	  else echo "Install Debian's chromium for the browser tests: sudo apt-get install chromium chromium-driver"; fi; \
+	fi
+
+# PostgreSQL's server binaries: the account, conversation and server tests run against a real one too
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	  else echo "Install PostgreSQL for the database tests: sudo apt-get install postgresql"; fi; \
 	fi
 
 # LibreOffice renders the DOCX briefing in a test (and for docs/briefing/); pdftoppm/pdftotext read it.
@@ -55,10 +62,15 @@ run: install
 # against a real Milvus server (standalone 2.3.5 from PyPI, on loopback, started for the run)
 STORE_TESTS = tests/test_index.py tests/test_store.py tests/test_retrieval_answering.py tests/test_seams.py tests/test_cli.py
 
-test: install-dev browser docs-tools
+# the account, conversation and server tests run a second time against a real PostgreSQL server
+# (a throwaway cluster on a Unix socket, started for the run; each test makes its own database)
+DATABASE_TESTS = tests/test_accounts.py tests/test_conversations.py tests/test_api.py tests/test_hostile_server.py
+
+test: install-dev browser docs-tools postgres
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 	ASSISTANT_STORE=milvus $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
 	$(BIN)/python scripts/with_milvus_server.py -- $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest $(DATABASE_TESTS) -m "slow or not slow"
 
 # the static checks, before any test: ruff on all our Python, mypy on the package, the layer
 # contract ([tool.importlinter]; PYTHONPATH=src: this checkout, not an installed copy). Each runs

@@ -2,9 +2,10 @@
 # The wheel as a user gets it: built from this checkout (not editable), installed into a fresh
 # venv outside the checkout, then checked there: every prompt template renders from the
 # packaged copy, the login page and the chat's CSS and JavaScript are in it (app/static/),
-# `assistant ask` answers over the seed corpus, and the openai backend sends
-# the packaged prompts to a real llama.cpp server (run from the dev venv), and `assistant chat`
-# serves its API and its /docs page (local files) from the installed package.
+# `assistant ask` answers over the seed corpus, the openai backend sends the packaged prompts
+# to a real llama.cpp server (run from the dev venv), `assistant chat` serves its API and its
+# /docs page (local files) from the installed package, and `assistant users` makes its
+# database with the packaged migrations.
 #   bash scripts/check_wheel.sh            (after `make install-dev`; .ci/run calls it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,4 +106,9 @@ grep -q "static-offline-docs/swagger-ui-bundle.js" "$WORK/docs.html"
 curl -sf "http://127.0.0.1:$PORT/static-offline-docs/swagger-ui-bundle.js" -o "$WORK/swagger.js"
 [ "$(stat -c %s "$WORK/swagger.js")" -gt 100000 ]
 echo "/docs served from the package's own files"
+
+echo "== wheel: accounts (the schema's migrations from the package)"
+echo "secret-pass-1" | ASSISTANT_DATA_DIR="$WORK/data2" "$BIN/assistant" users add lan --role admin --password-stdin
+ASSISTANT_DATA_DIR="$WORK/data2" "$BIN/assistant" users audit | grep -q "add user"
+echo "users and the audit work from the installed package"
 echo "== wheel: OK"

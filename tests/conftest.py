@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
+# a PostgreSQL server to make throwaway databases on (scripts/with_postgres.py sets it); else SQLite
+POSTGRES = os.environ.get("ASSISTANT_TEST_POSTGRES", "")
+
+
+def fresh_database() -> str:
+    """A new, empty PostgreSQL database's URL when the tests run against PostgreSQL, else ""
+    (each test's own SQLite file in its data folder)."""
+    if not POSTGRES:
+        return ""
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1),
+                              isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with engine.connect() as con:
+        con.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    base, _, query = POSTGRES.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture
+def database_url(monkeypatch) -> str:
+    """This test's accounts database: "" (SQLite in the data folder) or a fresh PostgreSQL one,
+    also given to the processes the test starts (``ASSISTANT_DATABASE_URL``)."""
+    url = fresh_database()
+    if url:
+        monkeypatch.setenv("ASSISTANT_DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture(scope="session")

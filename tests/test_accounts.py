@@ -1,6 +1,6 @@
-"""Accounts of a shared server: one SQLite file, scrypt hashes, API keys kept only as digests."""
+"""Accounts of a shared server: one SQLite file (or PostgreSQL: ``scripts/with_postgres.py``), scrypt
+hashes, API keys kept only as digests."""
 
-import sqlite3
 import subprocess
 import sys
 
@@ -16,9 +16,9 @@ def test_passwords_are_salted_scrypt_hashes_and_checked():
     assert not check_password("x", "garbage") and not check_password("x", "md5$1$2$3$aa$bb")
 
 
-def test_users_roles_keys_and_removal(tmp_path):
-    acc = Accounts(tmp_path)
-    assert acc.count() == 0 and not (tmp_path / "assistant.db").exists()  # asking creates nothing
+def test_users_roles_keys_and_removal(tmp_path, database_url):
+    acc = Accounts(tmp_path, database_url)
+    assert acc.count() == 0 and not (tmp_path / "assistant.db").exists()  # asking creates no file
     acc.add("lan", "secret-pass-1", "editor")
     acc.add("minh", "secret-pass-2")
     with pytest.raises(AccountError):
@@ -34,8 +34,12 @@ def test_users_roles_keys_and_removal(tmp_path):
     assert acc.login("lan", "wrong-pass") is None and acc.login("nobody", "secret-pass-1") is None
     _, key = acc.new_key("lan")
     assert acc.user_for_key(key).name == "lan" and acc.user_for_key(key + "x") is None
-    raw = (tmp_path / "assistant.db").read_bytes()
-    assert key.encode() not in raw and b"secret-pass-1" not in raw  # only digests on disk
+    with acc.db() as con:  # only digests are kept
+        kept = repr([con.execute(f"SELECT * FROM {t}").fetchall() for t in ("users", "api_keys", "sessions")])
+    assert key not in kept and "secret-pass-1" not in kept and "scrypt$" in kept
+    if not database_url:
+        raw = (tmp_path / "assistant.db").read_bytes()
+        assert key.encode() not in raw and b"secret-pass-1" not in raw
     lan = acc.user_for_key(key)
     assert lan.may("reader") and lan.may("editor") and not lan.may("admin")
     assert [(u.name, u.role, u.keys) for u in acc.list()] == [("lan", "editor", 1), ("minh", "reader", 0)]
@@ -43,13 +47,13 @@ def test_users_roles_keys_and_removal(tmp_path):
     assert acc.login("lan", "secret-pass-1") is None and acc.login("lan", "new-secret-9")
     acc.remove("lan")
     assert acc.user_for_key(key) is None  # the user's keys go with them
-    con = sqlite3.connect(tmp_path / "assistant.db")
-    assert con.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0] == 0
+    with acc.db() as con:
+        assert con.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0] == 0
     with pytest.raises(AccountError):
         acc.remove("lan")
 
 
-def test_users_cli_end_to_end(tmp_path):
+def test_users_cli_end_to_end(tmp_path, database_url):
     env_cmd = [sys.executable, "-m", "assistant.app.cli", "users"]
 
     def run(*args, stdin=""):
@@ -59,18 +63,20 @@ def test_users_cli_end_to_end(tmp_path):
     out = run("key", "lan")
     assert out.returncode == 0
     key = out.stdout.split()[-1]  # the key is the last word of the output
-    assert Accounts(tmp_path / "data").user_for_key(key).role == "admin"
+    assert Accounts(tmp_path / "data", database_url).user_for_key(key).role == "admin"
     assert "lan\tadmin\t1 API key(s)" in run("list").stdout
+    audit = run("audit").stdout.splitlines()
+    assert [line.split("\t")[1:4] for line in audit] == [["shell", "add API key", "lan"], ["shell", "add user", "lan"]]
     bad = run("passwd", "lan", "--password-stdin", stdin="short\n")
     assert bad.returncode == 1 and bad.stderr.strip() == "Error: a password has at least 8 characters"
     gone = run("remove", "nobody")
     assert gone.returncode == 1 and gone.stderr.strip() == "Error: no user 'nobody'"
 
 
-def test_logins_are_throttled_per_name_and_per_client_and_sessions_end(tmp_path):
+def test_logins_are_throttled_per_name_and_per_client_and_sessions_end(tmp_path, database_url):
     from assistant.app.accounts import CLIENT, LOCKOUT, PAIR, LoginThrottled
 
-    acc = Accounts(tmp_path)
+    acc = Accounts(tmp_path, database_url)
     acc.add("lan", "secret-pass-1")
     acc.add("minh", "secret-pass-2")
     t = 1_000_000.0
@@ -115,8 +121,8 @@ def test_logins_are_throttled_per_name_and_per_client_and_sessions_end(tmp_path)
     assert acc.user_for_session(token) is None
 
 
-def test_api_keys_have_ids_and_can_be_revoked_one_or_all(tmp_path):
-    acc = Accounts(tmp_path)
+def test_api_keys_have_ids_and_can_be_revoked_one_or_all(tmp_path, database_url):
+    acc = Accounts(tmp_path, database_url)
     acc.add("lan", "secret-pass-1")
     (id1, key1), (id2, key2) = acc.new_key("lan"), acc.new_key("lan")
     assert [k.id for k in acc.keys("lan")] == [id1, id2] and all(k.last_used is None for k in acc.keys("lan"))
@@ -133,10 +139,10 @@ def test_api_keys_have_ids_and_can_be_revoked_one_or_all(tmp_path):
     assert acc.login("lan", "another-pass-1").name == "lan"  # the user stays
 
 
-def test_names_and_passwords_are_nfc_and_look_alike_names_are_refused(tmp_path):
+def test_names_and_passwords_are_nfc_and_look_alike_names_are_refused(tmp_path, database_url):
     import unicodedata
 
-    acc = Accounts(tmp_path)
+    acc = Accounts(tmp_path, database_url)
     nfd = unicodedata.normalize("NFD", "nguyễn.đức")
     acc.add(nfd, unicodedata.normalize("NFD", "mật-khẩu-dài"))
     assert acc.login("nguyễn.đức", "mật-khẩu-dài").name == "nguyễn.đức"  # typed as NFC
@@ -148,10 +154,10 @@ def test_names_and_passwords_are_nfc_and_look_alike_names_are_refused(tmp_path):
     acc.add("Đức_2", "secret-pass-3")  # Vietnamese letters are one script with Latin
 
 
-def test_a_wrong_password_costs_the_same_for_known_and_unknown_names(tmp_path, monkeypatch):
+def test_a_wrong_password_costs_the_same_for_known_and_unknown_names(tmp_path, monkeypatch, database_url):
     import hashlib
 
-    acc = Accounts(tmp_path)
+    acc = Accounts(tmp_path, database_url)
     acc.add("lan", "secret-pass-1")
     acc.login("nobody", "x", client="warm-up")  # the decoy hash is made once
     calls: list[int] = []
@@ -166,3 +172,53 @@ def time_after(hours: float) -> float:
     import time
 
     return time.time() + hours * 3600
+
+
+def test_the_audit_says_who_changed_which_user_and_key(tmp_path, database_url):
+    acc = Accounts(tmp_path, database_url)
+    acc.add("quan", "secret-pass-1", "admin")  # on the command line
+    acc.add("lan", "secret-pass-2", "editor", by="quan")  # through the admin panel
+    key_id, _ = acc.new_key("lan", by="quan")
+    acc.set_role("lan", "reader", by="quan")
+    acc.revoke("lan", key_id, by="quan")
+    acc.remove("lan", by="quan")
+    with pytest.raises(AccountError):
+        acc.remove("lan", by="quan")  # a change that did not happen is not recorded
+    log = acc.audit_log()
+    assert [(e.actor, e.action, e.subject, e.detail) for e in reversed(log)] == [
+        ("shell", "add user", "quan", "admin"), ("quan", "add user", "lan", "editor"),
+        ("quan", "add API key", "lan", key_id), ("quan", "set role", "lan", "reader"),
+        ("quan", "revoke API keys", "lan", key_id), ("quan", "remove user", "lan", "")]
+    assert all("secret-pass" not in repr(e) for e in log) and len(acc.audit_log(limit=2)) == 2
+
+
+def test_a_database_made_before_migrations_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    from assistant.app.accounts import _key_digest
+
+    old = sqlite3.connect(tmp_path / "assistant.db")  # the schema of the release before migrations
+    old.executescript("""
+        CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL, created REAL NOT NULL);
+        CREATE TABLE api_keys (digest TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+                               created REAL NOT NULL);
+        CREATE TABLE sessions (digest TEXT PRIMARY KEY, user TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
+        CREATE TABLE login_failures (key TEXT PRIMARY KEY, count INTEGER NOT NULL, last REAL NOT NULL);
+        CREATE TABLE conversations (id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+                                    title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL);
+        CREATE TABLE turns (conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                            seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (conversation, seq));
+    """)
+    old.execute("INSERT INTO users VALUES ('lan', 'editor', ?, 1.0)", (hash_password("secret-pass-1"),))
+    old.execute("INSERT INTO api_keys VALUES (?, 'lan', 2.0)", (_key_digest("ak-old-key"),))
+    old.execute("INSERT INTO conversations VALUES ('c1', 'lan', 'Câu hỏi cũ', 3.0, 3.0)")
+    old.commit()
+    old.close()
+    acc = Accounts(tmp_path)
+    assert acc.login("lan", "secret-pass-1").role == "editor"  # users, keys and conversations kept
+    assert acc.user_for_key("ak-old-key").name == "lan" and [k.id for k in acc.keys("lan")] == [_key_digest("ak-old-key")[:8]]
+    from assistant.app.conversations import Conversations
+
+    assert [c.title for c in Conversations(acc).list("lan")] == ["Câu hỏi cũ"]
+    acc.add("minh", "secret-pass-2", by="lan")
+    assert acc.audit_log()[0].subject == "minh"

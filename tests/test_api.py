@@ -4,14 +4,13 @@ seed index, the official ``openai`` client, and API keys from the accounts datab
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import httpx
 import pytest
 
 from assistant.app.accounts import Accounts
 from assistant.app.payloads import search_payload
-from conftest import free_port
+from conftest import free_port, fresh_database
 
 pytestmark = pytest.mark.slow
 openai = pytest.importorskip("openai")
@@ -25,27 +24,36 @@ HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 def served(seed_settings, seed_assistant, tmp_path_factory):
     from assistant.app import server
 
-    settings = seed_settings.with_overrides(data_dir=tmp_path_factory.mktemp("server-data"))
+    settings = seed_settings.with_overrides(data_dir=tmp_path_factory.mktemp("server-data"),
+                                            database_url=fresh_database())
     running = server.start(settings, seed_assistant, host="127.0.0.1", port=free_port())
     yield settings, running.url
     running.stop()
 
 
+def _no_accounts(settings) -> Accounts:
+    """The served database, emptied: no users (so none of their keys, sessions, conversations)."""
+    accounts = Accounts(settings.data_dir, settings.database_url)
+    with accounts.db() as con:
+        for table in ("users", "login_attempts", "audit"):
+            con.execute(f"DELETE FROM {table}")
+    return accounts
+
+
 @pytest.fixture
 def no_accounts(served):
     settings, url = served
-    (settings.data_dir / "assistant.db").unlink(missing_ok=True)
+    _no_accounts(settings)
     yield url
 
 
 @pytest.fixture
 def with_key(served):
     settings, url = served
-    (settings.data_dir / "assistant.db").unlink(missing_ok=True)
-    accounts = Accounts(settings.data_dir)
+    accounts = _no_accounts(settings)
     accounts.add("lan", "secret-pass-1", "reader")
     yield url, accounts.new_key("lan")[1]
-    (settings.data_dir / "assistant.db").unlink(missing_ok=True)
+    _no_accounts(settings)
 
 
 def test_ask_and_search_return_the_cli_json(no_accounts, seed_assistant):
@@ -134,15 +142,14 @@ def test_login_is_throttled_and_sessions_expire(with_key, served):
             assert c.post("login", data={"name": "lan", "password": "wrong-pass"}).status_code == 401
         locked = c.post("login", data={"name": "lan", "password": "secret-pass-1"})
         assert locked.status_code == 429 and "thử lại sau 60 giây" in locked.text
-    con = sqlite3.connect(settings.data_dir / "assistant.db")
-    con.execute("DELETE FROM login_attempts")  # the wait over
-    con.commit()
+    accounts = Accounts(settings.data_dir, settings.database_url)
+    with accounts.db() as con:
+        con.execute("DELETE FROM login_attempts")  # the wait over
     with httpx.Client(base_url=url) as c:
         ok = c.post("login", data={"name": "lan", "password": "secret-pass-1"}, follow_redirects=False)
         assert ok.status_code == 303 and "httponly" in ok.headers["set-cookie"].lower()
         assert c.get("config").status_code == 200
-        con.execute("UPDATE sessions SET expires = 0")  # the session's time is up
-        con.commit()
+        with accounts.db() as con:
+            con.execute("UPDATE sessions SET expires = 0")  # the session's time is up
         assert c.get("config").status_code == 401 and c.get("", follow_redirects=False).status_code == 303
-    con.close()
     assert json.loads(httpx.get(url + "openapi.json").text)["paths"]["/v1/chat/completions"]

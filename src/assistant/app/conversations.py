@@ -1,7 +1,7 @@
 """Saved conversations: each user's questions, answers, citations and notices, server-side.
 
-They live in the accounts database (``data_dir/assistant.db``, tables ``conversations`` and
-``turns``), one row per Turn as the JSON of :meth:`Turn.to_dict`. A stored citation carries its
+They live in the accounts database (``data_dir/assistant.db`` or ``database_url``; tables
+``conversations`` and ``turns``, made by the migrations), one row per Turn as the JSON of :meth:`Turn.to_dict`. A stored citation carries its
 own quote, title, date and offsets, so a conversation reopens with every [n] working after a
 restart or a rebuilt index; :func:`~assistant.app.chatview.citation_state` then says whether
 a quoted article changed or is gone.
@@ -22,23 +22,6 @@ from .accounts import Accounts
 from .chatview import Turn, restore
 
 TITLE_CHARS = 80
-# subtle: "users" is the accounts' table; removing a user removes their conversations and turns.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-    title TEXT NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS conversations_user ON conversations(user, updated);
-CREATE TABLE IF NOT EXISTS turns (
-    conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (conversation, seq)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -62,14 +45,13 @@ def title_of(turn: Turn) -> str:
 class Conversations:
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
-        accounts.add_schema(SCHEMA)
 
     def list(self, user: str) -> builtins.list[Conversation]:
         """``user``'s conversations, the most recently used first."""
         with self.accounts.db() as con:
             rows = con.execute(
                 "SELECT c.id, c.title, c.created, c.updated, COUNT(t.seq) FROM conversations c "
-                "LEFT JOIN turns t ON t.conversation = c.id WHERE c.user = ? GROUP BY c.id "
+                "LEFT JOIN turns t ON t.conversation = c.id WHERE c.\"user\" = ? GROUP BY c.id, c.title, c.created, c.updated "
                 "ORDER BY c.updated DESC, c.created DESC", (user,)).fetchall()
         return [Conversation(*r) for r in rows]
 
@@ -78,15 +60,15 @@ class Conversations:
         now = time.time()
         data = json.dumps(turn.to_dict(), ensure_ascii=False)
         with self.accounts.db() as con:
-            owned = conversation and con.execute("SELECT 1 FROM conversations WHERE id = ? AND user = ?",
+            owned = conversation and con.execute("SELECT 1 FROM conversations WHERE id = ? AND \"user\" = ?",
                                                  (conversation, user)).fetchone()
             if not owned or conversation is None:
                 conversation = secrets.token_hex(8)
-                con.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
+                con.execute('INSERT INTO conversations (id, "user", title, created, updated) VALUES (?, ?, ?, ?, ?)',
                             (conversation, user, title_of(turn), now, now))
             seq = con.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM turns WHERE conversation = ?",
                               (conversation,)).fetchone()[0]
-            con.execute("INSERT INTO turns VALUES (?, ?, ?)", (conversation, seq, data))
+            con.execute("INSERT INTO turns (conversation, seq, data) VALUES (?, ?, ?)", (conversation, seq, data))
             con.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
         return conversation
 
@@ -96,7 +78,7 @@ class Conversations:
             return []
         with self.accounts.db() as con:
             rows = con.execute("SELECT t.data FROM turns t JOIN conversations c ON c.id = t.conversation "
-                               "WHERE c.id = ? AND c.user = ? ORDER BY t.seq", (conversation, user)).fetchall()
+                               "WHERE c.id = ? AND c.\"user\" = ? ORDER BY t.seq", (conversation, user)).fetchall()
         data = []
         for (raw,) in rows:
             try:
@@ -109,7 +91,7 @@ class Conversations:
         if not conversation:
             return False
         with self.accounts.db() as con:
-            return con.execute("SELECT 1 FROM conversations WHERE id = ? AND user = ?",
+            return con.execute("SELECT 1 FROM conversations WHERE id = ? AND \"user\" = ?",
                                (conversation, user)).fetchone() is not None
 
     def rename(self, user: str, conversation: str, title: str) -> bool:
@@ -117,10 +99,10 @@ class Conversations:
         if not title:
             return False
         with self.accounts.db() as con:
-            return con.execute("UPDATE conversations SET title = ? WHERE id = ? AND user = ?",
+            return con.execute("UPDATE conversations SET title = ? WHERE id = ? AND \"user\" = ?",
                                (title, conversation, user)).rowcount > 0
 
     def delete(self, user: str, conversation: str) -> bool:
         with self.accounts.db() as con:
-            return con.execute("DELETE FROM conversations WHERE id = ? AND user = ?",
+            return con.execute("DELETE FROM conversations WHERE id = ? AND \"user\" = ?",
                                (conversation, user)).rowcount > 0

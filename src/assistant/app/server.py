@@ -651,7 +651,7 @@ def create_server(settings: Settings, assistant=None) -> FastAPI:
     Raises what ``Assistant.open`` raises (e.g. IndexMissingError) before any web object exists.
     """
     engine = ChatEngine(settings, assistant)
-    accounts = Accounts(settings.data_dir)
+    accounts = Accounts(settings.data_dir, settings.database_url)
     backends = available_backends(settings)
     return _build(settings, engine, accounts, backends)
 

@@ -464,6 +464,8 @@ class _Upload:
             return f"Không thêm được tài liệu ({why}). Vui lòng thử lại.", gr.skip(), None
         finally:
             uploads.discard(paths)  # copied into the corpus, or to be uploaded again
+        if self.ctx.accounts is not None and user is not None:
+            self.ctx.accounts.audit_documents(user.name, report.placed)
         return _added(report), _header(self.ctx.engine), None
 
 
@@ -512,20 +514,20 @@ class _Admin:
             if action in ("remove", "role") and name == user.name:
                 raise AccountError("not oneself", "Không thể tự xoá hoặc tự đổi vai trò của chính mình.")
             if action == "add":
-                accounts.add(name, password or "", role)
+                accounts.add(name, password or "", role, by=user.name)
                 text = f"Đã thêm **{inert(name)}** ({ROLE_WORDS[role]})."
             elif action == "role":
-                accounts.set_role(name, role)
+                accounts.set_role(name, role, by=user.name)
                 text = f"**{inert(name)}** giờ là {ROLE_WORDS[role]}."
             elif action == "passwd":
-                accounts.set_password(name, password or "")
+                accounts.set_password(name, password or "", by=user.name)
                 text = f"Đã đặt mật khẩu mới cho **{inert(name)}**; các phiên đăng nhập của họ đã kết thúc."
             elif action == "key":
-                key_id, key = accounts.new_key(name)  # letters, digits, "-" and "_" only
+                key_id, key = accounts.new_key(name, by=user.name)  # letters, digits, "-" and "_" only
                 text = (f"Khoá API mới của **{inert(name)}**, mã {key_id} (chỉ hiện một lần, hãy lưu lại): "
                         f'<code id="new-key">{key}</code>')
             else:
-                accounts.remove(name)
+                accounts.remove(name, by=user.name)
                 text = f"Đã xoá **{inert(name)}** cùng khoá API và các hội thoại đã lưu của họ."
         except AccountError as exc:
             text = f"Không thực hiện được: {inert(exc.vi)}"
