@@ -59,7 +59,8 @@ run: install
 	$(BIN)/assistant chat
 
 # the store, retrieval and CLI tests run a second time with the vectors in Milvus Lite, and a third
-# against a real Milvus server (standalone 2.3.5 from PyPI, on loopback, started for the run)
+# against a real Milvus server (standalone 2.3.5 from PyPI, on loopback, started for the run),
+# with tests/test_cluster.py: two app servers over that Milvus and a real PostgreSQL
 STORE_TESTS = tests/test_index.py tests/test_store.py tests/test_retrieval_answering.py tests/test_seams.py tests/test_cli.py
 
 # the account, conversation and server tests run a second time against a real PostgreSQL server
@@ -69,7 +70,8 @@ DATABASE_TESTS = tests/test_accounts.py tests/test_conversations.py tests/test_a
 test: install-dev browser docs-tools postgres
 	$(BIN)/python -m pytest tests -m "slow or not slow"
 	ASSISTANT_STORE=milvus $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
-	$(BIN)/python scripts/with_milvus_server.py -- $(BIN)/python -m pytest $(STORE_TESTS) -m "slow or not slow"
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python scripts/with_milvus_server.py -- \
+	  $(BIN)/python -m pytest $(STORE_TESTS) tests/test_cluster.py -m "slow or not slow"
 	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest $(DATABASE_TESTS) -m "slow or not slow"
 
 # the static checks, before any test: ruff on all our Python, mypy on the package, the layer
