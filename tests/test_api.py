@@ -4,6 +4,8 @@ seed index, the official ``openai`` client, and API keys from the accounts datab
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -153,3 +155,44 @@ def test_login_is_throttled_and_sessions_expire(with_key, served):
             con.execute("UPDATE sessions SET expires = 0")  # the session's time is up
         assert c.get("config").status_code == 401 and c.get("", follow_redirects=False).status_code == 303
     assert json.loads(httpx.get(url + "openapi.json").text)["paths"]["/v1/chat/completions"]
+
+
+def test_the_api_alone_answers_from_several_processes(seed_settings, seed_assistant, tmp_path):
+    """``assistant api --workers 2``, as users start it: two processes on one port give the
+    answers one process gives, to clients asking at once, and stop with their parent."""
+    import concurrent.futures
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "api", "--workers", "2", "--port", str(port),
+         "--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir)],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data")})
+    try:
+        line = proc.stderr.readline()
+        assert "API đang chạy" in line and "2 tiến trình" in line, line + proc.stderr.read()[-2000:]
+        children = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "multiprocessing"], check=False,
+                                  capture_output=True, text=True).stdout.split()
+        assert len(children) >= 2  # the two answering processes (and multiprocessing's resource tracker)
+        questions = [HA_NOI, HAI_PHONG, "Đà Nẵng hợp tác với bao nhiêu địa phương nước ngoài?"] * 4
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            got = list(pool.map(lambda q: httpx.post(f"http://127.0.0.1:{port}/api/v1/ask", json={"question": q},
+                                                     timeout=120).json(), questions))
+        for q, body in zip(questions, got):
+            want = json.loads(json.dumps(seed_assistant.ask(q).to_dict()))
+            assert body["answer"] == want["answer"] and body["citations"] == want["citations"], q
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 404  # no chat here
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    time.sleep(1)
+    def running(pid: str) -> bool:  # a zombie (exited, its parent gone before reaping it) is not
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+        except OSError:
+            return False
+
+    assert not any(running(pid) for pid in children)  # none left behind

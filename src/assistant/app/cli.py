@@ -622,6 +622,39 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
 
 @main.command()
 @common_options
+@click.option("--host", help=HELP["host"])
+@click.option("--port", type=click.IntRange(1, 65535), help=HELP["port"])
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Processes answering at once (one per core is right for most machines).")
+def api(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    """Serve the HTTP API alone (no chat), answering from several processes at once.
+
+    The same endpoints as under "assistant chat" (/api/v1/ask, /api/v1/search, /api/v1/brief,
+    /v1/chat/completions, /login; documented at /docs), the same accounts and keys; each
+    process has its own pipeline over the index and follows new builds. For a department's
+    chat, run "assistant chat" (one process per port; README: several app servers).
+
+    \b
+    Example:
+      assistant api --workers 2 --port 8000
+    """
+    from ..store.disk import load_index
+    from .server import serve_api
+
+    settings = settings.with_overrides(host=host, port=port)
+    load_index(settings).store.close()  # a missing or damaged index fails here, in one line, before any process
+
+    def ready(url: str) -> None:
+        click.echo(f"API đang chạy tại {url} với {workers} tiến trình (tài liệu: {url}docs; Ctrl+C để dừng)", err=True)
+
+    try:
+        serve_api(settings, workers, ready=ready)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@common_options
 def mcp(settings: Settings) -> None:
     """Serve "search" and "ask" as MCP tools over standard input/output.
 

@@ -34,7 +34,11 @@ import itertools
 import json
 import logging
 import math
+import os
+import queue
+import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -656,11 +660,17 @@ def create_server(settings: Settings, assistant=None) -> FastAPI:
     return _build(settings, engine, accounts, backends)
 
 
-def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends: list[str]) -> FastAPI:
-    import gradio as gr
-    from fastapi_offline import FastAPIOffline
+def create_api(settings: Settings, assistant=None) -> FastAPI:
+    """The login and the HTTP API (ask, search, brief, OpenAI-compatible) without the chat: what
+    each process of ``serve_api`` serves."""
+    engine = ChatEngine(settings, assistant)
+    accounts = Accounts(settings.data_dir, settings.database_url)
+    return _build(settings, engine, accounts, available_backends(settings), chat=False)
 
-    from .ui import create_app, theme
+
+def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends: list[str],
+           chat: bool = True) -> FastAPI:
+    from fastapi_offline import FastAPIOffline
 
     app = FastAPIOffline(
         title="Trợ lý tra cứu đối ngoại địa phương — API", version=__version__,
@@ -675,6 +685,13 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
     app.add_exception_handler(AssistantError, _assistant_error)  # type: ignore[arg-type]
     for routes in (login_routes, api_routes, openai_routes):
         app.include_router(routes)
+    if not chat:
+        app.add_middleware(Guard, accounts=accounts)
+        return app
+
+    import gradio as gr
+
+    from .ui import create_app, theme
 
     blocks = create_app(settings, engine=engine, accounts=accounts, upload_folders=True)
     blocks.queue(default_concurrency_limit=4)
@@ -721,6 +738,83 @@ def _check_port(host: str, port: int) -> None:
                           hint="is it already running? choose another port with --port") from exc
 
 
+def _uvicorn_config(app: Any, settings: Settings, **where: Any) -> Any:
+    import uvicorn
+
+    # subtle: forwarded headers only from the proxies named in trusted_proxies: uvicorn's default
+    # believes any client on 127.0.0.1, so a local user could claim any address to the login throttle
+    trusted = settings.trusted_proxies.strip()
+    return uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=bool(trusted),
+                          forwarded_allow_ips=trusted or None, **where)
+
+
+def _api_worker(settings: Settings, sock: socket.socket, started: Any) -> None:
+    """One process of ``serve_api``: its own pipeline over the index, on the shared socket."""
+    import uvicorn
+
+    from ..pipeline import Assistant
+
+    app = create_api(settings, Assistant.open(settings))
+    started.put(os.getpid())  # the socket already listens: connections wait in its backlog
+    uvicorn.Server(_uvicorn_config(app, settings)).run(sockets=[sock])
+
+
+def serve_api(settings: Settings, workers: int, *, host: str | None = None, port: int | None = None,
+              ready: Any = None) -> None:
+    """Serve the HTTP API (no chat) from ``workers`` processes on one port, until interrupted.
+
+    Each process opens the index itself (the files are shared through the page cache) and
+    answers on its own core; the kernel hands each new connection to one of them. A process
+    that dies is started again. The chat is not served this way: Gradio keeps a session's
+    queue in the process that began it (run one ``assistant chat`` per port behind a balancer
+    that keeps a browser on one server). ``ready(url)`` is called once every process listens.
+    """
+    import multiprocessing
+
+    host, port = host or settings.host, port or settings.port
+    _check_port(host, port)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
+    started = spawn.Queue()
+
+    def begin() -> Any:
+        proc = spawn.Process(target=_api_worker, args=(settings, sock, started), name="assistant-api", daemon=True)
+        proc.start()
+        return proc
+
+    procs = [begin() for _ in range(workers)]
+    url = f"http://{host}:{port}/"
+    if threading.current_thread() is threading.main_thread():  # a stop request stops the processes too
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        waiting, deadline = workers, time.monotonic() + 300
+        while waiting:  # each process opens the index: seconds
+            try:
+                started.get(timeout=0.5)
+                waiting -= 1
+            except queue.Empty:
+                if time.monotonic() > deadline or not all(p.is_alive() for p in procs):
+                    raise ConfigError(f"the API did not start on {host}:{port}") from None
+        if ready is not None:
+            ready(url)
+        while True:
+            for i, proc in enumerate(procs):
+                if not proc.is_alive():
+                    log.warning("API process %s ended (exit %s): starting another", proc.pid, proc.exitcode)
+                    procs[i] = begin()
+            time.sleep(1)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(timeout=30)
+        sock.close()
+
+
 def start(settings: Settings, assistant=None, *, host: str | None = None, port: int | None = None) -> Running:
     """Serve the whole app on ``host:port`` from a background thread; returns once it listens."""
     import uvicorn
@@ -728,12 +822,7 @@ def start(settings: Settings, assistant=None, *, host: str | None = None, port: 
     host, port = host or settings.host, port or settings.port
     _check_port(host, port)
     app = create_server(settings, assistant)
-    # subtle: forwarded headers only from the proxies named in trusted_proxies: uvicorn's default
-    # believes any client on 127.0.0.1, so a local user could claim any address to the login throttle
-    trusted = settings.trusted_proxies.strip()
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(_uvicorn_config(app, settings, host=host, port=port))
     thread = threading.Thread(target=server.run, name="assistant-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
