@@ -173,3 +173,15 @@ def test_a_build_from_before_syllable_counts_were_stored_still_opens(mini, embed
     counted = load_index(mini).syllables  # counted from the articles, as before they were stored
     assert counted.vocab == stored.vocab and counted.vocab
     assert list(counted.counts) == list(stored.counts) and list(counted.pair_counts) == list(stored.pair_counts)
+
+
+def test_terms_segmented_once_on_every_core_equal_the_terms_of_one_process(seed_assistant, monkeypatch):
+    from assistant.ingest import build
+    from assistant.vietnamese import index_terms
+
+    chunks = seed_assistant.index.chunks
+    texts = [f"{c.title}\n{c.text}" for c in chunks]
+    alone = ([index_terms(t) for t in texts], [index_terms(t, folded=True) for t in texts])
+    assert build.chunk_terms(chunks, workers=1) == alone
+    monkeypatch.setattr(build, "PARALLEL_CHUNKS", 1)  # the seed corpus is too small to fork for
+    assert build.chunk_terms(chunks, workers=2) == alone

@@ -112,6 +112,7 @@ def _strip_tone(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
 
 
+@lru_cache(maxsize=1 << 17)  # words repeat: cleaning an archive asks about the same ones millions of times
 def is_syllable(word: str) -> bool:
     """True for a well-formed Vietnamese syllable ('trải', 'Sở', 'nghiêng')."""
     return bool(word) and bool(_SYLLABLE_RE.match(_strip_tone(word)))
@@ -169,9 +170,19 @@ def index_terms(text: str, *, folded: bool = False) -> list[str]:
     Indexing both means a question segmented differently from the passage still matches
     on syllables, while a matching compound ('ngoại_vụ') adds the stronger signal.
     """
-    segmented = segment(normalize(text))
+    return _terms(segment(normalize(text)).split(), folded)
+
+
+def index_terms_both(text: str) -> tuple[list[str], list[str]]:
+    """``index_terms(text)`` and ``index_terms(text, folded=True)``, segmenting once (a build's
+    costliest step but embedding)."""
+    tokens = segment(normalize(text)).split()
+    return _terms(tokens, False), _terms(tokens, True)
+
+
+def _terms(tokens: list[str], folded: bool) -> list[str]:
     terms: list[str] = []
-    for token in segmented.split():
+    for token in tokens:
         token = token.lower()
         if folded:
             token = fold(token)
@@ -265,5 +276,10 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]], max
 
 def word_shingles(text: str, n: int) -> set[tuple[str, ...]]:
     """Runs of ``n`` words, case and diacritics folded (a text shorter than ``n`` is one run)."""
-    toks = [fold(w.lower()) for w in words(text)]
+    toks = [_folded_word(w) for w in words(text)]
     return {tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1))}
+
+
+@lru_cache(maxsize=1 << 17)
+def _folded_word(word: str) -> str:
+    return fold(word.lower())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import time
@@ -24,7 +25,7 @@ import numpy as np
 
 from ..config import ChunkerSettings
 from ..documents import Chunk, Document, SentenceRef
-from ..vietnamese import index_terms, sentence_spans
+from ..vietnamese import index_terms_both, segment, sentence_spans
 from .chunking import chunk_documents
 from .embedding import VectorEmbeddings
 
@@ -155,6 +156,28 @@ def embed_missing(texts: list[str], keys: list[str], cache: Mapping[str, np.ndar
     return out, len(rows_of)
 
 
+PARALLEL_CHUNKS = 2000  # fewer chunks are segmented in this process: starting others costs more
+
+
+def chunk_terms(chunks: Sequence[Chunk], workers: int | None = None) -> tuple[list[list[str]], list[list[str]]]:
+    """Each chunk's BM25 terms, plain and without diacritics (``vietnamese.index_terms``), in
+    order; word segmentation, a build's costliest step but embedding, runs on every core.
+
+    subtle: the other processes are forked (Linux): a spawned one would import the caller's
+    ``__main__`` again, and a user's script without a ``__main__`` guard would run twice. The
+    segmentation model is loaded first, so the forks share it.
+    """
+    texts = [f"{c.title}\n{c.text}" for c in chunks]
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and len(texts) >= PARALLEL_CHUNKS and "fork" in multiprocessing.get_all_start_methods():
+        segment("Việt Nam")  # the model, loaded before the fork
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pairs = pool.map(index_terms_both, texts, chunksize=64)
+    else:
+        pairs = [index_terms_both(t) for t in texts]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def prepare(docs: list[Document], chunker: ChunkerSettings, embedder: VectorEmbeddings, reuse: Reusable | None = None,
             *, embed_sentences: bool = True, show_progress: bool = False,
             checkpoint: Checkpoint | None = None) -> Prepared:
@@ -170,11 +193,12 @@ def prepare(docs: list[Document], chunker: ChunkerSettings, embedder: VectorEmbe
     sent_texts = [by_id[s.doc_id].text[s.start : s.end] for s in sentences]
     sent_vectors, n_sents = embed_missing(sent_texts, [text_key(t) for t in sent_texts], reuse.sentences, embedder,
                                           "Nhúng câu", show_progress, checkpoint)
+    terms, fterms = chunk_terms(chunks)
     return Prepared(
         documents=docs,
         chunks=chunks,
-        terms=[index_terms(f"{c.title}\n{c.text}") for c in chunks],
-        fterms=[index_terms(f"{c.title}\n{c.text}", folded=True) for c in chunks],
+        terms=terms,
+        fterms=fterms,
         vectors=vectors,
         sentences=sentences,
         sentence_vectors=sent_vectors,
