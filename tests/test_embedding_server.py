@@ -120,3 +120,21 @@ def test_an_index_built_through_the_server_answers_and_names_its_model(server, t
     assert again.embedded == 0  # unchanged text is not sent again
     answer = Assistant.open(settings).ask("Đà Nẵng hợp tác với bao nhiêu địa phương nước ngoài?")
     assert not answer.refused and answer.citations[0].doc_id == "a_danang"
+
+
+def test_several_servers_share_a_build_and_give_the_vectors_of_one(server, embedder):
+    other = EmbeddingServer(embedder)
+    try:
+        texts = [f"Tỉnh số {i} ký biên bản ghi nhớ với đối tác Nhật Bản." for i in range(40)]
+        alone = ServerEmbeddings("multilingual-e5-small", server.url, batch=4).passages(texts)
+        server.requests.clear()
+        other.fail_next = 1  # one answer lost: that batch is retried, as with one server
+        both = ServerEmbeddings("multilingual-e5-small", f"{server.url}, {other.url}", batch=4)
+        seen: list[int] = []
+        got = both.passages(texts, progress=seen.append)
+        assert np.allclose(got, alone, atol=1e-6) and sum(seen) == len(texts)
+        batches = [[r for r in s.requests if r[1]["input"] != ["dim"]] for s in (server, other)]
+        assert len(batches[0]) >= 2 and len(batches[1]) >= 2 + 1  # both served batches
+        assert len(batches[0]) + len(batches[1]) == 10 + 1  # 10 batches, one of them twice
+    finally:
+        other.close()

@@ -97,7 +97,8 @@ class Settings:
     embedding_base_url: str = _f(
         "http://127.0.0.1:8080/v1",
         'OpenAI-compatible /v1 endpoint of embedder "openai:MODEL" (TEI, vLLM, Ollama http://127.0.0.1:11434/v1, '
-        "Infinity); its API key comes from ASSISTANT_EMBEDDING_API_KEY.",
+        "Infinity); several servers of the same model, comma-separated, share a build's batches. "
+        "Its API key comes from ASSISTANT_EMBEDDING_API_KEY.",
     )
     embedding_batch: int = _f(64, 'Texts per request to the embedding server (embedder "openai:MODEL").')
     faiss_index: str = _f(

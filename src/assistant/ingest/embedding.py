@@ -151,20 +151,25 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
 
 
 class ServerEmbeddings(VectorEmbeddings):
-    """Vectors from an OpenAI-compatible ``POST {base_url}/embeddings`` (stdlib HTTP, no SDK)."""
+    """Vectors from an OpenAI-compatible ``POST {base_url}/embeddings`` (stdlib HTTP, no SDK).
+
+    ``base_url`` may list several servers of the same model, comma-separated: a build's batches
+    then go to whichever server is free, each batch retried on its server as with one.
+    """
 
     RETRIES = 4
 
     def __init__(self, model: str, base_url: str, api_key: str | None = None, batch: int = 64,
                  timeout: float = 120.0) -> None:
-        self.model, self.base_url = model, base_url.rstrip("/")
+        self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
+        self.model, self.base_url = model, self.base_urls[0]
         self.api_key, self.batch, self.timeout = api_key, batch, timeout
         self.model_id = f"openai:{model}"  # the model, not the server: another server of it gives the same vectors
         e5 = "e5" in model.lower()
         self._prefix = ("query: ", "passage: ") if e5 else ("", "")
         self.dim = len(self._request(["dim"])[0])
 
-    def _request(self, texts: list[str]) -> list[list[float]]:
+    def _request(self, texts: list[str], base_url: str | None = None) -> list[list[float]]:
         import json
         import time
         import urllib.error
@@ -174,7 +179,7 @@ class ServerEmbeddings(VectorEmbeddings):
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        url = f"{self.base_url}/embeddings"
+        url = f"{base_url or self.base_url}/embeddings"
         for attempt in range(self.RETRIES):
             try:
                 req = urllib.request.Request(url, data=body, headers=headers, method="POST")
@@ -198,11 +203,34 @@ class ServerEmbeddings(VectorEmbeddings):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def passages(self, texts: Sequence[str], progress: Progress | None = None, batch: int = 16) -> np.ndarray:
-        return super().passages(texts, progress, self.batch)  # the server's batch, not the local default
+        if len(self.base_urls) == 1 or len(texts) <= self.batch:
+            return super().passages(texts, progress, self.batch)  # the server's batch, not the local default
+        import queue
+        from concurrent.futures import ThreadPoolExecutor
 
-    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        free: queue.Queue[str] = queue.Queue()
+        for url in self.base_urls:
+            free.put(url)
+
+        def one(part: list[str]) -> np.ndarray:
+            url = free.get()  # the next server with no batch of ours
+            try:
+                return self._encode(part, is_query=False, base_url=url)
+            finally:
+                free.put(url)
+
+        parts = [list(texts[i : i + self.batch]) for i in range(0, len(texts), self.batch)]
+        out = []
+        with ThreadPoolExecutor(len(self.base_urls)) as pool:
+            for vecs in pool.map(one, parts):  # in order
+                out.append(vecs)
+                if progress:
+                    progress(len(vecs))
+        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
+
+    def _encode(self, texts: list[str], is_query: bool, base_url: str | None = None) -> np.ndarray:
         prefix = self._prefix[0 if is_query else 1]
-        vecs = np.asarray(self._request([prefix + t for t in texts]), dtype=np.float32)
+        vecs = np.asarray(self._request([prefix + t for t in texts], base_url), dtype=np.float32)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.where(norms == 0, 1, norms)
 
