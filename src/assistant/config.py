@@ -101,6 +101,10 @@ class Settings:
         "Its API key comes from ASSISTANT_EMBEDDING_API_KEY.",
     )
     embedding_batch: int = _f(64, 'Texts per request to the embedding server (embedder "openai:MODEL").')
+    ray_address: str = _f(
+        "", 'Build on a Ray cluster: "HOST:6379" or "ray://HOST:10001" joins one, "auto" the one this machine '
+        'is part of, "local" starts one here; word segmentation and embedding run on its nodes. Empty = this machine.'
+    )
     faiss_index: str = _f(
         "auto", 'FAISS index type: "auto" (exact up to 100,000 vectors, IVF-SQ8 above), "flat", "hnsw", "ivf", "ivf-sq8".'
     )

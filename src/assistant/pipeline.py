@@ -128,6 +128,11 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
         docs, copies = merge_copies(load_corpus(settings.corpus_dir, skipped, max_bytes=int(settings.max_file_mb * 1e6),
                                                 limits=read_limits(settings)))
         embedder = embedder or embedder_for(settings)
+        if settings.ray_address:  # passages embedded on the cluster's nodes, by the same model
+            from .ingest.cluster import RayEmbeddings
+
+            embedder = RayEmbeddings(embedder, settings.ray_address, settings.embedder, settings.embedding_base_url,
+                                     embedding_api_key(), settings.embedding_batch)
         notes: list[str] = []
         reuse = Reusable() if rebuild else _reusable(settings, embedder.model_id, notes)
         # subtle: what a killed build embedded is kept under index/.partial-<model>, so the next
@@ -139,7 +144,7 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
         if checkpoint.known:
             notes.append(f"resumed an interrupted build: {len(checkpoint.known)} texts were already embedded")
         ready = prepare(docs, settings.chunker, embedder, reuse, embed_sentences=embed_sentences,
-                        show_progress=show_progress, checkpoint=checkpoint)
+                        show_progress=show_progress, checkpoint=checkpoint, ray_address=settings.ray_address)
         store = new_store(settings, embedder, embedder.dim, embedder.model_id, fresh=rebuild)
         store.documents = {d.doc_id: d for d in docs}
         store.add(ready.chunks, ready.vectors)

@@ -76,7 +76,8 @@ def main() -> None:
 @click.option("--rebuild", is_flag=True, help="Ignore the existing index and embed everything again.")
 @click.option("--faiss-index", type=click.Choice(["auto", "flat", "hnsw", "ivf", "ivf-sq8"]), help=HELP["faiss_index"])
 @click.option("--store", type=click.Choice(["faiss", "milvus"]), help=HELP["store"])
-def index(settings: Settings, rebuild: bool, faiss_index: str | None, store: str | None) -> None:
+@click.option("--ray", "ray_address", metavar="ADDRESS", help=HELP["ray_address"])
+def index(settings: Settings, rebuild: bool, faiss_index: str | None, store: str | None, ray_address: str | None) -> None:
     """Build or update the index from the corpus folder.
 
     Only new or changed articles are embedded again; removed articles drop out. A file that
@@ -88,10 +89,11 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None, store: str
       assistant index --corpus corpus --index index
       assistant index --store milvus           # vectors in index/milvus.db (Milvus Lite)
       ASSISTANT_MILVUS_URI=http://milvus:19530 assistant index --store milvus
+      assistant index --ray head-node:6379     # segmentation and embedding on a Ray cluster
     """
     from ..pipeline import build_index
 
-    settings = settings.with_overrides(faiss_index=faiss_index, store=store)
+    settings = settings.with_overrides(faiss_index=faiss_index, store=store, ray_address=ray_address)
     click.echo(f"Đang lập chỉ mục {settings.corpus_dir} -> {settings.index_dir} ...", err=True)
     report = build_index(settings, rebuild=rebuild, show_progress=True)
     for s in report.skipped:

@@ -159,7 +159,8 @@ def embed_missing(texts: list[str], keys: list[str], cache: Mapping[str, np.ndar
 PARALLEL_CHUNKS = 2000  # fewer chunks are segmented in this process: starting others costs more
 
 
-def chunk_terms(chunks: Sequence[Chunk], workers: int | None = None) -> tuple[list[list[str]], list[list[str]]]:
+def chunk_terms(chunks: Sequence[Chunk], workers: int | None = None,
+                ray_address: str = "") -> tuple[list[list[str]], list[list[str]]]:
     """Each chunk's BM25 terms, plain and without diacritics (``vietnamese.index_terms``), in
     order; word segmentation, a build's costliest step but embedding, runs on every core.
 
@@ -169,7 +170,11 @@ def chunk_terms(chunks: Sequence[Chunk], workers: int | None = None) -> tuple[li
     """
     texts = [f"{c.title}\n{c.text}" for c in chunks]
     workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(texts) >= PARALLEL_CHUNKS and "fork" in multiprocessing.get_all_start_methods():
+    if ray_address:  # on a Ray cluster's nodes (ingest.cluster)
+        from .cluster import chunk_terms as on_cluster
+
+        pairs = on_cluster(texts, ray_address)
+    elif workers > 1 and len(texts) >= PARALLEL_CHUNKS and "fork" in multiprocessing.get_all_start_methods():
         segment("Việt Nam")  # the model, loaded before the fork
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             pairs = pool.map(index_terms_both, texts, chunksize=64)
@@ -180,9 +185,10 @@ def chunk_terms(chunks: Sequence[Chunk], workers: int | None = None) -> tuple[li
 
 def prepare(docs: list[Document], chunker: ChunkerSettings, embedder: VectorEmbeddings, reuse: Reusable | None = None,
             *, embed_sentences: bool = True, show_progress: bool = False,
-            checkpoint: Checkpoint | None = None) -> Prepared:
+            checkpoint: Checkpoint | None = None, ray_address: str = "") -> Prepared:
     """Chunk, term and embed ``docs``; ``embed_sentences=False`` skips the sentence vectors
-    (retrieval-only benchmarks build in half the time)."""
+    (retrieval-only benchmarks build in half the time); ``ray_address`` segments on a Ray
+    cluster (embedding there is the embedder's own: ``cluster.RayEmbeddings``)."""
     reuse = reuse or Reusable()
     chunks = chunk_documents(docs, chunker)
     ids = [c.chunk_id for c in chunks]
@@ -193,7 +199,7 @@ def prepare(docs: list[Document], chunker: ChunkerSettings, embedder: VectorEmbe
     sent_texts = [by_id[s.doc_id].text[s.start : s.end] for s in sentences]
     sent_vectors, n_sents = embed_missing(sent_texts, [text_key(t) for t in sent_texts], reuse.sentences, embedder,
                                           "Nhúng câu", show_progress, checkpoint)
-    terms, fterms = chunk_terms(chunks)
+    terms, fterms = chunk_terms(chunks, ray_address=ray_address)
     return Prepared(
         documents=docs,
         chunks=chunks,

@@ -55,8 +55,8 @@ class LexicalIndex:
                 vocab[i] = term
         columns = len(model.scores["indptr"]) - 1
         vocab = vocab[:columns]
-        return cls(vocab, np.asarray(model.scores["data"]), np.asarray(model.scores["indices"]),
-                   np.asarray(model.scores["indptr"]), len(corpus_terms))
+        return cls(*_canonical(vocab, np.asarray(model.scores["data"]), np.asarray(model.scores["indices"]),
+                               np.asarray(model.scores["indptr"])), len(corpus_terms))
 
     @classmethod
     def empty(cls, n_docs: int) -> LexicalIndex:
@@ -105,6 +105,23 @@ class LexicalIndex:
         scores = self.scores(query_terms)
         order = np.argsort(-scores)[:k]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def _canonical(vocab: list[str], data: np.ndarray, indices: np.ndarray,
+               indptr: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The same scores with the terms in sorted order, each column's chunks in row order.
+
+    subtle: bm25s numbers terms as a Python set iterates them, which changes with every
+    process (hash randomisation): without this, two builds of one corpus differ in their
+    files though not in their scores.
+    """
+    order = sorted(range(len(vocab)), key=vocab.__getitem__)
+    cols = [np.arange(indptr[i], indptr[i + 1]) for i in order]
+    cols = [c[np.argsort(indices[c], kind="stable")] for c in cols]
+    take = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    lengths = np.asarray([len(c) for c in cols], dtype=indptr.dtype)
+    new_indptr = np.concatenate([np.zeros(1, dtype=indptr.dtype), np.cumsum(lengths, dtype=indptr.dtype)])
+    return [vocab[i] for i in order], data[take], indices[take], new_indptr
 
 
 class SyllableCounts:
