@@ -748,8 +748,11 @@ def _uvicorn_config(app: Any, settings: Settings, **where: Any) -> Any:
                           forwarded_allow_ips=trusted or None, **where)
 
 
-def _api_worker(settings: Settings, sock: socket.socket, started: Any) -> None:
+def _api_worker(settings: Settings, sock: socket.socket, started: Any, threads: int) -> None:
     """One process of ``serve_api``: its own pipeline over the index, on the shared socket."""
+    # subtle: the embedder's OpenMP would start a thread per core in every process, and the
+    # processes' threads would then fight over the cores: each gets its share (unless set)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     import uvicorn
 
     from ..pipeline import Assistant
@@ -782,7 +785,9 @@ def serve_api(settings: Settings, workers: int, *, host: str | None = None, port
     started = spawn.Queue()
 
     def begin() -> Any:
-        proc = spawn.Process(target=_api_worker, args=(settings, sock, started), name="assistant-api", daemon=True)
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        proc = spawn.Process(target=_api_worker, args=(settings, sock, started, threads), name="assistant-api",
+                             daemon=True)
         proc.start()
         return proc
 
