@@ -175,13 +175,38 @@ def test_a_build_from_before_syllable_counts_were_stored_still_opens(mini, embed
     assert list(counted.counts) == list(stored.counts) and list(counted.pair_counts) == list(stored.pair_counts)
 
 
-def test_terms_segmented_once_on_every_core_equal_the_terms_of_one_process(seed_assistant, monkeypatch):
-    from assistant.ingest import build
+def test_a_build_on_every_core_equals_a_build_in_one_process(seed_settings, embedder, tmp_path, monkeypatch):
+    """The seed index (five articles: one process) built again with every step forked (reading
+    and cleaning, shingling, chunking and segmentation); the vectors are reused, so every
+    file must be equal byte for byte."""
+    import dataclasses
+
+    from assistant.ingest import build, parallel
+    from assistant.pipeline import build_index
     from assistant.vietnamese import index_terms
 
-    chunks = seed_assistant.index.chunks
+    shutil.copytree(seed_settings.index_dir, tmp_path / "index")
+    forked: list[int] = []
+    real_pool = parallel.multiprocessing.get_context("fork").Pool
+
+    def counted_pool(processes):
+        forked.append(processes)
+        return real_pool(processes)
+
+    monkeypatch.setattr(parallel, "PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", lambda method: type("Fork", (), {"Pool": staticmethod(counted_pool)}))
+    again = build_index(dataclasses.replace(seed_settings, index_dir=tmp_path / "index"), embedder)
+    assert len(forked) >= 3 and set(forked) == {2}  # reading, shingles, chunks and terms each forked
+    assert again.embedded == 0
+
+    def files(index) -> dict[str, bytes]:
+        folder = index / "builds" / (index / "CURRENT").read_text().strip()
+        return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != "manifest.json"}
+
+    one, every = files(seed_settings.index_dir), files(tmp_path / "index")
+    assert sorted(one) == sorted(every) and "chunks.jsonl" in one
+    assert [name for name in one if one[name] != every[name]] == []
+    chunks = load_index(seed_settings).chunks  # and the terms are those of one chunk at a time
     texts = [f"{c.title}\n{c.text}" for c in chunks]
-    alone = ([index_terms(t) for t in texts], [index_terms(t, folded=True) for t in texts])
-    assert build.chunk_terms(chunks, workers=1) == alone
-    monkeypatch.setattr(build, "PARALLEL_CHUNKS", 1)  # the seed corpus is too small to fork for
-    assert build.chunk_terms(chunks, workers=2) == alone
+    assert build.chunk_terms(chunks) == ([index_terms(t) for t in texts], [index_terms(t, folded=True) for t in texts])

@@ -183,14 +183,21 @@ def index_terms_both(text: str) -> tuple[list[str], list[str]]:
 def _terms(tokens: list[str], folded: bool) -> list[str]:
     terms: list[str] = []
     for token in tokens:
-        token = token.lower()
-        if folded:
-            token = fold(token)
-        parts = [p for p in token.split("_") if _WORD_RE.fullmatch(p)]
-        terms.extend(p for p in parts if p not in STOPWORDS)
-        if len(parts) > 1 and token not in STOPWORDS:
-            terms.append("_".join(parts))
+        terms.extend(_token_terms(token, folded))
     return terms
+
+
+@lru_cache(maxsize=1 << 18)  # a corpus's distinct tokens are few against its running words
+def _token_terms(token: str, folded: bool) -> tuple[str, ...]:
+    """One segmented token's terms: its syllables but stopwords, then the word they make."""
+    token = token.lower()
+    if folded:
+        token = fold(token)
+    parts = [p for p in token.split("_") if _WORD_RE.fullmatch(p)]
+    terms = [p for p in parts if p not in STOPWORDS]
+    if len(parts) > 1 and token not in STOPWORDS:
+        terms.append("_".join(parts))
+    return tuple(terms)
 
 
 # --- sentences --------------------------------------------------------------------------

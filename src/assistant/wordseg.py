@@ -82,23 +82,33 @@ def _syllables(text: str) -> list[str]:
     return [m[0] for m in _TOKEN.findall(unicodedata.normalize("NFC", text))]
 
 
-def _features(sent: list[str], i: int, bi: set[str], tri: set[str]) -> dict[str, Any]:
-    word = sent[i]
-    f: dict[str, Any] = {"bias": 1.0, "word.lower()": word.lower(), "word.isupper()": word.isupper(),
-                         "word.istitle()": word.istitle(), "word.isdigit()": word.isdigit()}
-    if i > 0:
-        w1 = sent[i - 1]
-        f.update({"-1:word.lower()": w1.lower(), "-1:word.istitle()": w1.istitle(),
-                  "-1:word.isupper()": w1.isupper(), "-1:word.bi_gram()": f"{w1} {word}".lower() in bi})
-        if i > 1:
-            f["-2:word.tri_gram()"] = f"{sent[i - 2]} {w1} {word}".lower() in tri
-    if i < len(sent) - 1:
-        w1 = sent[i + 1]
-        f.update({"+1:word.lower()": w1.lower(), "+1:word.istitle()": w1.istitle(),
-                  "+1:word.isupper()": w1.isupper(), "+1:word.bi_gram()": f"{word} {w1}".lower() in bi})
-        if i < len(sent) - 2:
-            f["+2:word.tri_gram()"] = f"{word} {w1} {sent[i + 2]}".lower() in tri
-    return f
+def _features(sent: list[str], bi: set[str], tri: set[str]) -> list[dict[str, Any]]:
+    """pyvi's features of every syllable of ``sent`` (``ViTokenizer.sent2features``), each
+    syllable's case and each bigram and trigram looked up once, not at every position that
+    names it (segmentation is most of a build's time but embedding)."""
+    n = len(sent)
+    low = [w.lower() for w in sent]
+    title = [w.istitle() for w in sent]
+    upper = [w.isupper() for w in sent]
+    # subtle: lower() of the joined words equals the lower()s joined: a space is no cased letter
+    bigram = [f"{low[i]} {low[i + 1]}" in bi for i in range(n - 1)]
+    trigram = [f"{low[i]} {low[i + 1]} {low[i + 2]}" in tri for i in range(n - 2)]
+    out = []
+    for i in range(n):
+        f: dict[str, Any] = {"bias": 1.0, "word.lower()": low[i], "word.isupper()": upper[i],
+                             "word.istitle()": title[i], "word.isdigit()": sent[i].isdigit()}
+        if i > 0:
+            f.update({"-1:word.lower()": low[i - 1], "-1:word.istitle()": title[i - 1],
+                      "-1:word.isupper()": upper[i - 1], "-1:word.bi_gram()": bigram[i - 1]})
+            if i > 1:
+                f["-2:word.tri_gram()"] = trigram[i - 2]
+        if i < n - 1:
+            f.update({"+1:word.lower()": low[i + 1], "+1:word.istitle()": title[i + 1],
+                      "+1:word.isupper()": upper[i + 1], "+1:word.bi_gram()": bigram[i]})
+            if i < n - 2:
+                f["+2:word.tri_gram()"] = trigram[i]
+        out.append(f)
+    return out
 
 
 def tokenize(text: str) -> str:
@@ -107,7 +117,7 @@ def tokenize(text: str) -> str:
     if not tmp:
         return text
     tagger, bi, tri, _ = _model()
-    labels = tagger.tag([_features(tmp, i, bi, tri) for i in range(len(tmp))])
+    labels = tagger.tag(_features(tmp, bi, tri))
     out = [tmp[0]]
     for i in range(1, len(labels)):
         if (labels[i] == "I_W" and tmp[i] not in string.punctuation and tmp[i - 1] not in string.punctuation

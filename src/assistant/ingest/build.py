@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +26,9 @@ import numpy as np
 from ..config import ChunkerSettings
 from ..documents import Chunk, Document, SentenceRef
 from ..vietnamese import index_terms_both, segment, sentence_spans
-from .chunking import chunk_documents
+from .chunking import chunk_document
 from .embedding import VectorEmbeddings
+from .parallel import pmap
 
 
 def text_key(text: str) -> str:
@@ -156,30 +157,36 @@ def embed_missing(texts: list[str], keys: list[str], cache: Mapping[str, np.ndar
     return out, len(rows_of)
 
 
-PARALLEL_CHUNKS = 2000  # fewer chunks are segmented in this process: starting others costs more
+def analyse(doc: Document, chunker: ChunkerSettings, terms: bool = True) -> Analysed:
+    """One article's sentences, chunks and each chunk's BM25 terms, plain and without
+    diacritics (``vietnamese.index_terms_both``; word segmentation is a build's costliest
+    step but embedding). Run for every article on every core (``parallel.pmap``)."""
+    spans = sentence_spans(doc.text)
+    chunks = chunk_document(doc, chunker, spans)
+    return Analysed(chunks, spans, [index_terms_both(f"{c.title}\n{c.text}") for c in chunks] if terms else [])
 
 
-def chunk_terms(chunks: Sequence[Chunk], workers: int | None = None,
-                ray_address: str = "") -> tuple[list[list[str]], list[list[str]]]:
-    """Each chunk's BM25 terms, plain and without diacritics (``vietnamese.index_terms``), in
-    order; word segmentation, a build's costliest step but embedding, runs on every core.
+@dataclass(frozen=True)
+class Analysed:
+    chunks: list[Chunk]
+    spans: list[tuple[int, int]]
+    terms: list[tuple[list[str], list[str]]]  # per chunk: plain, without diacritics
 
-    subtle: the other processes are forked (Linux): a spawned one would import the caller's
-    ``__main__`` again, and a user's script without a ``__main__`` guard would run twice. The
-    segmentation model is loaded first, so the forks share it.
-    """
+
+def _load_models() -> None:
+    segment("Việt Nam")  # the segmentation model, loaded before the fork so the forks share it
+
+
+def chunk_terms(chunks: Sequence[Chunk], ray_address: str = "") -> tuple[list[list[str]], list[list[str]]]:
+    """Each chunk's BM25 terms, plain and without diacritics, in order: here or on a Ray
+    cluster's nodes (``cluster``)."""
     texts = [f"{c.title}\n{c.text}" for c in chunks]
-    workers = workers or os.cpu_count() or 1
-    if ray_address:  # on a Ray cluster's nodes (ingest.cluster)
+    if ray_address:
         from .cluster import chunk_terms as on_cluster
 
         pairs = on_cluster(texts, ray_address)
-    elif workers > 1 and len(texts) >= PARALLEL_CHUNKS and "fork" in multiprocessing.get_all_start_methods():
-        segment("Việt Nam")  # the model, loaded before the fork
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            pairs = pool.map(index_terms_both, texts, chunksize=64)
     else:
-        pairs = [index_terms_both(t) for t in texts]
+        pairs = pmap(index_terms_both, texts, warm=_load_models)
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -190,16 +197,24 @@ def prepare(docs: list[Document], chunker: ChunkerSettings, embedder: VectorEmbe
     (retrieval-only benchmarks build in half the time); ``ray_address`` segments on a Ray
     cluster (embedding there is the embedder's own: ``cluster.RayEmbeddings``)."""
     reuse = reuse or Reusable()
-    chunks = chunk_documents(docs, chunker)
+    # every article's sentences, chunks and terms at once, on every core; on a Ray cluster
+    # the terms are its nodes' work
+    per_doc = pmap(partial(analyse, chunker=chunker, terms=not ray_address), docs, warm=_load_models)
+    chunks = [c for a in per_doc for c in a.chunks]
+    if ray_address:
+        terms, fterms = chunk_terms(chunks, ray_address)
+    else:
+        terms = [t for a in per_doc for t, _ in a.terms]
+        fterms = [f for a in per_doc for _, f in a.terms]
     ids = [c.chunk_id for c in chunks]
     vectors, n_chunks = embed_missing([f"{c.title}\n{c.text}" for c in chunks], ids, reuse.chunks(ids), embedder,
                                       "Nhúng đoạn", show_progress, checkpoint)
+    sentences = ([SentenceRef(d.doc_id, s, e) for d, a in zip(docs, per_doc) for s, e in a.spans]
+                 if embed_sentences else [])
     by_id = {d.doc_id: d for d in docs}
-    sentences = [SentenceRef(d.doc_id, s, e) for d in docs for s, e in sentence_spans(d.text)] if embed_sentences else []
     sent_texts = [by_id[s.doc_id].text[s.start : s.end] for s in sentences]
     sent_vectors, n_sents = embed_missing(sent_texts, [text_key(t) for t in sent_texts], reuse.sentences, embedder,
                                           "Nhúng câu", show_progress, checkpoint)
-    terms, fterms = chunk_terms(chunks, ray_address=ray_address)
     return Prepared(
         documents=docs,
         chunks=chunks,

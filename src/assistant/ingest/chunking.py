@@ -40,8 +40,10 @@ def _windows(spans: list[tuple[int, int]], size: int, overlap: int) -> list[tupl
     return windows
 
 
-def chunk_document(doc: Document, settings: ChunkerSettings) -> list[Chunk]:
-    spans = sentence_spans(doc.text)
+def chunk_document(doc: Document, settings: ChunkerSettings,
+                   spans: list[tuple[int, int]] | None = None) -> list[Chunk]:
+    """``doc``'s chunks; ``spans``: its ``sentence_spans``, when the caller has them."""
+    spans = sentence_spans(doc.text) if spans is None else spans
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
     for first, last in _windows(spans, settings.size, settings.overlap):

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..documents import Copy, Document
 from ..vietnamese import word_shingles
+from .parallel import pmap
 
 SAME_ARTICLE = 0.9
 SHINGLE = 5
@@ -48,7 +49,7 @@ def find_copies(docs: list[Document]) -> dict[str, str]:
     rng = np.random.default_rng(20261130)
     a = rng.integers(1, _PRIME, size=_PERMS, dtype=np.uint64)
     b = rng.integers(0, _PRIME, size=_PERMS, dtype=np.uint64)
-    sets = {d.doc_id: shingles(d.text) for d in docs}
+    sets = dict(zip((d.doc_id for d in docs), pmap(shingles, [d.text for d in docs])))
     buckets: dict[tuple, list[str]] = defaultdict(list)
     rows = _PERMS // _BANDS
     with np.errstate(over="ignore"):

@@ -30,7 +30,8 @@ from typing import cast
 from ..documents import Document
 from ..errors import CorpusError
 from ..vietnamese import clean_input, common_syllables, is_syllable, normalize, sentence_spans, words
-from .formats import NO_LIMITS_GIVEN, SUFFIXES, Limits, Unreadable
+from .formats import NO_LIMITS_GIVEN, SUFFIXES, Extracted, Limits, Unreadable
+from .parallel import pmap
 from .sandbox import extract
 
 METADATA_FILE = "metadata.json"
@@ -311,7 +312,12 @@ def make_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None =
     Title, date, outlet and URL: ``metadata.json`` first, then what the file says about
     itself (a page's metadata, a PDF's or DOCX's properties), then a guess from the text.
     """
-    got = extract(path, raw_bytes, limits)
+    return finish_document(path, raw_bytes, meta, doc_id, extract(path, raw_bytes, limits))
+
+
+def finish_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None, got: Extracted) -> Document:
+    """``make_document`` after the reader: the cleaner and the fields (a build runs it on every
+    core, while the readers' worker reads the next files)."""
     text, page_starts = _clean_pages(got.pages)
     if not text.strip():
         raise Unreadable("no article text left after cleaning", "không còn nội dung bài viết sau khi lọc bỏ phần thừa của trang")
@@ -334,6 +340,14 @@ def make_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None =
         content_hash=hashlib.sha256(raw_bytes).hexdigest(),
         pages=page_starts if got.paged else (),
     )
+
+
+def _finish(job: tuple[Path, bytes, dict, str, Extracted]) -> Document | str:
+    """``finish_document``, or why the file is skipped (in a build's other processes)."""
+    try:
+        return finish_document(*job)
+    except ValueError as exc:  # Unreadable is a ValueError carrying the reason
+        return f"skipped: {clean_input(str(exc))}"
 
 
 def inside(path: Path, folder: Path) -> bool:
@@ -389,6 +403,8 @@ def iter_documents(
     Skipped, each named with its reason: links that lead out of the corpus folder, file
     names that are not UTF-8, files over ``max_bytes``, text that is not UTF-8 or is empty
     after cleaning. Bad metadata fields are reported and replaced by inferred values.
+    Files are read here (HTML, PDF and DOCX by the readers' worker) and cleaned on every
+    core, a batch at a time.
     """
     skipped = skipped if skipped is not None else []
     metadata = load_metadata(corpus_dir, skipped)
@@ -399,26 +415,36 @@ def iter_documents(
     for name in sorted(set(metadata) - known):  # a typo in a key, or an article since removed
         skipped.append(Skipped(shown_path(corpus_dir / METADATA_FILE),
                                f"article {name!r}: no such file in the corpus; its entry is not used"))
-    for path in paths:
-        why = _name_problem(path)
-        if why is None and not inside(path, corpus_dir):
-            why = "skipped: a link to a file outside the corpus folder"
-        if why is None and not path.is_file():
-            why = "skipped: not a regular file"
-        if why is None and max_bytes is not None:
-            size = path.stat().st_size
-            if size > max_bytes:
-                why = (f"skipped: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
-                       "(raise max_file_mb to index it)")
-        if why:
-            skipped.append(Skipped(shown_path(path), why))
-            continue
-        try:
-            raw_bytes = path.read_bytes()
-            meta = metadata.get(path.name) or (metadata.get(path.stem) if path.stem in stems else None) or {}
-            yield make_document(path, raw_bytes, meta, ids[path], limits)
-        except (OSError, ValueError) as exc:  # Unreadable is a ValueError carrying the reason
-            skipped.append(Skipped(shown_path(path), f"skipped: {clean_input(str(exc))}"))
+    for start in range(0, len(paths), READ_BATCH):
+        jobs = []
+        for path in paths[start : start + READ_BATCH]:
+            why = _name_problem(path)
+            if why is None and not inside(path, corpus_dir):
+                why = "skipped: a link to a file outside the corpus folder"
+            if why is None and not path.is_file():
+                why = "skipped: not a regular file"
+            if why is None and max_bytes is not None:
+                size = path.stat().st_size
+                if size > max_bytes:
+                    why = (f"skipped: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
+                           "(raise max_file_mb to index it)")
+            if why:
+                skipped.append(Skipped(shown_path(path), why))
+                continue
+            try:
+                raw_bytes = path.read_bytes()
+                meta = metadata.get(path.name) or (metadata.get(path.stem) if path.stem in stems else None) or {}
+                jobs.append((path, raw_bytes, meta, ids[path], extract(path, raw_bytes, limits)))
+            except (OSError, ValueError) as exc:  # Unreadable is a ValueError carrying the reason
+                skipped.append(Skipped(shown_path(path), f"skipped: {clean_input(str(exc))}"))
+        for job, doc in zip(jobs, pmap(_finish, jobs, warm=common_syllables)):
+            if isinstance(doc, str):
+                skipped.append(Skipped(shown_path(job[0]), doc))
+            else:
+                yield doc
+
+
+READ_BATCH = 4096  # files read, then cleaned on every core, at a time: a million articles are never all in memory raw
 
 
 def load_corpus(
