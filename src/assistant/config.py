@@ -27,7 +27,8 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """The named choices of one pluggable family: vector stores (``store.STORES``), embedders
     (``ingest.embedding.EMBEDDERS``) and answer backends (``answer.backends``). A new choice is
-    one ``register`` call; settings, ``--help`` and the chat read the names from here."""
+    one ``register`` call; settings, ``--help`` and the chat read the names from here. A
+    department's own choices come from plugins (``load_plugins``), loaded at the first look."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -39,24 +40,52 @@ class Registry(Generic[T]):
         return item
 
     def get(self, name: str) -> T:
+        load_plugins()
         try:
             return self._items[name]
         except KeyError:
             raise ConfigError(f"unknown {self.kind} {name!r}", hint=f"choose one of: {', '.join(self._items)}") from None
 
     def names(self) -> list[str]:
+        load_plugins()
         return list(self._items)
 
     def values(self) -> list[T]:
+        load_plugins()
         return list(self._items.values())
 
     def __contains__(self, name: object) -> bool:
+        load_plugins()
         return name in self._items
 
     def copy(self) -> Registry[T]:
         new = Registry[T](self.kind)
         new._items = dict(self._items)
         return new
+
+
+_plugins_loaded = False
+
+
+def load_plugins() -> None:
+    """Import, once per process, the plugin modules named in ``ASSISTANT_PLUGINS``
+    (comma-separated; an environment variable, so an API's worker processes load them too). A
+    plugin registers its choices when imported (``EMBEDDERS.register("mine", ...)``).
+
+    subtle: not the entry points of installed packages: scanning them costs 0.1 s of every
+    cold ``assistant ask``."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True  # first: a plugin may look in a registry while it is imported
+    import importlib
+
+    for name in [x.strip() for x in os.environ.get("ASSISTANT_PLUGINS", "").split(",") if x.strip()]:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # a plugin's own failure, named in one line
+            raise ConfigError(f"plugin {name!r} could not be loaded: {type(exc).__name__}: {exc}",
+                              hint="check ASSISTANT_PLUGINS and that the module is on PYTHONPATH") from exc
 
 
 # the one range of k (passages) every front end accepts: CLI, HTTP API, MCP, the chat's slider

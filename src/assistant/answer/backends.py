@@ -89,7 +89,7 @@ def choice():  # -> click.Choice
         def choices(self, _value: Sequence[str]) -> None:  # click.Choice.__init__ sets it once
             pass
 
-    return BackendChoice(names())
+    return BackendChoice(())  # subtle: not names() at import: plugins load when the command starts
 
 
 # --- the built-in backends -------------------------------------------------------------------

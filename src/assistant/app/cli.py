@@ -20,7 +20,7 @@ import click
 
 from .. import __version__
 from ..answer.backends import choice as backend_choice
-from ..config import K_RANGE, Settings, field_help, load_settings
+from ..config import K_RANGE, Settings, field_help, load_plugins, load_settings
 from ..errors import AssistantError, QuestionError
 from ..ingest.loading import shown_path
 from ..question.followup import Exchange
@@ -69,6 +69,11 @@ def main() -> None:
       assistant search "kiều bào Hải Phòng" --k 3 --json
       assistant brief questions.txt --topic "Đối ngoại Hải Phòng"   # cited .md + .docx
     """
+    try:  # before a command reads its options: a plugin may add choices (ASSISTANT_PLUGINS)
+        load_plugins()
+    except AssistantError as exc:
+        click.echo(clean_input(f"Error: {exc.described()}"), err=True)
+        sys.exit(1)
 
 
 @main.command()
