@@ -33,8 +33,10 @@ def fresh_database() -> str:
         return ""
     import sqlalchemy as sa
 
+    from assistant.app.database import sqlalchemy_url
+
     name = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1),
+    engine = sa.create_engine(sqlalchemy_url(POSTGRES),
                               isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with engine.connect() as con:
         con.exec_driver_sql(f"CREATE DATABASE {name}")

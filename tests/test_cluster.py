@@ -17,8 +17,7 @@ import pytest
 
 from assistant.app.accounts import Accounts
 from conftest import MINI, POSTGRES, fresh_database
-from test_hostile_server import PASSWORDS, Server, article, run, status, upload
-from test_server_browser import _ask, _context, _loaded, _titles
+from servers import PASSWORDS, Server, article, ask, loaded, new_context, run, status, titles, upload
 
 MILVUS = os.environ.get("ASSISTANT_MILVUS_URI", "").startswith("http")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
@@ -64,7 +63,7 @@ def _answers(server: Server, question: str, words: str, seconds: float = 15) -> 
 def test_a_login_on_one_server_asks_on_the_other_and_both_list_the_conversation(cluster, browser):
     one, two = cluster
     assert not list(one.data.glob("*.db")) and not (two.data / "assistant.db").exists()
-    ctx = _context(browser)
+    ctx = new_context(browser)
     try:
         page = ctx.new_page()
         page.goto(one.url, wait_until="domcontentloaded")
@@ -72,15 +71,15 @@ def test_a_login_on_one_server_asks_on_the_other_and_both_list_the_conversation(
         page.fill("#name", "doc")
         page.fill("#password", PASSWORDS["doc"][1])
         page.click("#login-submit")
-        _loaded(page)
+        loaded(page)
         page.goto(two.url, wait_until="domcontentloaded")  # the same cookie: one session, valid on both
-        _loaded(page)
+        loaded(page)
         question = "Năm 2022 Đà Nẵng đón bao nhiêu đoàn khách quốc tế?"
-        _ask(page, question)
+        ask(page, question)
         assert "120 đoàn" in page.locator("#chat").inner_text()
         page.goto(one.url, wait_until="domcontentloaded")
-        _loaded(page)
-        assert any(question[:40] in t for t in _titles(page))  # saved through two, listed by one
+        loaded(page)
+        assert any(question[:40] in t for t in titles(page))  # saved through two, listed by one
     finally:
         ctx.close()
 

@@ -8,7 +8,6 @@ in separate processes.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import os
@@ -25,58 +24,9 @@ import pytest
 
 from assistant.app.accounts import Accounts
 from conftest import MINI, ROOT, free_port, fresh_database
+from servers import PASSWORDS, Server, article, gradio_call, run, status, upload
 
 pytestmark = pytest.mark.slow  # a server process, builds over HTTP
-
-PASSWORDS = {"quan": ("admin", "admin-pass-1"), "bien": ("editor", "editor-pass-1"), "doc": ("reader", "reader-pass-1")}
-
-
-def run(*args: str, env: dict | None = None, timeout: float = 300, stdin: str | None = None
-        ) -> subprocess.CompletedProcess:
-    """``assistant ARGS`` in a new process, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "assistant", *args], check=False, capture_output=True, text=True,
-                          timeout=timeout, input=stdin, env={**os.environ, **(env or {})}, cwd=ROOT)
-
-
-class Server:
-    """``assistant chat`` over a corpus copy, in its own process."""
-
-    def __init__(self, base: Path, port: int | None = None, database_url: str = "") -> None:
-        self.base, self.port = base, port or free_port()
-        self.corpus, self.index, self.data = base / "corpus", base / "index", base / "data"
-        self.database_url = database_url  # "" = data/assistant.db
-        self.env = {"ASSISTANT_DATA_DIR": str(self.data), "ASSISTANT_DATABASE_URL": database_url}
-        self.where = ["--corpus", str(self.corpus), "--index", str(self.index)]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> Server:
-        self.log = (self.base / f"server-{self.port}.log").open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "assistant", "chat", *self.where, "--port", str(self.port)],
-                                     env={**os.environ, **self.env}, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, (self.base / f"server-{self.port}.log").read_text()
-            try:
-                httpx.get(f"{self.url}/login", timeout=2)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        raise AssertionError("the server did not start")
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(30)
-            self.log.close()
-
-    def client(self, name: str | None = None) -> httpx.Client:
-        c = httpx.Client(base_url=self.url, timeout=120)
-        if name:
-            r = c.post("/login", data={"name": name, "password": PASSWORDS[name][1]})
-            assert r.status_code == 303, r.text
-        return c
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -93,43 +43,10 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def gradio_call(c: httpx.Client, api: str, data: list, session: str | None = None) -> tuple[str, object]:
-    """One call of a Gradio event handler by its API name: ``(event, data)`` of its last message."""
-    r = c.post(f"/gradio_api/call/{api}", json={"data": data, "session_hash": session})
-    r.raise_for_status()
-    stream = c.get(f"/gradio_api/call/{api}/{r.json()['event_id']}").text
-    event, payload = "", None
-    for line in stream.splitlines():
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: "):
-            payload = json.loads(line[6:])
-    return event, payload
-
-
-def upload(c: httpx.Client, files: dict[str, bytes]) -> tuple[str, object]:
-    """Files through Gradio's /upload, then the panel's "Thêm vào kho" with what it stored."""
-    r = c.post("/gradio_api/upload", files=[("files", (name, data)) for name, data in files.items()])
-    r.raise_for_status()
-    stored = [{"path": p, "orig_name": name, "meta": {"_type": "gradio.FileData"}} for p, name in zip(r.json(), files)]
-    return gradio_call(c, "upload", [stored])
-
-
-def status(data: object) -> str:
-    """The upload panel's status line, as the user reads it."""
-    return html.unescape(json.dumps(data, ensure_ascii=False))
-
-
 def search(c: httpx.Client, question: str) -> str:
     r = c.post("/api/v1/search", json={"question": question, "k": 10})
     r.raise_for_status()
     return json.dumps(r.json(), ensure_ascii=False)
-
-
-def article(place: str, figure: str) -> str:
-    return (f"{place} ký kết hợp tác với đối tác nước ngoài\n\n"
-            f"Ngày 3/4/2024, {place} đã ký biên bản ghi nhớ hợp tác, theo đó hai bên thống nhất {figure}. "
-            f"Lãnh đạo {place} cho biết đây là bước tiến quan trọng trong quan hệ đối ngoại của địa phương.\n")
 
 
 # --- 1. a FileData naming a server file ----------------------------------------------------

@@ -18,14 +18,13 @@ import pytest
 
 from assistant.app.accounts import Accounts
 from conftest import free_port
+from servers import ask, loaded, new_context, titles
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
 
 HAI_PHONG = "Sở Ngoại vụ Hải Phòng được thành lập khi nào?"
 HA_NOI = "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
-TIMEOUT = 90_000
-
 
 
 class Server:
@@ -83,37 +82,13 @@ def server(seed_settings, tmp_path_factory):
     s.stop()
 
 
-def _context(browser):
-    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
-    ctx.set_default_timeout(TIMEOUT)
-    return ctx
-
-
-def _loaded(page) -> None:
-    page.wait_for_selector("#question textarea")
-    page.wait_for_selector("#sidebar .user-line b")  # the load event ran: signed in, sidebar filled
-
-
 def _login(page, url: str, name: str, password: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector("#login")  # no session: the chat sends the browser to the login page
     page.fill("#name", name)
     page.fill("#password", password)
     page.click("#login-submit")
-    _loaded(page)
-
-
-def _ask(page, question: str) -> None:
-    before = page.locator("#chat .source-line").count()
-    page.fill("#question textarea", question)
-    page.click("#send")
-    page.wait_for_function("n => document.querySelectorAll('#chat .source-line').length > n", arg=before)
-    page.wait_for_function("q => [...document.querySelectorAll('#conversations label')]"
-                           ".some(l => l.innerText.includes(q))", arg=question[:40])
-
-
-def _titles(page) -> list[str]:
-    return [t.strip() for t in page.locator("#conversations label").all_inner_texts()]
+    loaded(page)
 
 
 def _check_citation(page, year: str) -> None:
@@ -136,11 +111,11 @@ def _check_citation(page, year: str) -> None:
 
 def _reload(page) -> None:
     page.reload(wait_until="domcontentloaded")
-    _loaded(page)
+    loaded(page)
 
 
 def test_two_users_keep_their_own_conversations_across_reload_and_restart(server, browser, tmp_path):
-    lan_ctx, minh_ctx = _context(browser), _context(browser)
+    lan_ctx, minh_ctx = new_context(browser), new_context(browser)
     try:
         lan, minh = lan_ctx.new_page(), minh_ctx.new_page()
         _login(lan, server.url, "lan", "secret-pass-1")
@@ -149,9 +124,9 @@ def test_two_users_keep_their_own_conversations_across_reload_and_restart(server
         assert lan.locator("#upload-panel").is_visible()
         assert not minh.locator("#upload-panel").is_visible()
         assert not lan.locator("#admin-panel").is_visible() and not minh.locator("#admin-panel").is_visible()
-        _ask(lan, HAI_PHONG)
-        _ask(minh, HA_NOI)
-        assert _titles(lan) == [HAI_PHONG] and _titles(minh) == [HA_NOI]
+        ask(lan, HAI_PHONG)
+        ask(minh, HA_NOI)
+        assert titles(lan) == [HAI_PHONG] and titles(minh) == [HA_NOI]
         lan.screenshot(path=str(tmp_path / "lan.png"))
 
         for page, year in ((lan, "2004"), (minh, "1996")):
@@ -162,20 +137,20 @@ def test_two_users_keep_their_own_conversations_across_reload_and_restart(server
         server.start()
         for page, year, title in ((lan, "2004", HAI_PHONG), (minh, "1996", HA_NOI)):
             _reload(page)  # the session and the open conversation survive the restart
-            assert _titles(page) == [title]
+            assert titles(page) == [title]
             _check_citation(page, year)
 
         # a second conversation is listed first; the first reopens with one click, [n] working
         lan.click("#new-conversation")
         lan.wait_for_function("document.querySelectorAll('#chat .source-line').length === 0")
-        _ask(lan, HA_NOI)
-        assert _titles(lan) == [HA_NOI, HAI_PHONG]
+        ask(lan, HA_NOI)
+        assert titles(lan) == [HA_NOI, HAI_PHONG]
         lan.locator("#conversations label", has_text=HAI_PHONG).click()
         lan.wait_for_function("() => document.querySelector('#chat').innerText.includes('2004')")
         _check_citation(lan, "2004")
         lan.screenshot(path=str(tmp_path / "lan-reopened.png"))
         _reload(minh)
-        assert _titles(minh) == [HA_NOI]  # nothing of lan's
+        assert titles(minh) == [HA_NOI]  # nothing of lan's
 
         # renamed and deleted, in the sidebar
         lan.click("#manage")
@@ -186,7 +161,7 @@ def test_two_users_keep_their_own_conversations_across_reload_and_restart(server
         lan.once("dialog", lambda d: d.accept())
         lan.click("#delete")
         lan.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1")
-        assert _titles(lan) == [HA_NOI]
+        assert titles(lan) == [HA_NOI]
 
         # the editor's upload goes into the index
         article = tmp_path / "binh-dinh.txt"
@@ -200,7 +175,7 @@ def test_two_users_keep_their_own_conversations_across_reload_and_restart(server
         lan.wait_for_function("(document.querySelector('#upload-status') || {}).innerText?.includes('Đã cập nhật')")
         minh.click("#new-conversation")
         minh.wait_for_function("document.querySelectorAll('#chat .source-line').length === 0")
-        _ask(minh, "Bình Định ký biên bản ghi nhớ với tỉnh nào của Hàn Quốc?")
+        ask(minh, "Bình Định ký biên bản ghi nhớ với tỉnh nào của Hàn Quốc?")
         assert "Jeolla Nam" in minh.locator("#chat").inner_text()
     finally:
         lan_ctx.close()
@@ -208,7 +183,7 @@ def test_two_users_keep_their_own_conversations_across_reload_and_restart(server
 
 
 def test_an_admin_manages_users_from_the_chat(server, browser, tmp_path):
-    ctx = _context(browser)
+    ctx = new_context(browser)
     try:
         page = ctx.new_page()
         _login(page, server.url, "hoa", "secret-pass-3")
@@ -244,7 +219,7 @@ def test_an_admin_manages_users_from_the_chat(server, browser, tmp_path):
 
 
 def test_five_wrong_passwords_lock_the_login_for_a_while(server, browser):
-    ctx = _context(browser)
+    ctx = new_context(browser)
     try:
         page = ctx.new_page()
         page.goto(server.url + "login", wait_until="domcontentloaded")

@@ -62,6 +62,12 @@ class Connection:
             self.execute(sql, params)
 
 
+def sqlalchemy_url(url: str) -> str:
+    """A ``database_url`` as SQLAlchemy names it: PostgreSQL through psycopg 3 (the driver the
+    ``postgres`` extra installs), not psycopg2."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres://", "postgresql+psycopg://", 1)
+
+
 class Database:
     """The engine of one database URL, migrated to the newest schema on first use."""
 
@@ -104,10 +110,8 @@ class Database:
                 con.exec_driver_sql("BEGIN")
 
             return engine
-        url = self.url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
-            "postgres://", "postgresql+psycopg://", 1)
         try:
-            return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            return create_engine(sqlalchemy_url(self.url), pool_pre_ping=True, pool_size=5, max_overflow=10)
         except Exception as exc:  # a malformed URL, a missing driver
             raise ConfigError(f"cannot use database_url {self.url!r}: {exc}",
                               hint='e.g. postgresql://USER:PASSWORD@HOST/DB (pip install "assistant[postgres]")') from exc
