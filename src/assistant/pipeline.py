@@ -30,7 +30,7 @@ from .answer.extractive import ExtractiveAnswerer
 from .config import K_RANGE, Settings, embedding_api_key
 from .documents import Answer, Document, ScoredChunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
-from .ingest.adding import Placed, place_files
+from .ingest.adding import Placed, Withdrawn, place_files, withdraw_files
 from .ingest.build import Checkpoint, Reusable, corpus_hash, prepare, text_key
 from .ingest.duplicates import merge_copies
 from .ingest.embedding import VectorEmbeddings, make_embedder
@@ -208,6 +208,27 @@ def add_documents(settings: Settings, paths: list[Path], embedder: VectorEmbeddi
     changed = any(p.status in ("added", "updated") for p in placed)
     report = build_index(settings, embedder, show_progress=show_progress) if changed or indexed is None else None
     return AddReport(tuple(placed), report)
+
+
+@dataclass(frozen=True)
+class RemoveReport:
+    withdrawn: tuple[Withdrawn, ...]
+    build: BuildReport | None  # None when nothing was taken out
+
+    def of(self, status: str) -> list[Withdrawn]:
+        return [w for w in self.withdrawn if w.status == status]
+
+
+def remove_documents(settings: Settings, targets: list[str], embedder: VectorEmbeddings | None = None, *,
+                     show_progress: bool = False) -> RemoveReport:
+    """Take articles (by id, file name or path) out of the corpus, with the copies the live build
+    recorded of them, into ``corpus/.removed/`` (recoverable), and update the index: the new
+    build answers from them no more."""
+    copies = {d.doc_id: [c.doc_id for c in d.copies] for d in live_documents(settings.index_dir) or []}
+    withdrawn = withdraw_files(targets, settings.corpus_dir, copies)
+    removed = any(w.status == "removed" for w in withdrawn)
+    report = build_index(settings, embedder, show_progress=show_progress) if removed else None
+    return RemoveReport(tuple(withdrawn), report)
 
 
 def _unfinished(p: Placed) -> Placed:

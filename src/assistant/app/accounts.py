@@ -394,6 +394,15 @@ class Accounts:
                 for p in done:
                     _audit(con, actor, f"{p.status} document", p.name, f"sha256 {p.digest[:16]}" if p.digest else "")
 
+    def document_history(self) -> dict[str, AuditEntry]:
+        """Each corpus file's newest add or update in the audit, by file name."""
+        if not self.database.exists():
+            return {}
+        with self.db() as con:
+            rows = con.execute("SELECT at, actor, action, subject, detail FROM audit WHERE action IN "
+                               "('added document', 'updated document') ORDER BY at, id").fetchall()
+        return {row[3]: AuditEntry(*row) for row in rows}
+
     def audit_log(self, limit: int = 50) -> builtins.list[AuditEntry]:
         """The newest ``limit`` entries, the newest first."""
         if not self.database.exists():

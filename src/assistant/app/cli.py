@@ -21,7 +21,7 @@ import click
 from .. import __version__
 from ..answer.backends import choice as backend_choice
 from ..config import K_RANGE, Settings, field_help, load_plugins, load_settings
-from ..errors import AssistantError, QuestionError
+from ..errors import AssistantError, IndexMissingError, QuestionError
 from ..ingest.loading import shown_path
 from ..question.followup import Exchange
 from ..vietnamese import clean_input, strip_controls
@@ -167,6 +167,81 @@ def add(settings: Settings, paths: tuple[Path, ...], replace: bool) -> None:
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
     if not counts["added"] and not counts["updated"] and not counts["unchanged"]:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True)
+@common_options
+def remove(settings: Settings, targets: tuple[str, ...]) -> None:
+    """Take articles out of the corpus and update the index: they are answered no more.
+
+    Name each by its article id (as citations show it), its file name or its path. The files
+    go to the corpus's .removed/ folder with their metadata, never deleted: move one back and
+    run `assistant index` to restore it. Copies the index recorded of an article (the same text
+    republished elsewhere) go with it.
+
+    \b
+    Examples:
+      assistant remove a_haiphong
+      assistant remove corpus/bai-cu.html bai-trung.pdf
+    """
+    from ..pipeline import remove_documents
+
+    report = remove_documents(settings, list(targets), show_progress=True)
+    for w in report.withdrawn:
+        name = f" -> {w.kept}" if w.kept else ""
+        line = f"{w.status}: {w.target}{name}" + (f" ({w.reason})" if w.reason else "")
+        click.echo(strip_controls(line), err=w.status == "skipped")
+    if report.build:
+        b = report.build
+        click.echo(f"Index updated: {b.documents} articles, {b.chunks} chunks in {b.seconds:.1f}s")
+    from .accounts import SHELL
+
+    accounts = _accounts(settings)
+    removed = report.of("removed")
+    if removed and accounts.count():  # a department's server: its audit says who removed what
+        for w in removed:
+            accounts.audit(SHELL, "removed document", w.name, w.reason)
+    click.echo(f"{len(removed)} removed, {len(report.of('skipped'))} skipped")
+    if not removed:
+        sys.exit(1)
+
+
+@main.group()
+def docs() -> None:
+    """The articles of the index (the library)."""
+
+
+@docs.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per article, for scripts.")
+@common_options
+def docs_list(settings: Settings, as_json: bool) -> None:
+    """List the articles the live index answers from: id, date, outlet, title, pages, copies,
+    and who added each and when (from the audit, on a department's server)."""
+    from ..store.disk import live_documents
+
+    documents = live_documents(settings.index_dir)
+    if documents is None:
+        raise IndexMissingError(f"no index in {shown_path(settings.index_dir)}")
+    accounts = _accounts(settings)
+    added = accounts.document_history() if accounts.count() else {}
+    for d in sorted(documents, key=lambda d: (d.date_sort or "", d.doc_id), reverse=True):
+        who = added.get(Path(d.path).name)
+        row: dict[str, Any] = {"id": d.doc_id, "title": d.title, "date": d.date, "outlet": d.outlet, "url": d.url,
+               "file": Path(d.path).name, "pages": len(d.pages) if d.pages else None,
+               "copies": [c.doc_id for c in d.copies],
+               "added_by": who.actor if who else None,
+               "added_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(who.at)) if who else None}
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        extra = [f"{row['pages']} pages"] if row["pages"] else []
+        extra += [f"{len(row['copies'])} copies"] if row["copies"] else []
+        extra += [f"added by {row['added_by']} {row['added_at']}"] if who else []
+        click.echo(strip_controls(f"{d.doc_id}\t{d.date_label or '-'}\t{d.outlet or '-'}\t{d.title}"
+                                  + (f"\t({', '.join(extra)})" if extra else "")))
+    if not as_json:
+        click.echo(f"{len(documents)} articles", err=True)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ is made one it can. Not here: indexing (``pipeline.add_documents`` updates the i
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -165,3 +167,93 @@ def _vietnamese(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return f"không đọc được tệp ({exc.strerror or exc})"
     return str(exc)
+
+
+# --- taking articles out ---------------------------------------------------------------------
+REMOVED_DIR = ".removed"  # in the corpus folder: hidden, so no build reads it
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    target: str  # as the user named it: an article id, a file name or a path
+    name: str  # the corpus file ("" when none matched)
+    status: str  # "removed" or "skipped"
+    reason: str = ""  # why it was skipped, or "a copy of X" for a republication taken with it
+    kept: str = ""  # where the file now is (recoverable: move it back and index)
+
+
+def resolve_article(target: str, corpus_dir: Path) -> Path | None:
+    """The corpus file that ``target`` names: its article id, its file name, or its path."""
+    from .loading import corpus_files, document_ids
+
+    files = corpus_files(corpus_dir)
+    ids = document_ids(files)
+    for p in files:
+        if target in (ids[p], p.name):
+            return p
+    path = Path(target)
+    if path.is_file() and inside(path, corpus_dir):
+        return next((p for p in files if p.resolve() == path.resolve()), None)
+    return None
+
+
+def withdraw_files(targets: Iterable[str], corpus_dir: Path, copies: dict[str, list[str]] | None = None
+                   ) -> list[Withdrawn]:
+    """Move each named article out of ``corpus_dir`` into ``corpus/.removed/<time>/`` with its
+    ``metadata.json`` entry: the next build leaves it out, and nothing is lost. ``copies``
+    (article id -> the ids of its republications the live build recorded) go with it, or the
+    next build would answer from a copy. The last article is never taken: an index needs one."""
+    from .loading import METADATA_FILE, corpus_files, document_ids
+
+    files = corpus_files(corpus_dir)
+    ids = document_ids(files)
+    by_id = {ids[p]: p for p in files}
+    chosen: dict[Path, Withdrawn] = {}
+    out: list[Withdrawn] = []
+    for target in targets:
+        path = resolve_article(target, corpus_dir)
+        if path is None:
+            out.append(Withdrawn(shown_path(target), "", "skipped", "no article of the corpus has this id, name or path"))
+            continue
+        chosen.setdefault(path, Withdrawn(shown_path(target), path.name, "removed"))
+        for copy_id in (copies or {}).get(ids[path], []):
+            if copy_id in by_id:
+                chosen.setdefault(by_id[copy_id], Withdrawn(copy_id, by_id[copy_id].name, "removed",
+                                                            f"a copy of {ids[path]}"))
+    if chosen and len(chosen) >= len(files):
+        return out + [replace_status(w, "skipped", "the last articles of the corpus: an index needs at least one")
+                      for w in chosen.values()]
+    if not chosen:
+        return out
+    folder = corpus_dir / REMOVED_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    folder.mkdir(parents=True)
+    meta_path = corpus_dir / METADATA_FILE
+    meta = _read_metadata(meta_path) if inside(meta_path, corpus_dir) else {}  # never through a link out
+    articles = meta.get("articles", meta)  # {"articles": {...}} or the entries at the top
+    taken: dict = {}
+    for path in chosen:
+        for key in (path.name, ids[path]):
+            if isinstance(articles, dict) and isinstance(articles.get(key), dict):
+                taken[key] = articles.pop(key)
+    if taken:  # the entries first: a crash between leaves a file without its entry, never the reverse
+        (folder / METADATA_FILE).write_text(json.dumps({"articles": taken}, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp = corpus_dir / f".metadata-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, meta_path)
+    for path, w in chosen.items():
+        os.replace(path, folder / path.name)
+        out.append(replace_status(w, "removed", w.reason, kept=str(folder / path.name)))
+    return out
+
+
+def replace_status(w: Withdrawn, status: str, reason: str, kept: str = "") -> Withdrawn:
+    return Withdrawn(w.target, w.name, status, reason, kept)
+
+
+def _read_metadata(path: Path) -> dict:
+    """``metadata.json`` as it is, or {} when it cannot be used (then nothing of it is changed)."""
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
