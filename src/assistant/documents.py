@@ -8,6 +8,8 @@ citation can be checked by slicing.
 from __future__ import annotations
 
 import bisect
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -59,6 +61,112 @@ class Document:
     def from_dict(cls, d: dict[str, Any]) -> Document:
         return cls(**{**d, "localities": tuple(d.get("localities", ())), "pages": tuple(d.get("pages", ())),
                       "copies": tuple(Copy(**c) for c in d.get("copies", ()))})
+
+
+_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_DMY = re.compile(r"(?:(\d{1,2})/)?(\d{1,2})/(\d{4})")
+
+
+def date_bound(text: str, upper: bool = False) -> str:
+    """A date as the filters take it ("2019", "2019-05", "2019-05-17", "17/05/2019", "05/2019")
+    -> the ISO day it starts (or, ``upper``, ends) on; raises ValueError with the reason."""
+    text = text.strip()
+    m, d = _ISO.fullmatch(text), _DMY.fullmatch(text)
+    if m:
+        year, month, day = m.group(1), m.group(2), m.group(3)
+    elif d:
+        year, month, day = d.group(3), d.group(2).zfill(2), d.group(1) and d.group(1).zfill(2)
+    else:
+        raise ValueError(f"not a date: {text!r} (use YYYY, YYYY-MM, YYYY-MM-DD or dd/mm/yyyy)")
+    if month and not 1 <= int(month) <= 12 or day and not 1 <= int(day) <= 31:
+        raise ValueError(f"not a date: {text!r}")
+    month = month or ("12" if upper else "01")
+    day = day or (("31" if month in ("01", "03", "05", "07", "08", "10", "12") else "30" if month != "02" else "29")
+                  if upper else "01")
+    return f"{year}-{month}-{day}"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles answer: published from ``since`` to ``until`` (ISO days, from
+    ``date_bound``), about one of ``localities``, from one of ``outlets``; empty means every
+    article. An undated article is left out by a date filter; a partly dated one ("2019")
+    is in when its period meets the range."""
+
+    since: str = ""
+    until: str = ""
+    localities: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.localities or self.outlets)
+
+    @classmethod
+    def of(cls, since: str | None = None, until: str | None = None, localities: Sequence[str] = (),
+           outlets: Sequence[str] = ()) -> Filters:
+        """From what a user typed; raises ValueError naming a bad date or an empty range."""
+        lo = date_bound(since) if since else ""
+        hi = date_bound(until, upper=True) if until else ""
+        if lo and hi and lo > hi:
+            raise ValueError(f"the range is empty: {since} is after {until}")
+        return cls(lo, hi, tuple(x.strip() for x in localities if x.strip()),
+                   tuple(x.strip() for x in outlets if x.strip()))
+
+    def admits(self, doc: Document) -> bool:
+        if self.since or self.until:
+            try:
+                lo, hi = date_bound(doc.date or ""), date_bound(doc.date or "", upper=True)
+            except ValueError:  # undated, or a date no filter can place
+                return False
+            if self.since and hi < self.since or self.until and lo > self.until:
+                return False
+        if self.outlets:
+            have = {_site(doc.outlet)} | {_site(c.outlet) for c in doc.copies}
+            if not have & {_site(o) for o in self.outlets}:
+                return False
+        if self.localities:
+            where = doc.localities or (doc.title, doc.text)
+            text = " ".join(_plain(x) for x in where)
+            if not any(re.search(rf"(?<!\w){re.escape(_plain(x))}(?!\w)", text) for x in self.localities):
+                return False
+        return True
+
+    def described(self) -> str:
+        """The notice an answer carries: "Chỉ tìm trong các bài viết đăng từ 01/01/2019 đến 31/12/2019, về Hà Nội"."""
+        parts = []
+        if self.since and self.until:
+            parts.append(f"đăng từ {_vn_day(self.since)} đến {_vn_day(self.until)}")
+        elif self.since:
+            parts.append(f"đăng từ {_vn_day(self.since)}")
+        elif self.until:
+            parts.append(f"đăng đến {_vn_day(self.until)}")
+        if self.localities:
+            parts.append("về " + ", ".join(self.localities))
+        if self.outlets:
+            parts.append("của " + ", ".join(self.outlets))
+        return "Chỉ tìm trong các bài viết " + ", ".join(parts) + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since or None, "until": self.until or None, "localities": list(self.localities),
+                "outlets": list(self.outlets)}
+
+
+NO_FILTERS = Filters()
+
+
+def _site(outlet: str) -> str:
+    return re.sub(r"^(https?://)?(www\.)?", "", (outlet or "").strip().casefold()).split("/")[0]
+
+
+def _plain(text: str) -> str:
+    from .vietnamese import fold
+
+    return fold(text).casefold()
+
+
+def _vn_day(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
 
 
 @dataclass(frozen=True)

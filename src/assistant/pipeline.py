@@ -28,7 +28,7 @@ from .answer.backends import Answerer
 from .answer.decision import Decisions
 from .answer.extractive import ExtractiveAnswerer
 from .config import K_RANGE, Settings, embedding_api_key
-from .documents import Answer, Document, ScoredChunk
+from .documents import NO_FILTERS, Answer, Document, Filters, ScoredChunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
 from .ingest.adding import Placed, Withdrawn, place_files, withdraw_files
 from .ingest.build import Checkpoint, Reusable, corpus_hash, prepare, text_key
@@ -328,24 +328,26 @@ class Assistant:
         """``query`` with its embedding: the one embedding of this question, whoever reads it."""
         return query if query.vector is not None else query.with_vector(self.embedder.query(query.dense_text))
 
-    def retrieve(self, query: Query, k: int) -> list[ScoredChunk]:
-        return self.retriever.search(query, k)
+    def retrieve(self, query: Query, k: int, filters: Filters = NO_FILTERS) -> list[ScoredChunk]:
+        return self.retriever.search(query, k, filters) if filters else self.retriever.search(query, k)
 
-    def search(self, question: str | None, k: int | None = None) -> tuple[list[ScoredChunk], dict[str, float]]:
+    def search(self, question: str | None, k: int | None = None,
+               filters: Filters = NO_FILTERS) -> tuple[list[ScoredChunk], dict[str, float]]:
         k = check_k(k, self.settings.k)
         t0 = time.perf_counter()
         with self.lock:
             query = self.understand(question)
             if self.retriever.mode != "bm25":  # BM25 alone needs no embedding
                 query = self.embedded(query)
-            hits = self.retrieve(query, k)
+            hits = self.retrieve(query, k, filters)
         return hits, {"retrieval": (time.perf_counter() - t0) * 1000}
 
-    def ask(self, question: str | None, k: int | None = None, history: Sequence[Exchange] = ()) -> Answer:
-        return final_answer(self.ask_stream(question, k, history))
+    def ask(self, question: str | None, k: int | None = None, history: Sequence[Exchange] = (),
+            filters: Filters = NO_FILTERS) -> Answer:
+        return final_answer(self.ask_stream(question, k, history, filters))
 
     def ask_stream(self, question: str | None, k: int | None = None,
-                   history: Sequence[Exchange] = ()) -> Iterator[str | Answer]:
+                   history: Sequence[Exchange] = (), filters: Filters = NO_FILTERS) -> Iterator[str | Answer]:
         """Yield fragments of the answer text as they are ready, then the final Answer.
 
         The extractive backend has its whole answer at once; it still streams sentence by
@@ -356,16 +358,18 @@ class Assistant:
         k = check_k(k, self.settings.k)
         t0 = time.perf_counter()
         query = self.understand(question, history)
-        yield from self.answer_stream(query, k, t0)
+        yield from self.answer_stream(query, k, t0, filters)
 
-    def answer_stream(self, query: Query, k: int | None = None, t0: float | None = None) -> Iterator[str | Answer]:
+    def answer_stream(self, query: Query, k: int | None = None, t0: float | None = None,
+                      filters: Filters = NO_FILTERS) -> Iterator[str | Answer]:
         """``ask_stream`` for a question already understood (``understand``): the chat shows
-        how it read a follow-up before the answer comes."""
+        how it read a follow-up before the answer comes. ``filters`` narrow the articles it
+        answers from, and the answer says so."""
         k = check_k(k, self.settings.k)
         t0 = time.perf_counter() if t0 is None else t0
         with self.lock:
             query = self.embedded(query)  # the answerer reads it against the sentences, whatever the retrieval
-            hits = self.retrieve(query, self.answerer.wants(k))
+            hits = self.retrieve(query, self.answerer.wants(k), filters)
         retrieval = (time.perf_counter() - t0) * 1000
         stream = self.answerer.stream(query, hits, k)
         try:
@@ -375,7 +379,11 @@ class Assistant:
                         piece = next(stream)
                     except StopIteration:
                         return
-                yield self._finished(piece, query, retrieval, t0) if isinstance(piece, Answer) else piece
+                if isinstance(piece, Answer):
+                    piece = self._finished(piece, query, retrieval, t0)
+                    if filters:
+                        piece = replace(piece, notices=(filters.described(), *piece.notices))
+                yield piece
         finally:  # a client that stops reading: the backend's stream ends here, under the lock
             close = getattr(stream, "close", None)
             if close is not None:

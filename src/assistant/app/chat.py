@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from ..answer import backends
 from ..config import Settings
-from ..documents import Answer
+from ..documents import NO_FILTERS, Answer, Filters
 from ..errors import AssistantError, QuestionError
 from ..pipeline import Assistant, add_documents
 from ..question.followup import Exchange
@@ -132,13 +132,13 @@ class ChatEngine:
             return report
 
     def ask(self, question: str, k: int | None = None, backend: str | None = None,
-            history: Sequence[Exchange] = ()) -> Answer:
+            history: Sequence[Exchange] = (), filters: Filters = NO_FILTERS) -> Answer:
         """One answer, for the HTTP API (a follow-up of ``history`` is rewritten)."""
-        return self.assistant(backend).ask(question, k, history)
+        return self.assistant(backend).ask(question, k, history, filters)
 
-    def search(self, question: str, k: int | None = None):
+    def search(self, question: str, k: int | None = None, filters: Filters = NO_FILTERS):
         """``(hits, timings)`` as ``Assistant.search`` gives them."""
-        return self.default.search(question, k)
+        return self.default.search(question, k, filters)
 
     def stream(self, message: str | None, history: Sequence[Turn], k: int | None = None,
                backend: str | None = None) -> Iterator[tuple[Turn, str | None]]:

@@ -21,6 +21,7 @@ import click
 from .. import __version__
 from ..answer.backends import choice as backend_choice
 from ..config import K_RANGE, Settings, field_help, load_plugins, load_settings
+from ..documents import Filters
 from ..errors import AssistantError, IndexMissingError, QuestionError
 from ..ingest.loading import shown_path
 from ..question.followup import Exchange
@@ -322,27 +323,54 @@ def _emit_jsonl(obj: dict) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKERS))
 
 
+def filter_options(fn: Callable) -> Callable:
+    """--since, --until, --locality, --outlet -> one ``filters`` argument (documents.Filters)."""
+
+    @click.option("--since", metavar="DATE",
+                  help="Only articles published on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD or dd/mm/yyyy).")
+    @click.option("--until", metavar="DATE", help="Only articles published on or before DATE (same forms).")
+    @click.option("--locality", "localities", multiple=True, metavar="NAME",
+                  help="Only articles about NAME, a province or city (repeat for several).")
+    @click.option("--outlet", "outlets", multiple=True, metavar="SITE",
+                  help="Only articles from SITE, e.g. vov.vn (repeat for several).")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, since: str | None, until: str | None, localities: tuple[str, ...],
+                outlets: tuple[str, ...], **kwargs: Any) -> Any:
+        try:
+            filters = Filters.of(since, until, localities, outlets)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since/--until") from None
+        return fn(*args, filters=filters, **kwargs)
+
+    return wrapper
+
+
 @main.command()
 @click.argument("question", required=False)
 @common_options
+@filter_options
 @click.option("--k", type=click.IntRange(*K_RANGE), help=HELP["k"])
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: question and results.")
 @click.option("--questions", "questions_file", type=click.Path(path_type=Path),
               help="File of questions, one per line; prints one JSON object per line, output line N for "
                    "input line N (a blank or undecodable line gets an \"error\" object).")
-def search(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None) -> None:
+def search(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None,
+           filters: Filters) -> None:
     """Show the passages that best match QUESTION (no answer).
 
     \b
     Example:
       assistant search "So Ngoai vu Ha Noi thanh lap nam nao" --k 3
+      assistant search "hợp tác với Nhật Bản" --since 2023 --outlet vov.vn
     """
     qs = _questions(question, questions_file)
     assistant = _open(settings)
 
     def one(q: Asked) -> None:
-        hits, timings = assistant.search(q.text, k)
+        hits, timings = assistant.search(q.text, k, filters)
         payload = search_payload(clean_input(q.text).strip(), hits, timings)
+        if filters:
+            payload["filters"] = filters.to_dict()
         if as_json or questions_file is not None:
             _emit_jsonl(_numbered(q, payload))
             return
@@ -374,6 +402,7 @@ def print_answer(answer: Any, text: bool = True) -> None:
 @main.command()
 @click.argument("question", required=False)
 @common_options
+@filter_options
 @click.option("--k", type=click.IntRange(*K_RANGE), help=HELP["k"])
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: answer, refused, citations, short_answer, timings_ms.")
@@ -385,7 +414,7 @@ def print_answer(answer: Any, text: bool = True) -> None:
               help="With --questions: the lines are one conversation, each may follow up the ones before it "
                    "(\"Còn Hà Nội thì sao?\"), as in the chat.")
 def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, questions_file: Path | None,
-        backend: str | None, conversation: bool) -> None:
+        backend: str | None, conversation: bool, filters: Filters) -> None:
     """Answer QUESTION in Vietnamese, citing the exact sentences it comes from.
 
     When the articles do not hold the answer it says so instead of guessing. A question
@@ -399,6 +428,7 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
       assistant ask --questions questions.txt > answers.jsonl
       assistant ask --questions hoi-thoai.txt --conversation   # line 2 may be "Còn Hà Nội thì sao?"
       assistant ask --backend llamacpp "Hải Phòng ký bản ghi nhớ với tỉnh Niigata khi nào?"
+      assistant ask "Hà Nội hợp tác với những địa phương nào?" --since 2019 --until 2020
     """
     if conversation and questions_file is None:
         raise click.UsageError("--conversation reads a --questions file as one conversation")
@@ -411,11 +441,11 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
     def one(q: Asked) -> None:
         earlier = history if conversation else []
         if as_json or questions_file is not None:
-            answer = assistant.ask(q.text, k, earlier)
+            answer = assistant.ask(q.text, k, earlier, filters)
             _emit_jsonl(_numbered(q, answer.to_dict()))
         else:
             answer = None
-            for part in assistant.ask_stream(q.text, k, earlier):
+            for part in assistant.ask_stream(q.text, k, earlier, filters):
                 if isinstance(part, str):
                     click.echo(strip_controls(part), nl=False)
                     sys.stdout.flush()

@@ -23,7 +23,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..config import Settings
-from ..errors import AssistantError, BackendError
+from ..documents import Filters
+from ..errors import AssistantError, BackendError, QuestionError
 from ..pipeline import Assistant
 from ..question.followup import Exchange
 from .payloads import search_payload
@@ -61,27 +62,45 @@ def build(settings: Settings, assistant: Assistant | None = None):
             return opened[0]
 
     @server.tool(title="Tìm đoạn văn")
-    def search(question: str, k: int | None = None) -> dict[str, Any]:
+    def search(question: str, k: int | None = None, since: str | None = None, until: str | None = None,
+               localities: list[str] | None = None, outlets: list[str] | None = None) -> dict[str, Any]:
         """Find the article passages that best match `question` (Vietnamese; diacritics optional).
 
+        Optional filters: only articles published from `since` to `until` (YYYY, YYYY-MM,
+        YYYY-MM-DD or dd/mm/yyyy), about one of `localities`, from one of `outlets` (e.g. vov.vn).
         Returns {question, results: [{doc_id, title, date, text, score, ...}], timings_ms}.
         """
-        return _tool(lambda: search_payload(question, *pipeline().search(question, k)))
+        def run() -> dict[str, Any]:
+            filters = _filters(since, until, localities, outlets)
+            payload = search_payload(question, *pipeline().search(question, k, filters))
+            return {**payload, **({"filters": filters.to_dict()} if filters else {})}
+
+        return _tool(run)
 
     @server.tool(title="Hỏi đáp có trích dẫn")
-    def ask(question: str, k: int | None = None, history: list[Previous] | None = None) -> dict[str, Any]:
+    def ask(question: str, k: int | None = None, history: list[Previous] | None = None, since: str | None = None,
+            until: str | None = None, localities: list[str] | None = None,
+            outlets: list[str] | None = None) -> dict[str, Any]:
         """Answer `question` in Vietnamese from the articles, citing the exact sentences.
 
         For a follow-up ("Còn Hà Nội thì sao?"), pass the earlier questions and answers of the
         conversation as `history`, oldest first. Returns {answer (with [n] markers), refused,
         citations: [{n, doc_id, title, date, quote, outlet, url, ...}], short_answer, ...};
         "asked" when the question was read as a follow-up. refused=true means the articles do
-        not hold the answer.
+        not hold the answer. The filters are those of `search`; the answer's notices say so.
         """
         earlier = [Exchange(p.question, p.answer) for p in history or ()]
-        return _tool(lambda: pipeline().ask(question, k, earlier).to_dict())
+        return _tool(lambda: pipeline().ask(question, k, earlier,
+                                            _filters(since, until, localities, outlets)).to_dict())
 
     return server
+
+
+def _filters(since: str | None, until: str | None, localities: list[str] | None, outlets: list[str] | None) -> Filters:
+    try:
+        return Filters.of(since, until, localities or (), outlets or ())
+    except ValueError as exc:
+        raise QuestionError(str(exc)) from None
 
 
 def _tool(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:

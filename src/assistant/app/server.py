@@ -55,7 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..config import K_RANGE, Settings
-from ..documents import Answer
+from ..documents import Answer, Filters
 from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
 from ..question.followup import Exchange
 from . import static, uploads
@@ -95,7 +95,23 @@ class Previous(BaseModel):
     answer: str = ""
 
 
-class AskRequest(BaseModel):
+class Narrowed(BaseModel):
+    """Which articles answer (``documents.Filters``); none given: all of them."""
+
+    since: str | None = Field(None, description="Only articles published on or after this date "
+                                                "(YYYY, YYYY-MM, YYYY-MM-DD or dd/mm/yyyy).", examples=["2019"])
+    until: str | None = Field(None, description="Only articles published on or before this date.", examples=["2020-06"])
+    localities: list[str] = Field(default_factory=list, description="Only articles about one of these provinces or cities.")
+    outlets: list[str] = Field(default_factory=list, description="Only articles from one of these outlets (e.g. vov.vn).")
+
+    def filters(self) -> Filters:
+        try:
+            return Filters.of(self.since, self.until, self.localities, self.outlets)
+        except ValueError as exc:
+            raise ApiError(400, str(exc), "bad_filter") from None
+
+
+class AskRequest(Narrowed):
     question: str = Field(description="The question, in Vietnamese (diacritics optional).",
                           examples=["Sở Ngoại vụ Hà Nội được thành lập khi nào?"])
     k: int | None = Field(None, ge=K_RANGE[0], le=K_RANGE[1], description="Passages to consider [default: the server's k].")
@@ -105,7 +121,7 @@ class AskRequest(BaseModel):
                                                 "so a follow-up (\"Còn Hà Nội thì sao?\") is understood.")
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(Narrowed):
     question: str = Field(examples=["Hải Phòng hợp tác với Niigata"])
     k: int | None = Field(None, ge=K_RANGE[0], le=K_RANGE[1])
 
@@ -517,15 +533,17 @@ def api_ask(body: AskRequest, engine: EngineDep, backends: BackendsDep,
     With `history` (the earlier questions and answers, oldest first), a follow-up ("Còn Hà Nội
     thì sao?") is answered as the question it stands for, and "asked" says what was typed."""
     history = [Exchange(h.question, h.answer) for h in body.history]
-    return engine.ask(body.question, body.k, backend_of(body.backend, backends), history).to_dict()
+    return engine.ask(body.question, body.k, backend_of(body.backend, backends), history, body.filters()).to_dict()
 
 
 @api_routes.post("/api/v1/search", tags=["answers"], summary="The passages that best match a question")
 def api_search(body: SearchRequest, engine: EngineDep,
                user: User | None = Depends(api_user)) -> dict[str, Any]:  # noqa: B008
-    """The JSON of `assistant search --json`: question, results (best first), timings_ms."""
-    hits, timings = engine.search(body.question, body.k)
-    return search_payload(body.question, hits, timings)
+    """The JSON of `assistant search --json`: question, results (best first), timings_ms, and the
+    filters when given."""
+    filters = body.filters()
+    hits, timings = engine.search(body.question, body.k, filters)
+    return {**search_payload(body.question, hits, timings), **({"filters": filters.to_dict()} if filters else {})}
 
 
 @api_routes.post("/api/v1/brief", tags=["answers"], summary="A cited briefing, as Markdown or Word",

@@ -29,7 +29,7 @@ from typing import cast
 import numpy as np
 
 from ..config import Settings
-from ..documents import Chunk, ScoredChunk
+from ..documents import NO_FILTERS, Chunk, Filters, ScoredChunk
 from ..ingest.embedding import Progress, VectorEmbeddings
 from ..pipeline import Assistant
 from ..question.query import Query
@@ -126,8 +126,10 @@ class LangChainRetriever(Retriever):
         self.store = index.store
         self._rows = {c.chunk_id: i for i, c in enumerate(index.chunks)}
 
-    def search(self, query: Query, k: int = 5) -> list[ScoredChunk]:
-        # plain LangChain: the question as typed (no diacritic restoration), no dedup
+    def search(self, query: Query, k: int = 5, filters: Filters = NO_FILTERS) -> list[ScoredChunk]:
+        # plain LangChain: the question as typed (no diacritic restoration), no dedup, no filters
+        if filters:
+            raise NotImplementedError("the LangChain baseline takes no filters")
         docs = self.store.as_retriever(search_type="similarity", search_kwargs={"k": k}).invoke(query.text)
         return [
             ScoredChunk(self.index.chunks[self._rows[cast(str, d.id)]], 1.0 / rank, dense_rank=rank)

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from ..documents import ScoredChunk
+import numpy as np
+
+from ..documents import NO_FILTERS, Filters, ScoredChunk
 from ..vietnamese import index_terms, word_shingles
 
 if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
@@ -50,6 +52,7 @@ class Retriever:
         self.bm25 = index.bm25  # built with the index (store/lexical.py)
         self.bm25_folded = index.bm25_folded
         self._shingle_cache: dict[int, set] = {}
+        self._masks: dict[Filters, np.ndarray] = {}
 
     # subtle: built on first use, not at start: at 10,000 articles they cost seconds of every
     # cold start, and most questions need few chunks' shingles
@@ -59,20 +62,42 @@ class Retriever:
             got = self._shingle_cache[idx] = word_shingles(self.index.chunks[idx].text, 3)
         return got
 
-    def dense(self, query: Query, k: int) -> list[tuple[int, float]]:
-        vec = self.embedder.query(query.dense_text) if query.vector is None else query.vector
-        return self.index.store.search(vec, k)
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """The mask of the chunks whose article ``filters`` admits; None for no filter."""
+        if not filters:
+            return None
+        got = self._masks.get(filters)
+        if got is None:
+            docs = self.index.documents
+            admitted = {d for d in docs if filters.admits(docs[d])}
+            got = np.fromiter((c.doc_id in admitted for c in self.index.chunks), dtype=bool, count=len(self.index.chunks))
+            if len(self._masks) > 64:
+                self._masks.clear()
+            self._masks[filters] = got
+        return got
 
-    def lexical(self, query: Query, k: int) -> list[list[tuple[int, float]]]:
-        lists = [self.bm25.search(index_terms(query.lexical), k)]
+    def dense(self, query: Query, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        vec = self.embedder.query(query.dense_text) if query.vector is None else query.vector
+        if allowed is None:
+            return self.index.store.search(vec, k)
+        # the store has no filter: ask for enough to leave k admitted ones at the admitted share
+        share = max(float(allowed.mean()), 1e-9)
+        want = min(len(allowed), int(k / share * 2) + k)
+        return [(i, s) for i, s in self.index.store.search(vec, want) if allowed[i]][:k]
+
+    def lexical(self, query: Query, k: int, allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+        lists = [self.bm25.search(index_terms(query.lexical), k, allowed)]
         if not query.accented:
-            lists.append(self.bm25_folded.search(index_terms(query.text, folded=True), k))
+            lists.append(self.bm25_folded.search(index_terms(query.text, folded=True), k, allowed))
         return lists
 
-    def search(self, query: Query, k: int = 5) -> list[ScoredChunk]:
+    def search(self, query: Query, k: int = 5, filters: Filters = NO_FILTERS) -> list[ScoredChunk]:
         n = max(self.candidates, k * 3)
-        dense = self.dense(query, n) if self.mode in ("hybrid", "dense") else []
-        lexical = self.lexical(query, n) if self.mode in ("hybrid", "bm25") else []
+        allowed = self.allowed(filters)
+        if allowed is not None and not allowed.any():
+            return []
+        dense = self.dense(query, n, allowed) if self.mode in ("hybrid", "dense") else []
+        lexical = self.lexical(query, n, allowed) if self.mode in ("hybrid", "bm25") else []
         rankings = [[i for i, _ in dense]] + [[i for i, _ in lst] for lst in lexical]
         fused = rrf([r for r in rankings if r], self.rrf_k)
         dense_rank = {i: r for r, (i, _) in enumerate(dense, start=1)}

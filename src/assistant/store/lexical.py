@@ -99,10 +99,13 @@ class LexicalIndex:
                 np.add.at(scores, self.indices[lo:hi], self.data[lo:hi])
         return scores
 
-    def search(self, query_terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+    def search(self, query_terms: Sequence[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best chunks with a positive score; ``allowed``: a mask of the chunks that may be."""
         if self.n_docs == 0 or not any(t in self.vocab for t in query_terms):
             return []
         scores = self.scores(query_terms)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
         order = np.argsort(-scores)[:k]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
 
