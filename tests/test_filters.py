@@ -60,8 +60,14 @@ def _cited(stdout: str) -> set[str]:
 def test_dates_take_a_year_a_month_a_day_or_the_vietnamese_order():
     assert date_bound("2019") == "2019-01-01" and date_bound("2019", upper=True) == "2019-12-31"
     assert date_bound("2024-02", upper=True) == "2024-02-29" and date_bound("05/2019") == "2019-05-01"
+    assert Filters.of(outlets=["vnexpress.net"]).admits(Document("n", "t", "x", outlet="VnExpress",
+                                                                 url="https://vnexpress.net/a-1.html"))
+    assert Filters.of(outlets=["vnexpress.net"]).admits(Document("n", "t", "x", outlet="VnExpress"))
     assert date_bound("7/3/2020") == "2020-03-07" and date_bound(" 2020-03-07 ", upper=True) == "2020-03-07"
-    for bad in ("2019-13", "hôm qua", "32/01/2020", ""):
+    assert date_bound("2023-02", upper=True) == "2023-02-28"
+    assert not Filters.of("2020").admits(Document("p", "t", "x", date="2019-00-00"))  # a PDF's odd date: its year
+    assert Filters.of("2019", "2019").admits(Document("p", "t", "x", date="2019-00-00"))
+    for bad in ("2019-13", "hôm qua", "32/01/2020", "", "31/02/2019", "2019-02-30", "２０１９"):
         with pytest.raises(ValueError):
             date_bound(bad)
     with pytest.raises(ValueError, match="empty"):
@@ -126,6 +132,8 @@ def test_api_filters_choose_the_article_that_answers(dated):
             assert r.json()["notices"][0] == "Chỉ tìm trong các bài viết đăng đến 31/12/2019, về Bình Định."
             r = c.post("/api/v1/search", json={"question": QUESTION, "outlets": ["vov.vn", "baoquangtri.vn"]})
             assert {x["doc_id"] for x in r.json()["results"]} == {"gunma_2023", "quangtri_2021"}
+            r = c.post("/api/v1/ask", json={"question": QUESTION, "since": 2023})  # a year as a number
+            assert {x["doc_id"] for x in r.json()["citations"]} == {"gunma_2023"}
             r = c.post("/api/v1/search", json={"question": QUESTION, "since": "tháng trước"})
             assert r.status_code == 400 and r.json()["error"]["code"] == "bad_filter"
             assert "not a date" in r.json()["error"]["message"]

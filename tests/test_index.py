@@ -186,18 +186,19 @@ def test_a_build_on_every_core_equals_a_build_in_one_process(seed_settings, embe
     from assistant.vietnamese import index_terms
 
     shutil.copytree(seed_settings.index_dir, tmp_path / "index")
-    forked: list[int] = []
-    real_pool = parallel.multiprocessing.get_context("fork").Pool
+    started: list[tuple[int, str]] = []
 
-    def counted_pool(processes):
-        forked.append(processes)
-        return real_pool(processes)
+    class Counted(parallel.ProcessPoolExecutor):
+        def __init__(self, processes, mp_context):
+            started.append((processes, mp_context.get_start_method()))
+            super().__init__(processes, mp_context=mp_context)
 
     monkeypatch.setattr(parallel, "PARALLEL_ITEMS", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
-    monkeypatch.setattr(parallel.multiprocessing, "get_context", lambda method: type("Fork", (), {"Pool": staticmethod(counted_pool)}))
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(parallel, "_start_method", lambda: "fork")  # whatever threads pytest runs
     again = build_index(dataclasses.replace(seed_settings, index_dir=tmp_path / "index"), embedder)
-    assert len(forked) >= 3 and set(forked) == {2}  # reading, shingles, chunks and terms each forked
+    assert len(started) >= 3 and set(started) == {(2, "fork")}  # reading, shingles, chunks and terms
     assert again.embedded == 0
 
     def files(index) -> dict[str, bytes]:
@@ -210,3 +211,21 @@ def test_a_build_on_every_core_equals_a_build_in_one_process(seed_settings, embe
     chunks = load_index(seed_settings).chunks  # and the terms are those of one chunk at a time
     texts = [f"{c.title}\n{c.text}" for c in chunks]
     assert build.chunk_terms(chunks) == ([index_terms(t) for t in texts], [index_terms(t, folded=True) for t in texts])
+
+
+def test_a_process_with_threads_builds_on_processes_of_a_fork_server_with_the_same_result(seed_assistant):
+    """The chat server builds after an upload while its other threads serve: it is not forked."""
+    import threading
+
+    from assistant.ingest import parallel
+    from assistant.vietnamese import index_terms_both
+
+    texts = [f"{c.title}\n{c.text}" for c in seed_assistant.index.chunks]
+    stop = threading.Event()
+    serving = threading.Thread(target=stop.wait, daemon=True)
+    serving.start()
+    try:
+        assert parallel._start_method() == "forkserver"
+        assert parallel.pmap(index_terms_both, texts, processes=2, min_items=1) == [index_terms_both(t) for t in texts]
+    finally:
+        stop.set()

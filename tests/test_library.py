@@ -51,7 +51,7 @@ def test_docs_list_then_remove_by_id_and_the_article_is_answered_no_more(library
     assert "removed: b_cantho" in gone.stdout and "1 removed, 0 skipped" in gone.stdout
     kept = list((base / "corpus" / ".removed").glob("*/b_cantho.txt"))
     assert len(kept) == 1 and not (base / "corpus" / "b_cantho.txt").exists()
-    assert "b_cantho.txt" in json.loads((kept[0].parent / "metadata.json").read_text())["articles"]
+    assert "b_cantho.txt" in json.loads((kept[0].parent / "removed-metadata.json").read_text())["articles"]
     assert "b_cantho.txt" not in json.loads((base / "corpus" / "metadata.json").read_text())["articles"]
     assert [r["id"] for r in _listed(where, env)] == ["a_danang", "c_quangninh"]
     after = run("ask", CAN_THO, "--json", *where, env=env)
@@ -69,6 +69,7 @@ def test_remove_by_path_or_name_names_what_it_cannot_find_and_never_takes_the_la
     assert "skipped: no_such_article (no article of the corpus has this id, name or path)" in done.stderr
     assert "removed: " in done.stdout and "2 removed, 1 skipped" in done.stdout
     assert [r["id"] for r in _listed(where, env)] == ["b_cantho"]
+    (base / "corpus" / "blank.txt").write_text("  \n", encoding="utf-8")  # a file, but no article the index holds
     last = run("remove", "b_cantho", *where, env=env)
-    assert last.returncode == 1 and "an index needs at least one" in last.stderr
+    assert last.returncode == 1 and "it needs at least one" in last.stderr
     assert (base / "corpus" / "b_cantho.txt").exists() and [r["id"] for r in _listed(where, env)] == ["b_cantho"]

@@ -9,6 +9,7 @@ explicit overrides (CLI flags). Each field carries its help text, so ``--help`` 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -64,28 +65,35 @@ class Registry(Generic[T]):
         return new
 
 
+_plugins_lock = threading.Lock()
 _plugins_loaded = False
+_plugins_error: ConfigError | None = None
 
 
 def load_plugins() -> None:
     """Import, once per process, the plugin modules named in ``ASSISTANT_PLUGINS``
     (comma-separated; an environment variable, so an API's worker processes load them too). A
-    plugin registers its choices when imported (``EMBEDDERS.register("mine", ...)``).
+    plugin registers its choices when imported (``EMBEDDERS.register("mine", ...)``). A plugin
+    that fails is named in one line, at this look and every later one.
 
     subtle: not the entry points of installed packages: scanning them costs 0.1 s of every
     cold ``assistant ask``."""
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True  # first: a plugin may look in a registry while it is imported
-    import importlib
+    global _plugins_loaded, _plugins_error
+    if not _plugins_loaded:
+        with _plugins_lock:  # another thread waits for the imports instead of reading a half-filled registry
+            if not _plugins_loaded:
+                import importlib
 
-    for name in [x.strip() for x in os.environ.get("ASSISTANT_PLUGINS", "").split(",") if x.strip()]:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:  # a plugin's own failure, named in one line
-            raise ConfigError(f"plugin {name!r} could not be loaded: {type(exc).__name__}: {exc}",
-                              hint="check ASSISTANT_PLUGINS and that the module is on PYTHONPATH") from exc
+                _plugins_loaded = True  # first: a plugin may look in a registry while it is imported
+                for name in [x.strip() for x in os.environ.get("ASSISTANT_PLUGINS", "").split(",") if x.strip()]:
+                    try:
+                        importlib.import_module(name)
+                    except Exception as exc:  # noqa: BLE001 - a plugin's own failure, named in one line
+                        _plugins_error = _plugins_error or ConfigError(
+                            f"plugin {name!r} could not be loaded: {type(exc).__name__}: {exc}",
+                            hint="check ASSISTANT_PLUGINS and that the module is on PYTHONPATH")
+    if _plugins_error is not None:
+        raise _plugins_error
 
 
 # the one range of k (passages) every front end accepts: CLI, HTTP API, MCP, the chat's slider

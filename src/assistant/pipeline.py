@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -220,13 +220,18 @@ class RemoveReport:
 
 
 def remove_documents(settings: Settings, targets: list[str], embedder: VectorEmbeddings | None = None, *,
-                     show_progress: bool = False) -> RemoveReport:
+                     show_progress: bool = False,
+                     withdrawn_hook: Callable[[list[Withdrawn]], None] | None = None) -> RemoveReport:
     """Take articles (by id, file name or path) out of the corpus, with the copies the live build
     recorded of them, into ``corpus/.removed/`` (recoverable), and update the index: the new
-    build answers from them no more."""
-    copies = {d.doc_id: [c.doc_id for c in d.copies] for d in live_documents(settings.index_dir) or []}
-    withdrawn = withdraw_files(targets, settings.corpus_dir, copies)
-    removed = any(w.status == "removed" for w in withdrawn)
+    build answers from them no more. ``withdrawn_hook`` hears what moved before the build (the
+    audit: a failed build does not undo the move)."""
+    live = live_documents(settings.index_dir)
+    copies = {d.doc_id: [c.doc_id for c in d.copies] for d in live or []}
+    withdrawn = withdraw_files(targets, settings.corpus_dir, copies, {d.doc_id for d in live} if live else None)
+    removed = [w for w in withdrawn if w.status == "removed"]
+    if removed and withdrawn_hook is not None:
+        withdrawn_hook(removed)
     report = build_index(settings, embedder, show_progress=show_progress) if removed else None
     return RemoveReport(tuple(withdrawn), report)
 

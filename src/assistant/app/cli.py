@@ -177,8 +177,9 @@ def remove(settings: Settings, targets: tuple[str, ...]) -> None:
     """Take articles out of the corpus and update the index: they are answered no more.
 
     Name each by its article id (as citations show it), its file name or its path. The files
-    go to the corpus's .removed/ folder with their metadata, never deleted: move one back and
-    run `assistant index` to restore it. Copies the index recorded of an article (the same text
+    go to the corpus's .removed/ folder, never deleted, their metadata.json entries beside them
+    in removed-metadata.json: move a file back (and copy its entry back) and run `assistant
+    index` to restore it. Copies the index recorded of an article (the same text
     republished elsewhere) go with it.
 
     \b
@@ -187,8 +188,16 @@ def remove(settings: Settings, targets: tuple[str, ...]) -> None:
       assistant remove corpus/bai-cu.html bai-trung.pdf
     """
     from ..pipeline import remove_documents
+    from .accounts import SHELL
 
-    report = remove_documents(settings, list(targets), show_progress=True)
+    accounts = _accounts(settings)
+
+    def audit(removed: list) -> None:  # a department's server: its audit says who removed what, once moved
+        if accounts.count():
+            for w in removed:
+                accounts.audit(SHELL, "removed document", w.name, w.reason)
+
+    report = remove_documents(settings, list(targets), show_progress=True, withdrawn_hook=audit)
     for w in report.withdrawn:
         name = f" -> {w.kept}" if w.kept else ""
         line = f"{w.status}: {w.target}{name}" + (f" ({w.reason})" if w.reason else "")
@@ -196,13 +205,7 @@ def remove(settings: Settings, targets: tuple[str, ...]) -> None:
     if report.build:
         b = report.build
         click.echo(f"Index updated: {b.documents} articles, {b.chunks} chunks in {b.seconds:.1f}s")
-    from .accounts import SHELL
-
-    accounts = _accounts(settings)
     removed = report.of("removed")
-    if removed and accounts.count():  # a department's server: its audit says who removed what
-        for w in removed:
-            accounts.audit(SHELL, "removed document", w.name, w.reason)
     click.echo(f"{len(removed)} removed, {len(report.of('skipped'))} skipped")
     if not removed:
         sys.exit(1)

@@ -98,15 +98,20 @@ class Previous(BaseModel):
 class Narrowed(BaseModel):
     """Which articles answer (``documents.Filters``); none given: all of them."""
 
-    since: str | None = Field(None, description="Only articles published on or after this date "
-                                                "(YYYY, YYYY-MM, YYYY-MM-DD or dd/mm/yyyy).", examples=["2019"])
-    until: str | None = Field(None, description="Only articles published on or before this date.", examples=["2020-06"])
-    localities: list[str] = Field(default_factory=list, description="Only articles about one of these provinces or cities.")
-    outlets: list[str] = Field(default_factory=list, description="Only articles from one of these outlets (e.g. vov.vn).")
+    since: str | int | None = Field(None, description="Only articles published on or after this date "
+                                                      "(YYYY, YYYY-MM, YYYY-MM-DD or dd/mm/yyyy).", examples=["2019"])
+    until: str | int | None = Field(None, description="Only articles published on or before this date.",
+                                    examples=["2020-06"])
+    localities: list[str] = Field(default_factory=list, max_length=20,
+                                  description="Only articles about one of these provinces or cities.")
+    outlets: list[str] = Field(default_factory=list, max_length=20,
+                               description="Only articles from one of these outlets (e.g. vov.vn).")
 
     def filters(self) -> Filters:
         try:
-            return Filters.of(self.since, self.until, self.localities, self.outlets)
+            return Filters.of(None if self.since is None else str(self.since),
+                              None if self.until is None else str(self.until),
+                              [x[:200] for x in self.localities], [x[:200] for x in self.outlets])
         except ValueError as exc:
             raise ApiError(400, str(exc), "bad_filter") from None
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import CorpusError
 from .formats import NO_LIMITS_GIVEN, SUFFIXES, Limits, Unreadable
 from .loading import inside, make_document, shown_path
 
@@ -182,6 +183,16 @@ class Withdrawn:
     kept: str = ""  # where the file now is (recoverable: move it back and index)
 
 
+REMOVED_METADATA = "removed-metadata.json"  # beside the removed files: their entries, to copy back
+
+
+def _unlinked(path: Path) -> Path:
+    """``path`` made absolute, its folder's links followed but not its own: naming a link in the
+    corpus names that link's article, not the file it points to."""
+    path = Path(os.path.abspath(path))
+    return path.parent.resolve() / path.name
+
+
 def resolve_article(target: str, corpus_dir: Path) -> Path | None:
     """The corpus file that ``target`` names: its article id, its file name, or its path."""
     from .loading import corpus_files, document_ids
@@ -191,18 +202,19 @@ def resolve_article(target: str, corpus_dir: Path) -> Path | None:
     for p in files:
         if target in (ids[p], p.name):
             return p
-    path = Path(target)
-    if path.is_file() and inside(path, corpus_dir):
-        return next((p for p in files if p.resolve() == path.resolve()), None)
-    return None
+    path = _unlinked(Path(target))
+    return next((p for p in files if _unlinked(p) == path), None)
 
 
-def withdraw_files(targets: Iterable[str], corpus_dir: Path, copies: dict[str, list[str]] | None = None
-                   ) -> list[Withdrawn]:
-    """Move each named article out of ``corpus_dir`` into ``corpus/.removed/<time>/`` with its
-    ``metadata.json`` entry: the next build leaves it out, and nothing is lost. ``copies``
-    (article id -> the ids of its republications the live build recorded) go with it, or the
-    next build would answer from a copy. The last article is never taken: an index needs one."""
+def withdraw_files(targets: Iterable[str], corpus_dir: Path, copies: dict[str, list[str]] | None = None,
+                   live: set[str] | None = None) -> list[Withdrawn]:
+    """Move each named article out of ``corpus_dir`` into ``corpus/.removed/<time>/``, its
+    ``metadata.json`` entry beside it (``removed-metadata.json``): the next build leaves it
+    out, and nothing is lost. ``copies`` (article id -> the ids of its republications the live
+    build recorded) go with it, or the next build would answer from a copy. The last article
+    of the live build (``live``: its article ids; else the corpus's files) is never taken: an
+    index needs one. Files move first, then the entries: a crash between leaves an entry with
+    no file (reported by the next build), never an article without its metadata."""
     from .loading import METADATA_FILE, corpus_files, document_ids
 
     files = corpus_files(corpus_dir)
@@ -220,30 +232,43 @@ def withdraw_files(targets: Iterable[str], corpus_dir: Path, copies: dict[str, l
             if copy_id in by_id:
                 chosen.setdefault(by_id[copy_id], Withdrawn(copy_id, by_id[copy_id].name, "removed",
                                                             f"a copy of {ids[path]}"))
-    if chosen and len(chosen) >= len(files):
-        return out + [replace_status(w, "skipped", "the last articles of the corpus: an index needs at least one")
+    left = (live - {ids[p] for p in chosen}) if live is not None else set(by_id) - {ids[p] for p in chosen}
+    if chosen and not left:
+        return out + [replace_status(w, "skipped", "the last articles of the index: it needs at least one")
                       for w in chosen.values()]
     if not chosen:
         return out
     folder = corpus_dir / REMOVED_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    folder.mkdir(parents=True)
-    meta_path = corpus_dir / METADATA_FILE
+    try:
+        folder.mkdir(parents=True)
+        moved: list[Path] = []
+        for path, w in chosen.items():
+            os.replace(path, folder / path.name)
+            moved.append(path)
+            out.append(replace_status(w, "removed", w.reason, kept=str(folder / path.name)))
+        _withdraw_metadata(corpus_dir / METADATA_FILE, corpus_dir, folder, {k for p in moved for k in (p.name, ids[p])})
+    except OSError as exc:
+        raise CorpusError(f"cannot move articles out of {shown_path(corpus_dir)}: {exc.strerror or exc}",
+                          hint=f"what was moved is in {shown_path(folder)}") from exc
+    return out
+
+
+def _withdraw_metadata(meta_path: Path, corpus_dir: Path, folder: Path, keys: set[str]) -> None:
+    """The entries of ``keys`` out of ``metadata.json`` into ``folder``'s removed-metadata.json."""
     meta = _read_metadata(meta_path) if inside(meta_path, corpus_dir) else {}  # never through a link out
     articles = meta.get("articles", meta)  # {"articles": {...}} or the entries at the top
-    taken: dict = {}
-    for path in chosen:
-        for key in (path.name, ids[path]):
-            if isinstance(articles, dict) and isinstance(articles.get(key), dict):
-                taken[key] = articles.pop(key)
-    if taken:  # the entries first: a crash between leaves a file without its entry, never the reverse
-        (folder / METADATA_FILE).write_text(json.dumps({"articles": taken}, ensure_ascii=False, indent=2), encoding="utf-8")
-        tmp = corpus_dir / f".metadata-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+    if not isinstance(articles, dict):
+        return
+    taken = {key: articles.pop(key) for key in sorted(keys) if isinstance(articles.get(key), dict)}
+    if not taken:
+        return
+    (folder / REMOVED_METADATA).write_text(json.dumps({"articles": taken}, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp = corpus_dir / f".metadata-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+    try:
         tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         os.replace(tmp, meta_path)
-    for path, w in chosen.items():
-        os.replace(path, folder / path.name)
-        out.append(replace_status(w, "removed", w.reason, kept=str(folder / path.name)))
-    return out
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def replace_status(w: Withdrawn, status: str, reason: str, kept: str = "") -> Withdrawn:

@@ -312,10 +312,10 @@ def make_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None =
     Title, date, outlet and URL: ``metadata.json`` first, then what the file says about
     itself (a page's metadata, a PDF's or DOCX's properties), then a guess from the text.
     """
-    return finish_document(path, raw_bytes, meta, doc_id, extract(path, raw_bytes, limits))
+    return finish_document(path, hashlib.sha256(raw_bytes).hexdigest(), meta, doc_id, extract(path, raw_bytes, limits))
 
 
-def finish_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None, got: Extracted) -> Document:
+def finish_document(path: Path, content_hash: str, meta: dict, doc_id: str | None, got: Extracted) -> Document:
     """``make_document`` after the reader: the cleaner and the fields (a build runs it on every
     core, while the readers' worker reads the next files)."""
     text, page_starts = _clean_pages(got.pages)
@@ -337,12 +337,15 @@ def finish_document(path: Path, raw_bytes: bytes, meta: dict, doc_id: str | None
         outlet=meta.get("outlet") or clean_input(got.outlet) or outlet,
         url=meta.get("url") or got.url or url,
         localities=tuple(normalize(x) for x in meta.get("localities", ())),
-        content_hash=hashlib.sha256(raw_bytes).hexdigest(),
+        content_hash=content_hash,
         pages=page_starts if got.paged else (),
     )
 
 
-def _finish(job: tuple[Path, bytes, dict, str, Extracted]) -> Document | str:
+Job = tuple[Path, str, dict, str, Extracted]  # a file read: path, sha256, metadata, id, what its reader gave
+
+
+def _finish(job: Job) -> Document | str:
     """``finish_document``, or why the file is skipped (in a build's other processes)."""
     try:
         return finish_document(*job)
@@ -415,36 +418,41 @@ def iter_documents(
     for name in sorted(set(metadata) - known):  # a typo in a key, or an article since removed
         skipped.append(Skipped(shown_path(corpus_dir / METADATA_FILE),
                                f"article {name!r}: no such file in the corpus; its entry is not used"))
-    for start in range(0, len(paths), READ_BATCH):
-        jobs = []
-        for path in paths[start : start + READ_BATCH]:
-            why = _name_problem(path)
-            if why is None and not inside(path, corpus_dir):
-                why = "skipped: a link to a file outside the corpus folder"
-            if why is None and not path.is_file():
-                why = "skipped: not a regular file"
-            if why is None and max_bytes is not None:
-                size = path.stat().st_size
-                if size > max_bytes:
-                    why = (f"skipped: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
-                           "(raise max_file_mb to index it)")
-            if why:
-                skipped.append(Skipped(shown_path(path), why))
-                continue
+    jobs: list[Job] = []
+    held = 0  # characters of text the jobs hold
+    for at, path in enumerate(paths):
+        why = _name_problem(path)
+        if why is None and not inside(path, corpus_dir):
+            why = "skipped: a link to a file outside the corpus folder"
+        if why is None and not path.is_file():
+            why = "skipped: not a regular file"
+        if why is None and max_bytes is not None:
+            size = path.stat().st_size
+            if size > max_bytes:
+                why = (f"skipped: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
+                       "(raise max_file_mb to index it)")
+        if why:
+            skipped.append(Skipped(shown_path(path), why))
+        else:
             try:
                 raw_bytes = path.read_bytes()
                 meta = metadata.get(path.name) or (metadata.get(path.stem) if path.stem in stems else None) or {}
-                jobs.append((path, raw_bytes, meta, ids[path], extract(path, raw_bytes, limits)))
+                got = extract(path, raw_bytes, limits)
+                jobs.append((path, hashlib.sha256(raw_bytes).hexdigest(), meta, ids[path], got))
+                held += sum(len(page) for page in got.pages)
             except (OSError, ValueError) as exc:  # Unreadable is a ValueError carrying the reason
                 skipped.append(Skipped(shown_path(path), f"skipped: {clean_input(str(exc))}"))
-        for job, doc in zip(jobs, pmap(_finish, jobs, warm=common_syllables)):
-            if isinstance(doc, str):
-                skipped.append(Skipped(shown_path(job[0]), doc))
-            else:
-                yield doc
+        if jobs and (len(jobs) >= READ_BATCH or held >= READ_BATCH_CHARS or at == len(paths) - 1):
+            for job, doc in zip(jobs, pmap(_finish, jobs, warm=common_syllables)):
+                if isinstance(doc, str):
+                    skipped.append(Skipped(shown_path(job[0]), doc))
+                else:
+                    yield doc
+            jobs, held = [], 0
 
 
-READ_BATCH = 4096  # files read, then cleaned on every core, at a time: a million articles are never all in memory raw
+# files read, then cleaned on every core, at a time: a million articles are never all in memory
+READ_BATCH, READ_BATCH_CHARS = 4096, 200_000_000
 
 
 def load_corpus(

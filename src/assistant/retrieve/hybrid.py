@@ -53,6 +53,7 @@ class Retriever:
         self.bm25_folded = index.bm25_folded
         self._shingle_cache: dict[int, set] = {}
         self._masks: dict[Filters, np.ndarray] = {}
+        self._plain: dict[str, str] = {}  # each article's folded text, once a locality filter asks
 
     # subtle: built on first use, not at start: at 10,000 articles they cost seconds of every
     # cold start, and most questions need few chunks' shingles
@@ -69,7 +70,9 @@ class Retriever:
         got = self._masks.get(filters)
         if got is None:
             docs = self.index.documents
-            admitted = {d for d in docs if filters.admits(docs[d])}
+            if filters.localities and not self._plain:
+                self._plain = {d: Filters.plain(doc) for d, doc in docs.items()}
+            admitted = {d for d in docs if filters.admits(docs[d], self._plain.get(d))}
             got = np.fromiter((c.doc_id in admitted for c in self.index.chunks), dtype=bool, count=len(self.index.chunks))
             if len(self._masks) > 64:
                 self._masks.clear()
@@ -80,10 +83,7 @@ class Retriever:
         vec = self.embedder.query(query.dense_text) if query.vector is None else query.vector
         if allowed is None:
             return self.index.store.search(vec, k)
-        # the store has no filter: ask for enough to leave k admitted ones at the admitted share
-        share = max(float(allowed.mean()), 1e-9)
-        want = min(len(allowed), int(k / share * 2) + k)
-        return [(i, s) for i, s in self.index.store.search(vec, want) if allowed[i]][:k]
+        return self.index.store.search_within(vec, k, allowed)
 
     def lexical(self, query: Query, k: int, allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
         lists = [self.bm25.search(index_terms(query.lexical), k, allowed)]

@@ -54,6 +54,14 @@ class Store(VectorStore):
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:  # type: ignore[override]
         """The ``k`` nearest chunks as (row of ``chunks``, inner product), best first."""
 
+    def search_within(self, vector: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """``search`` among the rows ``allowed`` (a mask over ``chunks``; the filters). Here: ask
+        for enough to leave ``k`` at the admitted share, twice over; a store that can filter
+        (FAISS over its vectors) does better."""
+        share = max(float(allowed.mean()), 1e-9)
+        want = min(len(allowed), int(k / share * 2) + k)
+        return [(i, s) for i, s in self.search(vector, want) if allowed[i]][:k]
+
     @abstractmethod
     def count(self) -> int:
         """Vectors the store holds for this build."""

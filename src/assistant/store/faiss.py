@@ -90,6 +90,15 @@ class FaissStore(Store):
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:  # type: ignore[override]
         return faiss_search(self.index, vector, k)
 
+    def search_within(self, vector: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """Exact: inner products with the admitted rows' vectors (memory-mapped), whatever the index kind."""
+        rows = np.flatnonzero(allowed[: len(self.vectors)])
+        if not len(rows):
+            return []
+        scores = np.asarray(self.vectors[rows], dtype=np.float32) @ np.asarray(vector, dtype=np.float32).ravel()
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(rows[i]), float(scores[i])) for i in top]
+
     def count(self) -> int:
         return int(self.index.ntotal)
 
