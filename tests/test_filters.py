@@ -140,3 +140,21 @@ def test_api_filters_choose_the_article_that_answers(dated):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_a_filtered_search_over_faiss_is_exact_a_block_at_a_time(monkeypatch):
+    import numpy as np
+
+    from assistant.store import faiss as faiss_mod
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((1000, 16)).astype(np.float32)
+    store = faiss_mod.FaissStore(None, 16, vectors=vectors, kind="flat")
+    allowed, query = rng.random(1000) < 0.3, rng.standard_normal(16).astype(np.float32)
+    scores = vectors @ query
+    want = sorted(np.flatnonzero(allowed), key=lambda i: (-scores[i], i))[:10]
+    assert [i for i, _ in store.search_within(query, 10, allowed)] == want
+    monkeypatch.setattr(faiss_mod, "SEARCH_BLOCK", 37)  # many blocks, each smaller than some and larger than k
+    got = store.search_within(query, 10, allowed)
+    assert [i for i, _ in got] == want and all(abs(s - scores[i]) < 1e-5 for i, s in got)
+    assert store.search_within(query, 10, np.zeros(1000, dtype=bool)) == []

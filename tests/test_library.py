@@ -73,3 +73,28 @@ def test_remove_by_path_or_name_names_what_it_cannot_find_and_never_takes_the_la
     last = run("remove", "b_cantho", *where, env=env)
     assert last.returncode == 1 and "it needs at least one" in last.stderr
     assert (base / "corpus" / "b_cantho.txt").exists() and [r["id"] for r in _listed(where, env)] == ["b_cantho"]
+
+
+def test_an_article_that_cannot_move_is_named_and_the_others_are_still_removed(tmp_path, monkeypatch):
+    import os
+
+    from assistant.ingest import adding
+
+    shutil.copytree(MINI, tmp_path / "corpus")
+    real = os.replace
+
+    def replace(src, dst):
+        if str(src).endswith("c_quangninh.md"):
+            raise PermissionError(13, "Permission denied")
+        return real(src, dst)
+
+    monkeypatch.setattr(adding.os, "replace", replace)
+    out = adding.withdraw_files(["a_danang", "c_quangninh"], tmp_path / "corpus",
+                                live={"a_danang", "b_cantho", "c_quangninh"})
+    assert [(w.name, w.status) for w in out] == [("a_danang.txt", "removed"), ("c_quangninh.md", "skipped")]
+    assert "Permission denied" in out[1].reason and (tmp_path / "corpus" / "c_quangninh.md").exists()
+    assert not (tmp_path / "corpus" / "a_danang.txt").exists()
+    # the live build's ids that left the folder by hand do not count as articles left
+    (tmp_path / "corpus" / "c_quangninh.md").unlink()
+    out = adding.withdraw_files(["b_cantho"], tmp_path / "corpus", live={"a_danang", "b_cantho", "c_quangninh"})
+    assert out[0].status == "skipped" and "needs at least one" in out[0].reason

@@ -65,8 +65,9 @@ class Registry(Generic[T]):
         return new
 
 
-_plugins_lock = threading.Lock()
-_plugins_loaded = False
+_plugins_lock = threading.RLock()
+_plugins_started = False  # this process began importing them (a plugin's own lookups go on)
+_plugins_done = False  # every one imported or failed: the fast path
 _plugins_error: ConfigError | None = None
 
 
@@ -74,17 +75,18 @@ def load_plugins() -> None:
     """Import, once per process, the plugin modules named in ``ASSISTANT_PLUGINS``
     (comma-separated; an environment variable, so an API's worker processes load them too). A
     plugin registers its choices when imported (``EMBEDDERS.register("mine", ...)``). A plugin
-    that fails is named in one line, at this look and every later one.
+    that fails is named in one line, at this look and every later one; another thread waits
+    for the imports rather than read a half-filled registry.
 
     subtle: not the entry points of installed packages: scanning them costs 0.1 s of every
     cold ``assistant ask``."""
-    global _plugins_loaded, _plugins_error
-    if not _plugins_loaded:
-        with _plugins_lock:  # another thread waits for the imports instead of reading a half-filled registry
-            if not _plugins_loaded:
+    global _plugins_started, _plugins_done, _plugins_error
+    if not _plugins_done:
+        with _plugins_lock:
+            if not _plugins_started:
                 import importlib
 
-                _plugins_loaded = True  # first: a plugin may look in a registry while it is imported
+                _plugins_started = True  # first: a plugin may look in a registry while it is imported
                 for name in [x.strip() for x in os.environ.get("ASSISTANT_PLUGINS", "").split(",") if x.strip()]:
                     try:
                         importlib.import_module(name)
@@ -92,8 +94,9 @@ def load_plugins() -> None:
                         _plugins_error = _plugins_error or ConfigError(
                             f"plugin {name!r} could not be loaded: {type(exc).__name__}: {exc}",
                             hint="check ASSISTANT_PLUGINS and that the module is on PYTHONPATH")
+                _plugins_done = True
     if _plugins_error is not None:
-        raise _plugins_error
+        raise _plugins_error.with_traceback(None)
 
 
 # the one range of k (passages) every front end accepts: CLI, HTTP API, MCP, the chat's slider

@@ -232,7 +232,8 @@ def withdraw_files(targets: Iterable[str], corpus_dir: Path, copies: dict[str, l
             if copy_id in by_id:
                 chosen.setdefault(by_id[copy_id], Withdrawn(copy_id, by_id[copy_id].name, "removed",
                                                             f"a copy of {ids[path]}"))
-    left = (live - {ids[p] for p in chosen}) if live is not None else set(by_id) - {ids[p] for p in chosen}
+    # the articles the next build still has: the live build's, but what left the folder since
+    left = ((live & set(by_id)) if live is not None else set(by_id)) - {ids[p] for p in chosen}
     if chosen and not left:
         return out + [replace_status(w, "skipped", "the last articles of the index: it needs at least one")
                       for w in chosen.values()]
@@ -241,15 +242,22 @@ def withdraw_files(targets: Iterable[str], corpus_dir: Path, copies: dict[str, l
     folder = corpus_dir / REMOVED_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     try:
         folder.mkdir(parents=True)
-        moved: list[Path] = []
-        for path, w in chosen.items():
-            os.replace(path, folder / path.name)
-            moved.append(path)
-            out.append(replace_status(w, "removed", w.reason, kept=str(folder / path.name)))
-        _withdraw_metadata(corpus_dir / METADATA_FILE, corpus_dir, folder, {k for p in moved for k in (p.name, ids[p])})
     except OSError as exc:
-        raise CorpusError(f"cannot move articles out of {shown_path(corpus_dir)}: {exc.strerror or exc}",
-                          hint=f"what was moved is in {shown_path(folder)}") from exc
+        raise CorpusError(f"cannot make {shown_path(folder)}: {exc.strerror or exc}") from exc
+    moved: list[Path] = []
+    for path, w in chosen.items():  # each on its own: one that cannot move leaves the others removed
+        try:
+            os.replace(path, folder / path.name)
+        except OSError as exc:
+            out.append(replace_status(w, "skipped", f"cannot move it: {exc.strerror or exc}"))
+            continue
+        moved.append(path)
+        out.append(replace_status(w, "removed", w.reason, kept=str(folder / path.name)))
+    try:
+        _withdraw_metadata(corpus_dir / METADATA_FILE, corpus_dir, folder, {k for p in moved for k in (p.name, ids[p])})
+    except OSError as exc:  # the files are out; their entries stay, and the next build names them
+        out.append(Withdrawn(METADATA_FILE, METADATA_FILE, "skipped",
+                             f"the removed articles' entries stay in it: {exc.strerror or exc}"))
     return out
 
 

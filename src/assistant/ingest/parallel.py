@@ -7,7 +7,8 @@ guard would run twice. What the work needs that loads once (the segmentation mod
 syllable lists) is loaded before the fork, so the forks share it. A process with other
 threads (the chat server building after an upload) is not forked: a lock another thread
 holds would stay locked in the child; its processes come from a fork server instead (started
-once, single-threaded), which loads the models itself. Where neither exists, or the work is
+once, single-threaded), which loads the models itself and, as spawn does, imports the main
+script again (the ``assistant`` command's is guarded). Where neither exists, or the work is
 small, it runs here.
 
 Deliberately not here: what the work is (its callers), builds on a cluster (``cluster``).
@@ -66,5 +67,6 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], *, processes: int | None = No
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(method)) as pool:
             return list(pool.map(fn, items, chunksize=chunksize))
     except BrokenProcessPool as exc:
-        raise CorpusError("a build process died (killed, or out of memory); the previous index is unchanged",
+        raise CorpusError("a build process died (killed, or out of memory) or its result could not be read; "
+                          "the previous index is unchanged",
                           hint="run it again; if it dies again, build on a machine with more memory") from exc
