@@ -155,6 +155,10 @@ def test_coverage_counts_articles_dates_and_build_time():
     cov = coverage(docs, {"built_at": "2025-11-22T21:47:09+0000", "chunks": 59})
     assert (cov.articles, cov.first, cov.last) == (3, "2016", "27/04/2025")
     assert cov.text() == "3 bài viết · từ 2016 đến 27/04/2025 · Hải Phòng, Hà Nội · chỉ mục lập lúc 21:47 22/11/2025 UTC"
+    # in Vietnam's time (the setting timezone's default), the next morning
+    local = coverage(docs, {"built_at": "2025-11-22T21:47:09+0000"}, "Asia/Ho_Chi_Minh")
+    assert local.built_at == "04:47 23/11/2025"
+    assert coverage(docs, {"built_at": "2025-11-22T21:47:09+0000"}, "Mars/Olympus").built_at.endswith("UTC")
 
 
 def test_passage_is_clipped_between_sentences_when_it_can_be():

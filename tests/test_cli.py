@@ -72,9 +72,9 @@ def test_index_reports_and_skips_bad_files(runner, tmp_path):
     res = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
     assert res.exit_code == 0, res.output
     assert "skipped" in res.output and "bad_latin1.txt" in res.output and "UTF-8" in res.output
-    assert "3 articles" in res.output
+    assert "3 bài viết" in res.output
     res = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
-    assert "embedded 0" in res.output
+    assert "nhúng mới 0" in res.output
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,9 @@ def test_several_servers_share_a_build_and_give_the_vectors_of_one(server, embed
         got = both.passages(texts, progress=seen.append)
         assert np.allclose(got, alone, atol=1e-6) and sum(seen) == len(texts)
         batches = [[r for r in s.requests if r[1]["input"] != ["dim"]] for s in (server, other)]
-        assert len(batches[0]) >= 2 and len(batches[1]) >= 2 + 1  # both served batches
+        # both served batches (the other one at least the batch it lost and that batch again: while
+        # it waits to retry, a fast machine's first server may take every other batch)
+        assert len(batches[0]) >= 2 and len(batches[1]) >= 2
         assert len(batches[0]) + len(batches[1]) == 10 + 1  # 10 batches, one of them twice
     finally:
         other.close()

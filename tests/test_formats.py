@@ -235,7 +235,7 @@ def test_assistant_add_copies_readable_files_and_updates_the_index(archive, tmp_
 
     res = runner.invoke(main, ["add", str(PAGE), *where], catch_exceptions=False)  # the same file again
     assert "unchanged: " in res.output and "0 added, 0 updated, 1 unchanged" in res.output
-    assert "Index updated" not in res.output  # nothing new: no build
+    assert "Đã cập nhật chỉ mục" not in res.output  # nothing new: no build
 
     edited = tmp_path / PAGE.name
     edited.write_text(PAGE.read_text(encoding="utf-8").replace("25 suất học bổng", "30 suất học bổng"), encoding="utf-8")
@@ -243,7 +243,7 @@ def test_assistant_add_copies_readable_files_and_updates_the_index(archive, tmp_
     assert f"added: {edited} -> quang-nam-champasak-2.html (the corpus has another file named" in res.output
     (corpus / "quang-nam-champasak-2.html").unlink()
     res = runner.invoke(main, ["add", "--replace", str(edited), *where], catch_exceptions=False)
-    assert "updated: " in res.output and "0 added, 1 updated" in res.output and "Index updated" in res.output
+    assert "updated: " in res.output and "0 added, 1 updated" in res.output and "Đã cập nhật chỉ mục" in res.output
     ans = Assistant.open(settings, embedder).ask("Quảng Nam cấp bao nhiêu suất học bổng cho sinh viên Champasak?")
     assert "30" in ans.text and "25 suất" not in ans.text
 

@@ -94,7 +94,7 @@ def test_an_undecodable_file_name_is_named_and_skipped(tmp_path, embedder):
     code, out = cli("index", "--corpus", corpus, "--index", tmp_path / "index")
     assert code == 0
     assert "bad\ufffdname.txt: skipped: the file name is not valid UTF-8" in out
-    assert "3 articles" in out
+    assert "3 bài viết" in out
 
 
 def test_bad_metadata_is_one_line_per_field_and_the_articles_still_index(tmp_path, embedder):
@@ -105,7 +105,7 @@ def test_bad_metadata_is_one_line_per_field_and_the_articles_still_index(tmp_pat
         "c_quangninh": [1, 2, 3],
     }}), encoding="utf-8")
     code, out = cli("index", "--corpus", corpus, "--index", tmp_path / "index")
-    assert code == 0 and "3 articles" in out
+    assert code == 0 and "3 bài viết" in out
     for field in ("'title'", "'localities' ignored", "'date'", "'outlet'", "'url'"):
         assert field in out, field
     assert "'c_quangninh': its entry must be an object" in out

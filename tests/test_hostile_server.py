@@ -191,7 +191,7 @@ def test_a_file_whose_build_never_went_live_is_indexed_by_the_next_add(tmp_path)
     shutil.copy2(new, corpus / new.name)  # what a kill -9 after the copy and before the build leaves
     res = run("add", str(new), *where)
     assert res.returncode == 0, res.stderr
-    assert "not in the index" in res.stdout and "Index updated" in res.stdout
+    assert "not in the index" in res.stdout and "Đã cập nhật chỉ mục" in res.stdout
     assert "12 lớp" in run("ask", "Hội An đã thống nhất gì khi ký biên bản ghi nhớ?", *where).stdout
     assert "unchanged" in run("add", str(new), *where).stdout  # and now it is in the index: nothing to do
 

@@ -237,7 +237,7 @@ def cli_env(tmp_path_factory):
     env = {**os.environ, "PYTHONPATH": path, "PYTHONIOENCODING": "utf-8",
            "ASSISTANT_CORPUS_DIR": str(base / "corpus"), "ASSISTANT_INDEX_DIR": str(base / "index")}
     done = _cli("index", env=env)
-    assert "6 articles" in done.stdout + done.stderr, done.stdout + done.stderr
+    assert "6 bài viết" in done.stdout + done.stderr, done.stdout + done.stderr
     return env
 
 

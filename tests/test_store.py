@@ -177,7 +177,7 @@ def test_index_then_ask_update_and_delete_each_in_a_new_process(tmp_path_factory
                    encoding="utf-8")
     (settings.corpus_dir / "c_quangninh.md").unlink()
     updated = _done(_assistant("index", settings=settings))
-    assert updated.startswith("Updated index") and "changed: a_danang; removed: c_quangninh" in updated
+    assert updated.startswith("Đã cập nhật chỉ mục") and "sửa: a_danang; bỏ: c_quangninh" in updated
     after = _done(_assistant("ask", question, "--json", settings=settings))
     assert "15 đoàn khách Lào" in after and '"doc_id": "a_danang"' in after
     search = _done(_assistant("search", "Quảng Ninh hợp tác", "--json", settings=settings))

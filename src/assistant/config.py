@@ -170,6 +170,8 @@ class Settings:
     rrf_k: int = _f(60, "Reciprocal-rank-fusion constant.")
     max_question_chars: int = _f(1000, "Longest question accepted.")
     answer_sentences: int = _f(3, "Most sentences quoted in an extractive answer.")
+    narrow_by_period: bool = _f(True, 'A period the question names ("năm 2019", "quý I/2024") narrows the search to '
+                                      "articles published then, naming that year, or undated.")
     backend: str = _f("extractive", "Answer backend: \"extractive\" (no language model) or a generative one (backends.py).")
     # -- generative backends (answer/generative.py, chat_models.py, verification.py) --------------
     language: str = _f("tiếng Việt", "Language of generated answers, whatever the question's language.")
@@ -206,6 +208,7 @@ class Settings:
     allow_upload: bool = _f(False, "Let chat users add files to the corpus (a drag-and-drop panel); off by default.")
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
+    timezone: str = _f("Asia/Ho_Chi_Minh", "Time zone of the times the chat and briefings show (IANA name).")
     session_hours: float = _f(12.0, "How long a chat login lasts, in hours (when accounts exist).")
     upload_mb_per_hour: float = _f(500.0, "What one user may upload to the chat server in an hour, in MB.")
     trusted_proxies: str = _f("", "Reverse proxies whose X-Forwarded-For/-Proto are believed, comma-separated "

@@ -90,6 +90,49 @@ def date_bound(text: str, upper: bool = False) -> str:
     return f"{year:04d}-{mon:02d}-{dd:02d}"
 
 
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
+
+
+def years_named(text: str) -> frozenset[int]:
+    """Every year 1800-2099 standing alone in ``text``: what an article is about, besides its date."""
+    return frozenset(int(y) for y in _YEAR_IN_TEXT.findall(text))
+
+
+@dataclass(frozen=True)
+class Period:
+    """A time a question names ("năm 2019", "quý I/2024", "nhiệm kỳ 2020–2025"): ISO days
+    ``start``..``end`` and the words it was named with.
+
+    An article is of that time when it was published then, or names one of its years (a
+    2021 review of 2019 is about 2019), or has no date to tell by."""
+
+    start: str
+    end: str
+    label: str
+
+    def admits(self, doc: Document, years: frozenset[int] | None = None) -> bool:
+        """``years``: ``years_named(doc.text)``, when the caller keeps it."""
+        try:
+            lo, hi = _published(doc)
+        except ValueError:  # undated: nothing to tell it by
+            return True
+        if not (hi < self.start or lo > self.end):
+            return True
+        named = years_named(doc.title + "\n" + doc.text) if years is None else years
+        return any(int(self.start[:4]) <= y <= int(self.end[:4]) for y in named)
+
+
+def _published(doc: Document) -> tuple[str, str]:
+    """The first and last ISO day ``doc`` may have been published on; ValueError when undated."""
+    when = doc.date or ""
+    if when[:4].isdigit() and when[:4].isascii():
+        try:
+            date_bound(when)
+        except ValueError:  # "2019-00-00" from a PDF's properties: its year is what is known
+            when = when[:4]
+    return date_bound(when), date_bound(when, upper=True)
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which articles answer: published from ``since`` to ``until`` (ISO days, from
@@ -101,9 +144,10 @@ class Filters:
     until: str = ""
     localities: tuple[str, ...] = ()
     outlets: tuple[str, ...] = ()
+    period: Period | None = None  # named in the question (``question.period``), not chosen by the user
 
     def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.localities or self.outlets)
+        return bool(self.since or self.until or self.localities or self.outlets or self.period)
 
     @classmethod
     def of(cls, since: str | None = None, until: str | None = None, localities: Sequence[str] = (),
@@ -116,22 +160,19 @@ class Filters:
         return cls(lo, hi, tuple(x.strip() for x in localities if x.strip()),
                    tuple(x.strip() for x in outlets if x.strip()))
 
-    def admits(self, doc: Document, plain: str | None = None) -> bool:
-        """Whether ``doc`` answers under these filters; ``plain``: ``Filters.plain(doc)``, when
-        the caller keeps it (folding an archive's text costs seconds)."""
+    def admits(self, doc: Document, plain: str | None = None, years: frozenset[int] | None = None) -> bool:
+        """Whether ``doc`` answers under these filters; ``plain``: ``Filters.plain(doc)`` and
+        ``years``: ``years_named(doc.text)``, when the caller keeps them (reading an archive's
+        text costs seconds)."""
         if self.since or self.until:
-            when = doc.date or ""
-            if when[:4].isdigit() and when[:4].isascii():
-                try:
-                    date_bound(when)
-                except ValueError:  # "2019-00-00" from a PDF's properties: its year is what is known
-                    when = when[:4]
             try:
-                lo, hi = date_bound(when), date_bound(when, upper=True)
+                lo, hi = _published(doc)
             except ValueError:  # undated
                 return False
             if self.since and hi < self.since or self.until and lo > self.until:
                 return False
+        if self.period is not None and not self.period.admits(doc, years):
+            return False
         if self.outlets:  # its outlet as written ("VnExpress"), its address's site, and its copies'
             have = {_site(x) for x in (doc.outlet, doc.url, *(c.outlet for c in doc.copies),
                                        *(c.url for c in doc.copies)) if x}
@@ -161,11 +202,17 @@ class Filters:
             parts.append("về " + ", ".join(self.localities))
         if self.outlets:
             parts.append("của " + ", ".join(self.outlets))
+        if self.period is not None:
+            parts.append(f"của thời gian câu hỏi nêu ({self.period.label}: đăng trong thời gian đó, "
+                         "nhắc đến năm đó, hoặc không ghi ngày)")
         return "Chỉ tìm trong các bài viết " + ", ".join(parts) + "."
 
     def to_dict(self) -> dict[str, Any]:
-        return {"since": self.since or None, "until": self.until or None, "localities": list(self.localities),
-                "outlets": list(self.outlets)}
+        d: dict[str, Any] = {"since": self.since or None, "until": self.until or None,
+                             "localities": list(self.localities), "outlets": list(self.outlets)}
+        if self.period is not None:
+            d["period"] = {"start": self.period.start, "end": self.period.end, "named": self.period.label}
+        return d
 
 
 NO_FILTERS = Filters()
@@ -291,6 +338,8 @@ class Answer:
     short_answer: str | None = None
     short_citation: int | None = None
     asked: str = ""  # as typed, when a follow-up was rewritten into ``question``; else ""
+    # a refusal: the closest sentence of each passage read, so the reader can judge it (not claims)
+    nearest: tuple[Citation, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -313,6 +362,8 @@ class Answer:
             d["prompt"] = self.prompt
         if self.asked:
             d["asked"] = self.asked
+        if self.nearest:
+            d["nearest"] = [c.to_dict() for c in self.nearest]
         return d
 
 

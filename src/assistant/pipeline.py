@@ -27,6 +27,7 @@ from .answer import backends, final_answer
 from .answer.backends import Answerer
 from .answer.decision import Decisions
 from .answer.extractive import ExtractiveAnswerer
+from .answer.nearest import nearest
 from .config import K_RANGE, Settings, embedding_api_key
 from .documents import NO_FILTERS, Answer, Document, Filters, ScoredChunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, QuestionError
@@ -37,6 +38,7 @@ from .ingest.embedding import VectorEmbeddings, make_embedder
 from .ingest.formats import Limits
 from .ingest.loading import Skipped, load_corpus
 from .question.followup import Exchange
+from .question.period import period_named
 from .question.query import Query, Stats, understand
 from .retrieve.hybrid import Retriever
 from .store import citation_metadata, new_store
@@ -97,7 +99,8 @@ def _reusable(settings: Settings, model_id: str, notes: list[str]) -> Reusable:
     by_sent = {}
     for i, s in enumerate(old.sentences):
         by_sent[text_key(old.documents[s.doc_id].text[s.start : s.end])] = old.sentence_vectors[i]
-    return Reusable(chunks=old.store.vectors_of, sentences=by_sent, hashes=_hashes(old.documents.values()))
+    return Reusable(chunks=old.store.vectors_of, sentences=by_sent, hashes=_hashes(old.documents.values()),
+                    manifest=old.manifest)
 
 
 def _hashes(docs: Iterable[Document]) -> dict[str, str]:
@@ -158,6 +161,10 @@ def build_index(settings: Settings, embedder: VectorEmbeddings | None = None, *,
             "chunks": len(ready.chunks),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+        if all(reuse.manifest.get(k) == v for k, v in manifest.items() if k != "built_at") and not rebuild:
+            # nothing changed: the index's content still dates from the build before (the chat's
+            # header said "built at" the time of every start that ran `assistant index`)
+            manifest["built_at"] = reuse.manifest.get("built_at", manifest["built_at"])
         lexical = (LexicalIndex.build(ready.terms), LexicalIndex.build(ready.fterms),
                    SyllableCounts.build(d.text for d in docs))
         path = write_build(settings.index_dir, manifest, docs, ready.chunks, lexical, ready.sentences,
@@ -243,6 +250,10 @@ def _unfinished(p: Placed) -> Placed:
 
 
 # --- answering: understand -> retrieve -> answer ----------------------------------------------
+ENGLISH = ("Câu hỏi có vẻ viết bằng tiếng Anh: trợ lý tìm theo nghĩa được, nhưng chỉ trích câu tiếng Việt và "
+           "hay bỏ sót; hãy hỏi bằng tiếng Việt để có câu trả lời chính xác hơn.")
+
+
 def check_k(k: int | None, default: int) -> int:
     """``k`` passages, or the settings' default; one range for every front end (config.K_RANGE)."""
     k = default if k is None else k
@@ -336,6 +347,20 @@ class Assistant:
     def retrieve(self, query: Query, k: int, filters: Filters = NO_FILTERS) -> list[ScoredChunk]:
         return self.retriever.search(query, k, filters) if filters else self.retriever.search(query, k)
 
+    def narrowed(self, query: Query, filters: Filters = NO_FILTERS) -> Filters:
+        """``filters`` and the period the question names, when that period leaves out some of
+        the articles they admit and keeps some; else ``filters`` as they are."""
+        period = period_named(query) if self.settings.narrow_by_period else None
+        allowed = getattr(self.retriever, "allowed", None)
+        if period is None or allowed is None:
+            return filters
+        narrow = replace(filters, period=period)
+        with self.lock:
+            wider, mask = allowed(filters), allowed(narrow)
+        if not mask.any() or (mask.all() if wider is None else bool((mask == wider).all())):
+            return filters
+        return narrow
+
     def search(self, question: str | None, k: int | None = None,
                filters: Filters = NO_FILTERS) -> tuple[list[ScoredChunk], dict[str, float]]:
         k = check_k(k, self.settings.k)
@@ -344,7 +369,7 @@ class Assistant:
             query = self.understand(question)
             if self.retriever.mode != "bm25":  # BM25 alone needs no embedding
                 query = self.embedded(query)
-            hits = self.retrieve(query, k, filters)
+            hits = self.retrieve(query, k, self.narrowed(query, filters))
         return hits, {"retrieval": (time.perf_counter() - t0) * 1000}
 
     def ask(self, question: str | None, k: int | None = None, history: Sequence[Exchange] = (),
@@ -372,6 +397,7 @@ class Assistant:
         answers from, and the answer says so."""
         k = check_k(k, self.settings.k)
         t0 = time.perf_counter() if t0 is None else t0
+        filters = self.narrowed(query, filters)
         with self.lock:
             query = self.embedded(query)  # the answerer reads it against the sentences, whatever the retrieval
             hits = self.retrieve(query, self.answerer.wants(k), filters)
@@ -386,8 +412,11 @@ class Assistant:
                         return
                 if isinstance(piece, Answer):
                     piece = self._finished(piece, query, retrieval, t0)
-                    if filters:
-                        piece = replace(piece, notices=(filters.described(), *piece.notices))
+                    notices = ((filters.described(),) if filters else ()) + ((ENGLISH,) if query.english else ())
+                    if notices:
+                        piece = replace(piece, notices=(*notices, *piece.notices))
+                    if piece.refused and not piece.nearest:
+                        piece = replace(piece, nearest=nearest(self.index, query, hits))
                 yield piece
         finally:  # a client that stops reading: the backend's stream ends here, under the lock
             close = getattr(stream, "close", None)

@@ -141,8 +141,9 @@ class ChatEngine:
         return self.default.search(question, k, filters)
 
     def stream(self, message: str | None, history: Sequence[Turn], k: int | None = None,
-               backend: str | None = None) -> Iterator[tuple[Turn, str | None]]:
-        """Yield ``(turn, text so far)`` while answering, then ``(final turn, None)``."""
+               backend: str | None = None, filters: Filters = NO_FILTERS) -> Iterator[tuple[Turn, str | None]]:
+        """Yield ``(turn, text so far)`` while answering, then ``(final turn, None)``; ``filters``
+        narrow the articles it answers from (the answer says so)."""
         turn_id = uuid.uuid4().hex[:10]
         assistant = self.assistant(backend)
         try:
@@ -157,7 +158,7 @@ class ChatEngine:
         yield pending, ""
         try:
             text = ""
-            for piece in assistant.answer_stream(query, k):
+            for piece in assistant.answer_stream(query, k, filters=filters):
                 if isinstance(piece, Answer):
                     yield Turn.from_answer(turn_id, query.asked, piece), None
                     return

@@ -41,6 +41,7 @@ class Turn:
     citations: tuple[Citation, ...] = ()
     notice: bool = False  # a message about the question (empty, too long, failed), not an answer
     backend: str = ""
+    nearest: tuple[Citation, ...] = ()  # a refusal: the closest sentences read (Answer.nearest)
 
     @property
     def rewritten(self) -> bool:
@@ -49,13 +50,16 @@ class Turn:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["citations"] = [c.to_dict() for c in self.citations]
+        d["nearest"] = [c.to_dict() for c in self.nearest]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Turn:
         """Raises TypeError, KeyError or ValueError on anything but a dict from :meth:`to_dict`."""
-        cites = tuple(replace(c, also=tuple(c.also)) for c in (_typed(Citation(**c)) for c in d.get("citations", ())))
-        turn = _typed(cls(**{**d, "citations": cites}))
+        def cited(key: str) -> tuple[Citation, ...]:
+            return tuple(replace(c, also=tuple(c.also)) for c in (_typed(Citation(**c)) for c in d.get(key, ())))
+
+        turn = _typed(cls(**{**d, "citations": cited("citations"), "nearest": cited("nearest")}))
         if not _ID.fullmatch(turn.id):
             raise ValueError(f"malformed turn id {turn.id!r}")
         return turn
@@ -65,7 +69,7 @@ class Turn:
         # a backend's notice ("the LLM did not answer in time; extractive answer shown") leads the text
         text = "".join(f"⚠ {n}\n\n" for n in answer.notices) + answer.text
         return cls(turn_id, asked, answer.question, text, answer.refused, tuple(answer.citations),
-                   backend=answer.backend)
+                   backend=answer.backend, nearest=tuple(answer.nearest))
 
 
 _SCALARS = {"str": str, "int": int, "bool": bool}
@@ -149,8 +153,19 @@ def assistant_content(turn: Turn, partial: str | None = None) -> str:
     body = _body(turn.text, turn)
     if turn.refused:
         hint = inert("Gợi ý: hãy diễn đạt lại câu hỏi, nêu rõ địa phương hoặc thời gian.")
-        return head + f'<div class="refused">{body}<br><small>{hint}</small></div>'
+        return head + f'<div class="refused">{body}<br><small>{hint}</small>{nearest_html(turn)}</div>'
     return head + body + "\n\n" + source_line(turn)
+
+
+def nearest_html(turn: Turn) -> str:
+    """"Gần nhất: …", collapsed: the sentence closest to the question in each passage read."""
+    if not turn.nearest:
+        return ""
+    items = "".join(
+        f'<li><span class="near-quote">«{inert(c.quote)}»</span> <span class="near-src">— {inert(c.title)} '
+        f"({inert(c.date)}{', tr. ' + str(int(c.page)) if c.page else ''})</span></li>" for c in turn.nearest)
+    return (f'<details class="nearest"><summary>Gần nhất: {len(turn.nearest)} đoạn văn đã đọc '
+            f"(không đủ để trả lời)</summary><ol>{items}</ol></details>")
 
 
 def _cite_link(turn: Turn, n: int) -> str:
@@ -360,7 +375,7 @@ class Coverage:
         return " · ".join(parts)
 
 
-def coverage(documents: dict[str, Document], manifest: dict[str, Any]) -> Coverage:
+def coverage(documents: dict[str, Document], manifest: dict[str, Any], timezone: str = "") -> Coverage:
     # subtle: the key alone; two articles of one date must not fall through to comparing Documents
     dated = sorted(((d.date_sort or d.date or "", d) for d in documents.values() if d.date_sort or d.date),
                    key=lambda pair: (pair[0], pair[1].doc_id))
@@ -373,7 +388,7 @@ def coverage(documents: dict[str, Document], manifest: dict[str, Any]) -> Covera
             counts[place] = counts.get(place, 0) + 1
     localities = tuple(sorted(counts, key=lambda p: (-counts[p], p)))
     return Coverage(len(documents), int(manifest.get("chunks", 0)), first, last,
-                    built_label(manifest), localities)
+                    built_label(manifest, timezone), localities)
 
 
 def _label(key: str, doc: Document) -> str:

@@ -31,6 +31,18 @@ from .payloads import search_payload
 HELP = field_help()
 
 
+def data_dir_option(fn: Callable) -> Callable:
+    """``--data-dir``: the folder of the accounts' database (the setting data_dir), for commands
+    about the accounts. Below ``common_options``, which hands over the settings."""
+
+    @click.option("--data-dir", "data_dir", type=click.Path(path_type=Path), help=HELP["data_dir"])
+    @functools.wraps(fn)
+    def wrapper(settings: Settings, data_dir: Path | None = None, **kwargs: Any) -> Any:
+        return fn(settings.with_overrides(data_dir=data_dir), **kwargs)
+
+    return wrapper
+
+
 def common_options(fn: Callable) -> Callable:
     @click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help=HELP["corpus_dir"])
     @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=HELP["index_dir"])
@@ -107,16 +119,25 @@ def index(settings: Settings, rebuild: bool, faiss_index: str | None, store: str
     for note in report.notes:
         click.echo(f"Warning: {note}", err=True)
     _copies(report.copies)
-    what = "Built" if report.rebuilt else "Updated"
+    what = "Đã lập chỉ mục" if report.rebuilt else "Đã cập nhật chỉ mục"
     changes = []
-    for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+    for label, ids in (("thêm", report.added), ("sửa", report.changed), ("bỏ", report.removed)):
         if ids:
             changes.append(f"{label}: {', '.join(ids)}")
     click.echo(
-        f"{what} index: {report.documents} articles, {report.chunks} chunks; "
-        f"embedded {report.embedded}, reused {report.reused} in {report.seconds:.1f}s"
+        f"{what}: {report.documents} bài viết, {report.chunks} đoạn; "
+        f"nhúng mới {report.embedded}, dùng lại {report.reused}; {_seconds(report.seconds)}"
         + (f" ({'; '.join(changes)})" if changes else "")
     )
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f} giây".replace(".", ",")
+
+
+def _built(b) -> str:
+    """The line an add or a remove ends with, when it rebuilt the index."""
+    return f"Đã cập nhật chỉ mục: {b.documents} bài viết, {b.chunks} đoạn; {_seconds(b.seconds)}"
 
 
 def _copies(copies: tuple[tuple[str, str], ...]) -> None:
@@ -157,8 +178,7 @@ def add(settings: Settings, paths: tuple[Path, ...], replace: bool) -> None:
             click.echo(strip_controls(f"Warning: {s.path}: {s.reason}"), err=True)
         _copies(report.build.copies)
         b = report.build
-        click.echo(f"Index updated: {b.documents} articles, {b.chunks} chunks; embedded {b.embedded}, "
-                   f"reused {b.reused} in {b.seconds:.1f}s")
+        click.echo(_built(b) + f" (nhúng mới {b.embedded}, dùng lại {b.reused})")
     from .accounts import SHELL
 
     accounts = _accounts(settings)
@@ -204,7 +224,7 @@ def remove(settings: Settings, targets: tuple[str, ...]) -> None:
         click.echo(strip_controls(line), err=w.status == "skipped")
     if report.build:
         b = report.build
-        click.echo(f"Index updated: {b.documents} articles, {b.chunks} chunks in {b.seconds:.1f}s")
+        click.echo(_built(b))
     removed = report.of("removed")
     click.echo(f"{len(removed)} removed, {len(report.of('skipped'))} skipped")
     if not removed:
@@ -400,6 +420,10 @@ def print_answer(answer: Any, text: bool = True) -> None:
                 where += f" (cũng đăng trên: {', '.join(c.also)})"
             click.echo(strip_controls(f"[{c.n}] {c.title} — {c.date}" + (f" — {where}" if where else "") + f" ({c.doc_id})"))
             click.echo(strip_controls(f"    «{c.quote}»"))
+    if answer.nearest:
+        click.echo("\nGần nhất (không đủ để trả lời):")
+        for c in answer.nearest:
+            click.echo(strip_controls(f"- «{c.quote}» — {c.title} ({c.date}, {c.doc_id})"))
 
 
 @main.command()
@@ -566,6 +590,7 @@ def users() -> None:
 @click.option("--role", type=click.Choice(["reader", "editor", "admin"]), default="reader", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 @common_options
+@data_dir_option
 @_account_errors
 def users_add(settings: Settings, name: str, role: str, password_stdin: bool) -> None:
     """Add user NAME; the password is asked twice (or read with --password-stdin)."""
@@ -576,6 +601,7 @@ def users_add(settings: Settings, name: str, role: str, password_stdin: bool) ->
 
 @users.command("list")
 @common_options
+@data_dir_option
 @_account_errors
 def users_list(settings: Settings) -> None:
     """List users, their roles and how many API keys each has."""
@@ -590,6 +616,7 @@ def users_list(settings: Settings) -> None:
 @users.command("remove")
 @click.argument("name")
 @common_options
+@data_dir_option
 @_account_errors
 def users_remove(settings: Settings, name: str) -> None:
     """Remove user NAME with their API keys, sessions and saved conversations."""
@@ -601,6 +628,7 @@ def users_remove(settings: Settings, name: str) -> None:
 @click.argument("name")
 @click.argument("role", type=click.Choice(["reader", "editor", "admin"]))
 @common_options
+@data_dir_option
 @_account_errors
 def users_role(settings: Settings, name: str, role: str) -> None:
     """Give NAME another ROLE (reader, editor or admin)."""
@@ -612,6 +640,7 @@ def users_role(settings: Settings, name: str, role: str) -> None:
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 @common_options
+@data_dir_option
 @_account_errors
 def users_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
     """Set a new password for NAME (their browser sessions end; their API keys do not)."""
@@ -625,6 +654,7 @@ def users_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
 @users.command("key")
 @click.argument("name")
 @common_options
+@data_dir_option
 @_account_errors
 def users_key(settings: Settings, name: str) -> None:
     """Print a new API key for NAME with its id (the key is shown once; sent as "Authorization: Bearer KEY")."""
@@ -639,6 +669,7 @@ def _when(t: float | None) -> str:
 @users.command("keys")
 @click.argument("name")
 @common_options
+@data_dir_option
 @_account_errors
 def users_keys(settings: Settings, name: str) -> None:
     """List NAME's API keys: id, created, last used (the keys themselves are not kept)."""
@@ -654,6 +685,7 @@ def users_keys(settings: Settings, name: str) -> None:
 @click.argument("key_id", required=False)
 @click.option("--all", "every", is_flag=True, help="Revoke every API key of NAME.")
 @common_options
+@data_dir_option
 @_account_errors
 def users_revoke(settings: Settings, name: str, key_id: str | None, every: bool) -> None:
     """Revoke NAME's API key KEY_ID (from `users keys`), or all of them with --all."""
@@ -667,6 +699,7 @@ def users_revoke(settings: Settings, name: str, key_id: str | None, every: bool)
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
               help="How many of the newest entries.")
 @common_options
+@data_dir_option
 @_account_errors
 def users_audit(settings: Settings, limit: int) -> None:
     """Who added or removed which user, API key or document, and when (the newest first)."""
@@ -732,7 +765,18 @@ def chat(settings: Settings, host: str | None, port: int | None, share: bool, k:
 
     running = start(settings, assistant)
     click.echo(f"Trợ lý đang chạy tại {running.url} (API: {running.url}docs; Ctrl+C để dừng)", err=True)
+    click.echo(_who_may(settings), err=True)
     running.wait()
+
+
+def _who_may(settings: Settings) -> str:
+    """Who the server answers, said at start: with no account, anyone who reaches it."""
+    n = _accounts(settings).count()
+    if n:
+        return f"{n} tài khoản ({_accounts(settings).path}): phải đăng nhập để hỏi, tải tài liệu hay dùng API."
+    upload = " và thêm tài liệu vào kho (--allow-upload)" if settings.allow_upload else ""
+    return (f"⚠ Chưa có tài khoản nào: bất kỳ ai truy cập được {settings.host}:{settings.port} đều hỏi được"
+            f"{upload}. Để yêu cầu đăng nhập: assistant users add TÊN --role admin")
 
 
 @main.command()

@@ -33,6 +33,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import uuid
 from collections import OrderedDict
 from datetime import date, datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ from typing import Any
 
 from ..briefing import briefing_stem
 from ..config import K_RANGE, Settings
+from ..documents import Filters
 from ..errors import AssistantError, BackendError, ConfigError
 from ..store.disk import built_label
 from ..vietnamese import clean_input
@@ -90,12 +92,14 @@ FONTS = ["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Liberation Sans", "De
 MONO = ["Consolas", "Liberation Mono", "DejaVu Sans Mono", "monospace"]
 
 CSS = static.read("chat.css")
+VI_JS = static.read("vi-strings.js")  # lang="vi", and Gradio's own English strings in Vietnamese
 # One delegated listener for the whole page: the chat bubbles are re-rendered on every turn.
 NAVIGATE_JS = static.read("cite-links.js")
 COPY_JS = static.read("copy.js")
 LOAD_JS = Template(static.read("load.js")).substitute(storage_key=STORAGE_KEY)
 SAVE_JS = Template(static.read("save.js")).substitute(storage_key=STORAGE_KEY)
 CONFIRM_DELETE_JS = static.read("confirm-delete.js")
+CONFIRM_NEW_JS = static.read("confirm-new.js")
 CONFIRM_REMOVE_USER_JS = static.read("confirm-remove-user.js")
 
 
@@ -104,7 +108,7 @@ def theme() -> Any:
 
 
 def _header(engine: ChatEngine) -> str:
-    cov = coverage(engine.index.documents, engine.index.manifest)
+    cov = coverage(engine.index.documents, engine.index.manifest, engine.default.settings.timezone)
     return (
         f'<div id="header"><h1>{TITLE}</h1>'
         "<p>Hỏi đáp về công tác đối ngoại của các tỉnh, thành phố. Mỗi câu trả lời trích nguyên văn "
@@ -250,7 +254,7 @@ class _Tab:
 
 def _header_panel(ctx: _Context) -> gr.HTML:
     """The title, and the coverage of the index (refreshed after an upload); the page's CSS."""
-    return gr.HTML(_header(ctx.engine), head=f"<style>\n{CSS}</style>")
+    return gr.HTML(_header(ctx.engine), head=f"<style>\n{CSS}</style>\n<script>\n{VI_JS}</script>")
 
 
 class _Export:
@@ -294,7 +298,7 @@ class _Export:
             topic = " ".join(clean_input(topic or "").split())[:TOPIC_CHARS]
             today = date.today()
             b = assemble([("", answers)], engine.index.documents, topic=topic, written=today,
-                         built_at=built_label(engine.index.manifest),
+                         built_at=built_label(engine.index.manifest, engine.default.settings.timezone),
                          backend=common_backend(answers, engine.default.settings.backend))
             fresh = tempfile.mkdtemp(prefix="ban-tin-")
             md, docx = write_briefing(b, Path(fresh) / briefing_stem(topic, today), ("md", "docx"))
@@ -328,12 +332,17 @@ class _Sidebar:
                     self.rename_btn = gr.Button("Đổi tên", size="sm", elem_id="rename")
                     self.delete_btn = gr.Button("Xoá", size="sm", variant="stop", elem_id="delete")
                 self.confirmed = gr.Checkbox(False, visible=False)  # set by the confirmation dialog
+        self.confirmed_new = gr.Checkbox(True, visible=False)  # "Cuộc hội thoại mới" confirmed
 
-    def wire(self, export: _Export, new_conversation: tuple = ()) -> None:
-        """``new_conversation``: the chat panel's triggers that also start a new conversation."""
+    def wire(self, export: _Export, new_conversation=None) -> None:
+        """``new_conversation``: the chat panel's button that also starts a new conversation; it
+        asks first when that would wipe an unsaved conversation (no accounts)."""
         tab, views = self.tab, self.tab.views
-        for trigger in (*new_conversation, self.new_btn.click):
-            export.reset_after(trigger(self.start_new, outputs=[*views, tab.conversation, self.saved_list]))
+        outputs = [*views, tab.conversation, self.saved_list]
+        export.reset_after(self.new_btn.click(self.start_new, outputs=outputs))
+        if new_conversation is not None:
+            export.reset_after(new_conversation.click(self.start_new, inputs=[self.confirmed_new, tab.saved],
+                                                      outputs=outputs, js=CONFIRM_NEW_JS))
         export.reset_after(self.saved_list.input(self.reopen, inputs=[self.saved_list],
                                                  outputs=[*views, tab.conversation]))
         self.rename_btn.click(self.rename, inputs=[tab.conversation, self.new_title],
@@ -352,8 +361,10 @@ class _Sidebar:
             return (*_outputs([], ctx.docs(), None, bool(user)), None)
         return (*_outputs(store.turns(user.name, conversation), ctx.docs(), conversation, True), conversation)
 
-    def start_new(self, request: gr.Request):
+    def start_new(self, confirmed: bool = True, saved: str = "", request: gr.Request = None):  # type: ignore[assignment]
         user = self.ctx.signed_in(request)
+        if confirmed is not True:  # the user kept the conversation
+            return tuple(gr.skip() for _ in range(7))
         return (*_outputs([], self.ctx.docs(), None, bool(user)), None, self.ctx.listing(user, None))
 
     def rename(self, conversation: str | None, title: str, request: gr.Request):
@@ -379,7 +390,7 @@ class _ChatPanel:
     def __init__(self, ctx: _Context, tab: _Tab) -> None:
         self.ctx, self.tab = ctx, tab
         self.chatbot = gr.Chatbot(
-            elem_id="chat", label="Hội thoại", height=600, buttons=[], latex_delimiters=[],
+            elem_id="chat", label="Hội thoại", show_label=False, height=600, buttons=[], latex_delimiters=[],
             feedback_options=None, layout="bubble",
             placeholder="**Đặt câu hỏi về công tác đối ngoại của các địa phương.**<br>"
                         "Câu trả lời trích nguyên văn từ bài viết, kèm nguồn.",
@@ -390,6 +401,7 @@ class _ChatPanel:
                 placeholder="Nhập câu hỏi, ví dụ: Sở Ngoại vụ Hà Nội được thành lập khi nào?",
             )
             self.send = gr.Button("Gửi", variant="primary", scale=1, min_width=90, elem_id="send")
+        self.filters = _FilterPanel(ctx)
         with gr.Row():
             self.copy = gr.Button("Sao chép kèm trích dẫn", size="sm", elem_id="copy")
             self.clear = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="clear")
@@ -398,7 +410,8 @@ class _ChatPanel:
         tab = self.tab
         # subtle: one shared concurrency group, so several tabs are answered at once (ChatEngine
         # serialises the pipeline steps); Gradio's default would queue each tab behind the others.
-        ask = {"fn": self.respond, "inputs": [self.box, tab.turns, k, backend, tab.conversation],
+        ask = {"fn": self.respond, "inputs": [self.box, tab.turns, k, backend, tab.conversation,
+                                              *self.filters.inputs],
                "outputs": [*tab.views, self.box, tab.conversation, saved_list],
                "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
         self.copy.click(None, inputs=[tab.copy_text], outputs=None, js=COPY_JS)
@@ -407,12 +420,19 @@ class _ChatPanel:
             trigger(reset_export, inputs=[tab.folder], outputs=export.outputs, show_progress="hidden").then(**ask)
 
     def respond(self, message: str, turns: list[Turn], k: float, backend: str, conversation: str | None,
+                since: str, until: str, localities: list[str] | None, outlets: list[str] | None,
                 request: gr.Request):
         ctx = self.ctx
         user = ctx.signed_in(request)
         history = list(turns or [])
         first = True
-        for turn, partial in ctx.engine.stream(message, history, int(k), backend):
+        try:
+            filters = _FilterPanel.read(since, until, localities, outlets)
+        except ValueError as exc:
+            history.append(Turn(uuid.uuid4().hex[:10], "", text=str(exc), notice=True))
+            yield (*_outputs(history, ctx.docs(), conversation, bool(user)), gr.skip(), conversation, gr.skip())
+            return
+        for turn, partial in ctx.engine.stream(message, history, int(k), backend, filters):
             box = "" if first else gr.skip()
             first = False
             if partial is not None:
@@ -424,6 +444,45 @@ class _ChatPanel:
                     conversation = ctx.store.add_turn(user.name, conversation, turn)
                 yield (*_outputs(history, ctx.docs(), conversation, bool(user)), box, conversation,
                        ctx.listing(user, conversation))
+
+
+class _FilterPanel:
+    """"Lọc bài viết": answer only from articles of a time, about localities, from outlets."""
+
+    LIMIT = 20  # localities or outlets chosen at once, as the API allows
+
+    def __init__(self, ctx: _Context) -> None:
+        docs = ctx.docs().values()
+        places = coverage(ctx.docs(), ctx.engine.index.manifest).localities
+        outlets = sorted({d.outlet.strip() for d in docs if d.outlet and d.outlet.strip()}, key=str.casefold)
+        with gr.Accordion("Lọc bài viết (thời gian, địa phương, nguồn)", open=False, elem_id="filter-panel"):
+            with gr.Row():
+                self.since = gr.Textbox(label="Đăng từ", placeholder="2019 hoặc 01/05/2019", max_lines=1,
+                                        max_length=40, elem_id="filter-since", min_width=120)
+                self.until = gr.Textbox(label="Đến", placeholder="2020 hoặc 31/12/2020", max_lines=1,
+                                        max_length=40, elem_id="filter-until", min_width=120)
+            with gr.Row():
+                self.localities = gr.Dropdown(list(places), multiselect=True, allow_custom_value=True,
+                                              label="Địa phương", elem_id="filter-localities", min_width=160,
+                                              max_choices=self.LIMIT)
+                self.outlets = gr.Dropdown(outlets, multiselect=True, allow_custom_value=True,
+                                           label="Nguồn (báo, trang)", elem_id="filter-outlets", min_width=160,
+                                           max_choices=self.LIMIT)
+        self.inputs = [self.since, self.until, self.localities, self.outlets]
+
+    @classmethod
+    def read(cls, since: str | None, until: str | None, localities, outlets) -> Filters:
+        """The panel's values as Filters; ValueError with the reason in Vietnamese."""
+        since, until = (clean_input(x or "").strip()[:40] for x in (since, until))
+        picked = [[clean_input(str(x)).strip()[:200] for x in (values or [])][: cls.LIMIT]
+                  for values in (localities, outlets)]
+        try:
+            return Filters.of(since or None, until or None, picked[0], picked[1])
+        except ValueError as exc:
+            if "range is empty" in str(exc):
+                raise ValueError("Bộ lọc: ngày «Đăng từ» ở sau ngày «Đến»; hãy sửa lại khoảng thời gian.") from exc
+            raise ValueError("Bộ lọc: ngày không hợp lệ. Hãy nhập năm (2019), tháng (05/2019) hoặc "
+                             "ngày (17/05/2019).") from exc
 
 
 class _Upload:
@@ -603,22 +662,22 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         tab = _Tab()
         header = _header_panel(ctx)
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="main-row"):
             side = _Sidebar(ctx, tab)
-            with gr.Column(scale=3, min_width=420):
+            with gr.Column(scale=3, min_width=320, elem_id="talk-col"):
                 talk = _ChatPanel(ctx, tab)
                 export = _Export(ctx, tab)
                 k, backend = _settings_panel(ctx, talk.box)
                 upload = _Upload(ctx) if ctx.uploads else None
                 admin = _Admin(ctx) if accounts is not None else None
-            with gr.Column(scale=2, min_width=320):
+            with gr.Column(scale=2, min_width=320, elem_id="sources-col"):
                 sources = _sources_panel()
         # a panel this app does not have: a stand-in output, with nothing to show or hide
         upload_panel = upload.panel if upload else gr.State(None)
         admin_panel, users_html = (admin.panel, admin.users_html) if admin else (gr.State(None), gr.State(None))
 
         tab.show(talk.chatbot, sources)
-        side.wire(export, new_conversation=(talk.clear.click, talk.chatbot.clear))
+        side.wire(export, new_conversation=talk.clear)
         export.wire()
         talk.wire(export, side.saved_list, k, backend)
         if upload:

@@ -64,7 +64,7 @@ def build_briefing(assistant, spec: BriefSpec, *, topic: str | None = None, writ
     if late:
         warnings.append(f"{late} question(s) not answered: the briefing's time ran out; ask them in another one")
     b = assemble(sections, assistant.index.documents, topic=spec.topic if topic is None else topic,
-                 written=written, built_at=built_label(assistant.index.manifest), backend=assistant.settings.backend,
+                 written=written, built_at=built_label(assistant.index.manifest, assistant.settings.timezone), backend=assistant.settings.backend,
                  warnings=warnings)
     dropped = sum(i.dropped for i in b.items)
     if dropped:

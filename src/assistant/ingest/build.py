@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,7 @@ class Reusable:
     chunks: Callable[[Sequence[str]], Mapping[str, np.ndarray]] = _no_chunks
     sentences: Mapping[str, np.ndarray] = field(default_factory=dict)
     hashes: Mapping[str, str] = field(default_factory=dict)  # doc_id -> content hash
+    manifest: Mapping[str, Any] = field(default_factory=dict)  # the previous build's
 
     @property
     def empty(self) -> bool:
@@ -120,7 +122,8 @@ class Checkpoint:
 
 
 def embed_missing(texts: list[str], keys: list[str], cache: Mapping[str, np.ndarray], embedder: VectorEmbeddings,
-                  desc: str, show: bool, checkpoint: Checkpoint | None = None) -> tuple[np.ndarray, int]:
+                  desc: str, show: bool, checkpoint: Checkpoint | None = None, unit: str = "đoạn",
+                  ) -> tuple[np.ndarray, int]:
     """Vectors for ``texts``: from ``cache`` by key, else embedded, each distinct text once.
 
     With a ``checkpoint``, texts an interrupted build already embedded are taken from it, and
@@ -140,7 +143,7 @@ def embed_missing(texts: list[str], keys: list[str], cache: Mapping[str, np.ndar
         tkeys = [text_key(t) for t in todo]
         saved = checkpoint.known if checkpoint else {}
         fresh = [i for i, k in enumerate(tkeys) if k not in saved]
-        with tqdm(total=len(todo), initial=len(todo) - len(fresh), desc=desc, unit="đoạn", disable=not show,
+        with tqdm(total=len(todo), initial=len(todo) - len(fresh), desc=desc, unit=unit, disable=not show,
                   leave=False) as bar:
             for start in range(0, len(fresh), 256):
                 part = fresh[start : start + 256]
@@ -214,7 +217,7 @@ def prepare(docs: list[Document], chunker: ChunkerSettings, embedder: VectorEmbe
     by_id = {d.doc_id: d for d in docs}
     sent_texts = [by_id[s.doc_id].text[s.start : s.end] for s in sentences]
     sent_vectors, n_sents = embed_missing(sent_texts, [text_key(t) for t in sent_texts], reuse.sentences, embedder,
-                                          "Nhúng câu", show_progress, checkpoint)
+                                          "Nhúng câu", show_progress, checkpoint, unit="câu")
     return Prepared(
         documents=docs,
         chunks=chunks,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..documents import NO_FILTERS, Filters, ScoredChunk
+from ..documents import NO_FILTERS, Filters, ScoredChunk, years_named
 from ..vietnamese import index_terms, word_shingles
 
 if TYPE_CHECKING:  # types only: a stage is handed these by pipeline.py, never imports them
@@ -54,6 +54,7 @@ class Retriever:
         self._shingle_cache: dict[int, set] = {}
         self._masks: dict[Filters, np.ndarray] = {}
         self._plain: dict[str, str] = {}  # each article's folded text, once a locality filter asks
+        self._years: dict[str, frozenset[int]] = {}  # the years each article names, once a period asks
 
     # subtle: built on first use, not at start: at 10,000 articles they cost seconds of every
     # cold start, and most questions need few chunks' shingles
@@ -72,7 +73,9 @@ class Retriever:
             docs = self.index.documents
             if filters.localities and not self._plain:
                 self._plain = {d: Filters.plain(doc) for d, doc in docs.items()}
-            admitted = {d for d in docs if filters.admits(docs[d], self._plain.get(d))}
+            if filters.period is not None and not self._years:
+                self._years = {d: years_named(doc.title + "\n" + doc.text) for d, doc in docs.items()}
+            admitted = {d for d in docs if filters.admits(docs[d], self._plain.get(d), self._years.get(d))}
             got = np.fromiter((c.doc_id in admitted for c in self.index.chunks), dtype=bool, count=len(self.index.chunks))
             if len(self._masks) > 64:
                 self._masks.clear()

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
@@ -239,14 +240,21 @@ def check_compatible(manifest: dict, settings: Settings) -> None:
             )
 
 
-def built_label(manifest: dict) -> str:
-    """When the index was built, as a reader sees it: "10:00 22/11/2026 UTC"."""
+def built_label(manifest: dict, timezone: str = "") -> str:
+    """When the index was built, as a reader sees it: "17:00 22/11/2026" in ``timezone``
+    (an IANA name, the setting ``timezone``), or "10:00 22/11/2026 UTC" without one."""
     stamp = str(manifest.get("built_at", ""))
     try:
         when = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z")
     except ValueError:
         return stamp
-    return when.strftime("%H:%M %d/%m/%Y") + (" UTC" if when.utcoffset() is not None and not when.utcoffset() else "")
+    if timezone:
+        try:
+            when = when.astimezone(ZoneInfo(timezone))
+        except (ZoneInfoNotFoundError, ValueError):  # an unknown zone: the time as stored, named
+            pass
+    offset = when.utcoffset()
+    return when.strftime("%H:%M %d/%m/%Y") + (" UTC" if offset is not None and not offset else "")
 
 
 def load_index(settings: Settings, check: bool = True, embedding: Any = None, *,
