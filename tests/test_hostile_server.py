@@ -73,9 +73,9 @@ def test_only_editors_put_files_on_the_disk_and_a_session_is_its_users_own(serve
     assert server.client("bien").post("/gradio_api/upload", files=files).status_code == 200
     event, _ = gradio_call(server.client("doc"), "start_new", [], session="sitzung-doc-1")
     assert event == "complete"
-    event, _ = gradio_call(server.client("bien"), "export", ["x"], session="sitzung-doc-1")  # doc's session
+    event, _ = gradio_call(server.client("bien"), "export", ["x", [], ""], session="sitzung-doc-1")  # doc's session
     assert event == "error"
-    event, _ = gradio_call(server.client("doc"), "export", ["x"], session="sitzung-doc-1")
+    event, _ = gradio_call(server.client("doc"), "export", ["x", [], ""], session="sitzung-doc-1")
     assert event == "complete"
 
 

@@ -243,6 +243,28 @@ def remove_documents(settings: Settings, targets: list[str], embedder: VectorEmb
     return RemoveReport(tuple(withdrawn), report)
 
 
+def replace_document(settings: Settings, target: str, path: Path, embedder: VectorEmbeddings | None = None, *,
+                     show_progress: bool = False,
+                     withdrawn_hook: Callable[[list[Withdrawn]], None] | None = None) -> tuple[AddReport, RemoveReport]:
+    """A new version of article ``target`` from the file ``path``, in one build: the file goes
+    into the corpus first; only once it is there does the old one go to ``corpus/.removed/``
+    (unless the new file took its very name). A file that cannot be read replaces nothing."""
+    placed = place_files([path], settings.corpus_dir, max_bytes=int(settings.max_file_mb * 1e6),
+                         limits=read_limits(settings), overwrite=True)
+    if not any(p.status in ("added", "updated") for p in placed):
+        return AddReport(tuple(placed), None), RemoveReport((), None)
+    live = live_documents(settings.index_dir)
+    copies = {d.doc_id: [c.doc_id for c in d.copies] for d in live or []}
+    names = {p.name for p in placed} | {Path(p.name).stem for p in placed}
+    withdrawn = [] if target in names else withdraw_files([target], settings.corpus_dir, copies,
+                                                          {d.doc_id for d in live} if live else None)
+    removed = [w for w in withdrawn if w.status == "removed"]
+    if removed and withdrawn_hook is not None:
+        withdrawn_hook(removed)
+    report = build_index(settings, embedder, show_progress=show_progress)
+    return AddReport(tuple(placed), report), RemoveReport(tuple(withdrawn), report)
+
+
 def _unfinished(p: Placed) -> Placed:
     return replace(p, status="added", reason="in the corpus but not in the index: an earlier add stopped before "
                    "its build; indexed now", reason_vi="đã có trong kho nhưng chưa vào chỉ mục (lần thêm trước bị "

@@ -8,11 +8,13 @@ are shown collapsed under the refusal ("Gần nhất: …") and are not claims: 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..documents import Citation, ScoredChunk
+from ..vietnamese import fold
 from .instructions import addresses_reader
 
 if TYPE_CHECKING:
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
     from ..store.disk import LoadedIndex
 
 NEAREST = 3  # passages shown under a refusal
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", fold(text).lower())
 
 
 def nearest(index: LoadedIndex, query: Query, hits: list[ScoredChunk], limit: int = NEAREST) -> tuple[Citation, ...]:
@@ -35,7 +41,9 @@ def nearest(index: LoadedIndex, query: Query, hits: list[ScoredChunk], limit: in
             continue
         rows = [i for i in index.sentences.of_doc(chunk.doc_id)
                 if index.sentences[i].start >= chunk.start and index.sentences[i].end <= chunk.end]
-        rows = [i for i in rows if not addresses_reader(doc.text[index.sentences[i].start:index.sentences[i].end])]
+        title = _words(doc.title)
+        rows = [i for i in rows if not addresses_reader(text := doc.text[index.sentences[i].start:index.sentences[i].end])
+                and _words(text) != title]  # the title repeated as the first line says nothing
         if not rows:
             continue
         best = rows[int(np.argmax(index.sentence_vectors[rows] @ query.vector))]

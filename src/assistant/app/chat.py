@@ -22,7 +22,7 @@ from ..answer import backends
 from ..config import Settings
 from ..documents import NO_FILTERS, Answer, Filters
 from ..errors import AssistantError, QuestionError
-from ..pipeline import Assistant, add_documents
+from ..pipeline import Assistant, add_documents, remove_documents, replace_document
 from ..question.followup import Exchange
 from ..store.disk import live_build
 from ..vietnamese import clean_input
@@ -130,6 +130,30 @@ class ChatEngine:
                 fresh = Assistant.open(self._default.settings, embedder=self._default.embedder)
                 self._default = replace(fresh, lock=self._default.lock)
             return report
+
+    def _swap(self, report) -> None:
+        """Answer from the new build from now on (same lock: streams on the old one finish there)."""
+        if report is not None:
+            fresh = Assistant.open(self._default.settings, embedder=self._default.embedder)
+            self._default = replace(fresh, lock=self._default.lock)
+
+    def remove(self, targets: Sequence[str], withdrawn_hook=None):
+        """Take articles out of the corpus and the index (``pipeline.remove_documents``)."""
+        with self._adding:
+            report = remove_documents(self._default.settings, list(targets), self._default.embedder,
+                                      withdrawn_hook=withdrawn_hook)
+            self._swap(report.build)
+            return report
+
+    def replace(self, target: str, path, withdrawn_hook=None):
+        """A new version of article ``target`` from the uploaded file ``path`` (``pipeline.replace_document``)."""
+        from pathlib import Path
+
+        with self._adding:
+            added, removed = replace_document(self._default.settings, target, Path(path), self._default.embedder,
+                                              withdrawn_hook=withdrawn_hook)
+            self._swap(added.build)
+            return added, removed
 
     def ask(self, question: str, k: int | None = None, backend: str | None = None,
             history: Sequence[Exchange] = (), filters: Filters = NO_FILTERS) -> Answer:

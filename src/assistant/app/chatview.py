@@ -11,6 +11,7 @@ and Markdown (the chat bubbles are Markdown that may contain HTML). An article c
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import string
@@ -196,6 +197,20 @@ def chat_messages(turns: Sequence[Turn], pending: Turn | None = None, partial: s
     return messages
 
 
+def turn_of_message(turns: Sequence[Turn], index: int) -> Turn | None:
+    """The turn whose answer is message ``index`` of :func:`chat_messages`; None for a question."""
+    i = 0
+    for t in turns:
+        if t.asked.strip():
+            i += 1
+        if i == index:
+            return t
+        i += 1
+        if i > index:
+            return None
+    return None
+
+
 def _preview(text: str, limit: int = 600) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[:limit].rstrip() + " …"
@@ -330,6 +345,51 @@ _SAFE_URL = re.compile(r"https?://[^\s<>\"'`\\]+", re.IGNORECASE)
 def last_answer_markdown(turns: Iterable[Turn]) -> str:
     answers = [t for t in turns if not t.notice]
     return to_markdown(answers[-1]) if answers else ""
+
+
+def to_html(turn: Turn) -> str:
+    """The answer as rich text for the clipboard: Word and mail keep the bold question, the
+    footnote-style [n] and the numbered sources with their quotes. Everything escaped."""
+    def line(raw: str) -> str:
+        parts = re.split(r"(\[\d+\])", raw)
+        return "".join(f"<sup>{p}</sup>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
+
+    body = _NOTICE_LINES.sub("", turn.text.strip())
+    paragraphs = [p for p in body.split("\n\n") if p.strip()]
+    out = [f"<p><b>Câu hỏi:</b> {html.escape(turn.question or turn.asked)}</p>"]
+    for p in paragraphs:
+        rows = p.split("\n")
+        bullets = [r[2:] for r in rows if r.startswith("- ")]
+        head = [r for r in rows if not r.startswith("- ")]
+        if head:
+            out.append("<p>" + "<br>".join(line(r) for r in head) + "</p>")
+        if bullets:
+            out.append("<ul>" + "".join(f"<li>{line(b)}</li>" for b in bullets) + "</ul>")
+    if turn.citations:
+        items = []
+        for c in turn.citations:
+            url = (f'<a href="{html.escape(c.url)}">{html.escape(c.url)}</a>' if _SAFE_URL.fullmatch(c.url or "")
+                   else html.escape(c.url or ""))
+            where = " — ".join(x for x in (html.escape(c.date), html.escape(c.outlet), url,
+                                           f"tr. {int(c.page)}" if c.page else "") if x)
+            items.append(f"<li>{html.escape(c.title)} — {where}<br><i>«{html.escape(c.quote)}»</i></li>")
+        out.append("<p><b>Nguồn:</b></p><ol>" + "".join(items) + "</ol>")
+    return "\n".join(out)
+
+
+_NOTICE_LINES = re.compile(r"^(?:⚠ [^\n]*\n\n)+")
+
+
+def clipboard(turns: Sequence[Turn]) -> str:
+    """What the copy buttons put on the clipboard, as JSON: the latest answer (a refusal is no
+    answer to copy) and the whole conversation, each as Markdown and as HTML."""
+    answered = [t for t in turns if not t.notice]
+    last = next((t for t in reversed(answered) if not t.refused), None)
+    return json.dumps({
+        "last": {"md": to_markdown(last), "html": to_html(last)} if last else None,
+        "all": {"md": "\n---\n\n".join(to_markdown(t) for t in answered),
+                "html": "<hr>".join(to_html(t) for t in answered)} if answered else None,
+    }, ensure_ascii=False)
 
 
 # --- exporting a briefing ---------------------------------------------------------------

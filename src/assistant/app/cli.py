@@ -579,6 +579,73 @@ def _account_errors(fn: Callable) -> Callable:
 
 
 @main.group()
+def feedback() -> None:
+    """Analysts' 👍/👎 on chat answers (data_dir/assistant.db), made into QA fixtures
+    that `assistant eval` runs: a department's own evaluation grows from use."""
+
+
+@feedback.command("export")
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path),
+              help="Write the fixtures (JSONL) here [default: standard output].")
+@click.option("--since", metavar="DATE", help="Only judgements from DATE (2026, 2026-11, 17/11/2026).")
+@common_options
+@data_dir_option
+@_account_errors
+def feedback_export(settings: Settings, out: Path | None, since: str | None) -> None:
+    """Write the judged questions as QA fixtures (the format `assistant eval` reads).
+
+    \b
+    👍 on an answer   -> an answerable item: what it answered, the articles it quoted;
+    👍 on a refusal   -> an unanswerable item;
+    👎 "not covered"  -> an unanswerable item;
+    👎 with the right words and article -> an answerable item with the analyst's correction.
+    A 👎 without a correction is listed on standard error, not written.
+
+    \b
+    Example:
+      assistant feedback export -o gop-y.jsonl && assistant eval gop-y.jsonl
+    """
+    from ..documents import date_bound
+    from ..store.disk import live_documents
+    from .feedback import Feedback, fixtures
+
+    try:
+        start = time.mktime(time.strptime(date_bound(since), "%Y-%m-%d")) if since else 0.0
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    documents = {d.doc_id: d for d in live_documents(settings.index_dir) or []}
+    items, left = fixtures(Feedback(_accounts(settings)).list(since=start), documents)
+    lines = "".join(json.dumps(i, ensure_ascii=False).translate(_LINE_BREAKERS) + "\n" for i in items)
+    if out is None:
+        click.echo(lines, nl=False)
+    else:
+        out.write_text(lines, encoding="utf-8")
+    for j, why in left:
+        click.echo(strip_controls(f"bỏ qua góp ý {j.id} ({j.turn.question or j.turn.asked}): {why}"), err=True)
+    click.echo(f"{len(items)} câu hỏi thành fixture" + (f" trong {out}" if out else "") +
+               (f", {len(left)} góp ý bỏ qua" if left else ""), err=True)
+
+
+@feedback.command("list")
+@click.option("--down", is_flag=True, help="Only 👎.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@common_options
+@data_dir_option
+@_account_errors
+def feedback_list(settings: Settings, down: bool, limit: int) -> None:
+    """The newest judgements: when, who, 👍/👎, the question and the note."""
+    from .feedback import Feedback
+
+    for j in Feedback(_accounts(settings)).list("down" if down else None, limit):
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(j.at))
+        mark = "👍" if j.verdict == "up" else "👎"
+        extra = " | ".join(x for x in (j.note, j.correct and f"đúng: {j.correct}", j.source,
+                                        "không có trong bài viết" if j.not_covered else "") if x)
+        click.echo(strip_controls(f"{when}\t{j.user or '-'}\t{mark}\t{j.turn.question or j.turn.asked}"
+                                  + (f"\t{extra}" if extra else "")))
+
+
+@main.group()
 def users() -> None:
     """Accounts of a shared server (data_dir/assistant.db): readers ask and export briefings,
     editors also add documents, admins also manage users. With no account the chat is open,

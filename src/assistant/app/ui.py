@@ -35,6 +35,7 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from string import Template
@@ -45,7 +46,7 @@ from ..config import K_RANGE, Settings
 from ..documents import Filters
 from ..errors import AssistantError, BackendError, ConfigError
 from ..store.disk import built_label
-from ..vietnamese import clean_input
+from ..vietnamese import clean_input, fold
 from . import static, uploads
 from .accounts import AccountError, Accounts
 from .chat import ChatEngine, available_backends, backend_label
@@ -53,12 +54,13 @@ from .chatview import (
     Turn,
     answers_of,
     chat_messages,
+    clipboard,
     common_backend,
     coverage,
     inert,
-    last_answer_markdown,
     restore,
     sources_html,
+    turn_of_message,
 )
 from .conversations import Conversations
 
@@ -81,6 +83,7 @@ MAX_SAVED_TURNS = 500
 
 log = logging.getLogger(__name__)
 
+NOTHING_CHOSEN = "Chưa chọn câu trả lời nào để đưa vào bản tin: hãy đánh dấu ít nhất một câu ở «Chọn câu trả lời»."
 NOTHING_TO_EXPORT = ("Chưa có câu trả lời nào để xuất bản tin. "
                      "Hãy đặt ít nhất một câu hỏi, rồi bấm «Xuất bản tin» lần nữa.")
 EXPORT_FAILED = ("Xin lỗi, chưa soạn được bản tin do lỗi ngoài dự kiến. Vui lòng thử lại; "
@@ -101,6 +104,7 @@ SAVE_JS = Template(static.read("save.js")).substitute(storage_key=STORAGE_KEY)
 CONFIRM_DELETE_JS = static.read("confirm-delete.js")
 CONFIRM_NEW_JS = static.read("confirm-new.js")
 CONFIRM_REMOVE_USER_JS = static.read("confirm-remove-user.js")
+CONFIRM_REMOVE_DOC_JS = static.read("confirm-remove-doc.js")
 
 
 def theme() -> Any:
@@ -127,7 +131,7 @@ def _outputs(turns: list[Turn], documents: dict | None = None, conversation: str
         saved = json.dumps({"conversation": conversation})
     else:
         saved = json.dumps([t.to_dict() for t in turns], ensure_ascii=False)
-    return chat_messages(turns), sources_html(turns, documents), turns, last_answer_markdown(turns), saved
+    return chat_messages(turns), sources_html(turns, documents), turns, clipboard(turns), saved
 
 
 ROLE_WORDS = {"reader": "người đọc", "editor": "biên tập viên", "admin": "quản trị viên"}
@@ -269,6 +273,11 @@ class _Export:
                 placeholder="Chủ đề bản tin (không bắt buộc), ví dụ: Đối ngoại Hải Phòng",
             )
             self.button = gr.Button("Xuất bản tin", size="sm", elem_id="export", scale=1, min_width=120)
+        with gr.Accordion("Chọn câu trả lời và sửa tiêu đề", open=False, elem_id="export-choose") as self.choose:
+            self.pick = gr.CheckboxGroup([], label="Câu trả lời đưa vào bản tin", elem_id="export-pick")
+            self.headings = gr.Textbox(label="Tiêu đề từng mục (mỗi dòng ứng với một câu trả lời ở trên, theo thứ tự)",
+                                       lines=3, max_lines=20, elem_id="export-headings")
+            self.chosen = gr.State(False)  # the list above was filled: export what it says
         self.status = gr.Markdown("", elem_id="export-status")
         with gr.Row():
             self.dl_md = gr.DownloadButton("Tải bản tin Markdown (.md)", size="sm", visible=False, elem_id="dl-md")
@@ -276,19 +285,50 @@ class _Export:
         self.outputs = [self.status, self.dl_md, self.dl_docx, tab.folder]
 
     def wire(self) -> None:
+        self.choose.expand(self.fill, inputs=[self.tab.turns], outputs=[self.pick, self.headings, self.chosen])
         for trigger in (self.button.click, self.topic.submit):
-            trigger(self.export, inputs=[self.tab.turns, self.topic, self.tab.folder], outputs=self.outputs,
+            trigger(self.export, inputs=[self.tab.turns, self.topic, self.tab.folder, self.chosen, self.pick,
+                                         self.headings], outputs=self.outputs,
                     concurrency_limit=2, concurrency_id="export")
+
+    @staticmethod
+    def _answered(turns: list[Turn]) -> list[Turn]:
+        return [t for t in turns or [] if not t.notice]
+
+    @staticmethod
+    def heading(turn: Turn) -> str:
+        """A question as a briefing's heading: one line, its first letter a capital."""
+        text = " ".join((turn.question or turn.asked).split())
+        return text[:1].upper() + text[1:]
+
+    def fill(self, turns: list[Turn]):
+        """Every answer of the tab, ticked (refusals not), and their headings to edit."""
+        answered = self._answered(turns)
+        choices = [(f"{i}. {self.heading(t)}" + (" (không có thông tin)" if t.refused else ""), t.id)
+                   for i, t in enumerate(answered, start=1)]
+        return (gr.update(choices=choices, value=[t.id for t in answered if not t.refused]),
+                "\n".join(self.heading(t) for t in answered), True)
 
     def reset_after(self, event) -> None:
         """Once ``event`` changed the conversation, the export of the previous one goes."""
         event.then(reset_export, inputs=[self.tab.folder], outputs=self.outputs)
 
-    def export(self, turns: list[Turn], topic: str, folder: str | None, request: gr.Request):
-        """status, Markdown download, Word download, export folder: the session as a briefing."""
+    def export(self, turns: list[Turn], topic: str, folder: str | None, chosen: bool, pick: list[str] | None,
+               headings: str, request: gr.Request):
+        """status, Markdown download, Word download, export folder: the session as a briefing
+        (the answers ticked, under the headings as edited, once the list was opened)."""
         self.ctx.signed_in(request)  # the session's own user only
         engine = self.ctx.engine
-        answers = answers_of(turns or [])
+        answered = self._answered(turns)
+        if chosen is True:
+            lines = [" ".join(clean_input(x).split())[:TOPIC_CHARS] for x in (headings or "").split("\n")]
+            named = {t.id: (lines[i] if i < len(lines) and lines[i] else self.heading(t))
+                     for i, t in enumerate(answered)}
+            wanted = set(pick or [])
+            answered = [replace(t, question=named[t.id]) for t in answered if t.id in wanted]
+            if not answered:
+                return (NOTHING_CHOSEN, gr.update(visible=False), gr.update(visible=False), folder)
+        answers = answers_of(answered)
         if not answers:
             return NOTHING_TO_EXPORT, gr.update(visible=False), gr.update(visible=False), folder
         fresh = None
@@ -391,7 +431,7 @@ class _ChatPanel:
         self.ctx, self.tab = ctx, tab
         self.chatbot = gr.Chatbot(
             elem_id="chat", label="Hội thoại", show_label=False, height=600, buttons=[], latex_delimiters=[],
-            feedback_options=None, layout="bubble",
+            feedback_options=("Like", "Dislike") if ctx.accounts is not None else None, layout="bubble",
             placeholder="**Đặt câu hỏi về công tác đối ngoại của các địa phương.**<br>"
                         "Câu trả lời trích nguyên văn từ bài viết, kèm nguồn.",
         )
@@ -401,9 +441,11 @@ class _ChatPanel:
                 placeholder="Nhập câu hỏi, ví dụ: Sở Ngoại vụ Hà Nội được thành lập khi nào?",
             )
             self.send = gr.Button("Gửi", variant="primary", scale=1, min_width=90, elem_id="send")
+        self.feedback = _FeedbackPanel(ctx)
         self.filters = _FilterPanel(ctx)
         with gr.Row():
-            self.copy = gr.Button("Sao chép kèm trích dẫn", size="sm", elem_id="copy")
+            self.copy = gr.Button("Sao chép câu trả lời", size="sm", elem_id="copy")
+            self.copy_all = gr.Button("Sao chép cả hội thoại", size="sm", elem_id="copy-all")
             self.clear = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="clear")
 
     def wire(self, export: _Export, saved_list: gr.Radio, k: gr.Slider, backend: gr.Dropdown) -> None:
@@ -414,7 +456,9 @@ class _ChatPanel:
                                               *self.filters.inputs],
                "outputs": [*tab.views, self.box, tab.conversation, saved_list],
                "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
-        self.copy.click(None, inputs=[tab.copy_text], outputs=None, js=COPY_JS)
+        self.copy.click(None, inputs=[tab.copy_text, gr.State("last")], outputs=None, js=COPY_JS)
+        self.copy_all.click(None, inputs=[tab.copy_text, gr.State("all")], outputs=None, js=COPY_JS)
+        self.feedback.wire(self.chatbot, tab)
         # a new question makes an earlier export stale: hide it first
         for trigger in (self.box.submit, self.send.click):
             trigger(reset_export, inputs=[tab.folder], outputs=export.outputs, show_progress="hidden").then(**ask)
@@ -444,6 +488,86 @@ class _ChatPanel:
                     conversation = ctx.store.add_turn(user.name, conversation, turn)
                 yield (*_outputs(history, ctx.docs(), conversation, bool(user)), box, conversation,
                        ctx.listing(user, conversation))
+
+
+class _FeedbackPanel:
+    """👍/👎 on each answer (the chat's own icons), and for 👎 what was wrong: kept with the
+    answer (``feedback.py``) for ``assistant feedback export`` to make fixtures of."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        docs = sorted(ctx.docs().values(), key=lambda d: (d.date_sort or "", d.doc_id), reverse=True)
+        self.judgement = gr.State(None)  # the id of this tab's latest 👎, for its details
+        self.status = gr.Markdown("", elem_id="feedback-status")
+        with gr.Group(visible=False, elem_id="feedback-panel") as self.panel:
+            gr.Markdown("**Góp ý cho câu trả lời chưa đúng** (không bắt buộc; giúp đánh giá và cải thiện trợ lý)")
+            self.note = gr.Textbox(label="Nhận xét", lines=2, max_lines=6, max_length=2000, elem_id="feedback-note")
+            self.correct = gr.Textbox(label="Câu trả lời đúng (cụm từ một câu trả lời đúng phải có)", max_lines=2,
+                                      max_length=500, elem_id="feedback-correct",
+                                      placeholder="ví dụ: 26/11/2004")
+            self.source = gr.Dropdown([(f"{d.title} ({d.date_label})", d.doc_id) for d in docs], value=None,
+                                      label="Bài viết có câu trả lời đúng", elem_id="feedback-source",
+                                      allow_custom_value=False)
+            self.not_covered = gr.Checkbox(False, label="Các bài viết không có thông tin này (trợ lý nên từ chối)",
+                                           elem_id="feedback-not-covered")
+            self.send = gr.Button("Gửi góp ý", size="sm", elem_id="feedback-send")
+
+    def wire(self, chatbot: gr.Chatbot, tab: _Tab) -> None:
+        chatbot.like(self.judge, inputs=[tab.turns, tab.conversation],
+                     outputs=[self.status, self.panel, self.judgement, self.note, self.correct, self.source,
+                              self.not_covered])
+        self.send.click(self.detail, inputs=[self.judgement, self.note, self.correct, self.source, self.not_covered],
+                        outputs=[self.status, self.panel])
+
+    def _store(self):
+        from .feedback import Feedback
+
+        return Feedback(self.ctx.accounts) if self.ctx.accounts is not None else None
+
+    def judge(self, turns: list[Turn], conversation: str | None, data: gr.LikeData, request: gr.Request):
+        user = self.ctx.signed_in(request)
+        store = self._store()
+        turn = turn_of_message(turns or [], data.index if isinstance(data.index, int) else -1)
+        skip = (gr.skip(),) * 7
+        if store is None or turn is None or turn.notice or data.liked not in (True, False):
+            return skip
+        verdict = "up" if data.liked else "down"
+        judgement = store.judge(user.name if user else "", turn, verdict, conversation)
+        log.info("feedback %s on turn %s by %r", verdict, turn.id, user.name if user else "")
+        if verdict == "up":
+            return ("Đã ghi nhận: câu trả lời đúng 👍. Cảm ơn bạn!", gr.update(visible=False), None,
+                    "", "", None, False)
+        return ("Đã ghi nhận 👎. Nếu được, hãy cho biết câu trả lời đúng ở bên dưới.", gr.update(visible=True),
+                judgement, "", "", None, False)
+
+    def detail(self, judgement: int | None, note: str, correct: str, source: str | None, not_covered: bool,
+               request: gr.Request):
+        user = self.ctx.signed_in(request)
+        store = self._store()
+        if store is None or not isinstance(judgement, int):
+            return "Hãy bấm 👎 trên câu trả lời trước khi gửi góp ý.", gr.skip()
+        if source is not None and source not in self.ctx.docs():
+            source = None
+        ok = store.detail(user.name if user else "", judgement, clean_input(note or "").strip(),
+                          clean_input(correct or "").strip(), source or "", bool(not_covered))
+        if not ok:
+            return "Không tìm thấy góp ý này. Hãy bấm 👎 lại.", gr.skip()
+        return "Đã lưu góp ý. Cảm ơn bạn! Câu hỏi này sẽ vào bộ câu hỏi đánh giá của đơn vị.", gr.update(visible=False)
+
+
+def feedback_table(accounts: Accounts, limit: int = 20) -> str:
+    """The newest 👎, for an admin: when, who, the question, what they said was right."""
+    from .feedback import Feedback
+
+    rows = Feedback(accounts).list("down", limit)
+    if not rows:
+        return '<p class="feedback-none">Chưa có góp ý 👎 nào.</p>'
+    body = "".join(
+        f"<tr><td>{datetime.fromtimestamp(j.at).strftime('%H:%M %d/%m/%Y')}</td><td>{inert(j.user or '-')}</td>"
+        f"<td>{inert(j.turn.question or j.turn.asked)}</td><td>{inert(j.note)}</td>"
+        f"<td>{inert('không có trong bài viết' if j.not_covered else j.correct)}</td></tr>" for j in rows)
+    return ('<table class="users feedback"><thead><tr><th>Lúc</th><th>Người góp ý</th><th>Câu hỏi</th>'
+            f"<th>Nhận xét</th><th>Câu trả lời đúng</th></tr></thead><tbody>{body}</tbody></table>")
 
 
 class _FilterPanel:
@@ -490,16 +614,18 @@ class _Upload:
 
     def __init__(self, ctx: _Context) -> None:
         self.ctx = ctx
-        with gr.Accordion("Thêm tài liệu vào kho", open=False, elem_id="upload-panel",
+        with gr.Accordion("Tài liệu: thêm, xem, xoá, thay", open=False, elem_id="upload-panel",
                           visible=ctx.settings.allow_upload) as self.panel:
             self.files = gr.File(label="Kéo thả bài báo (.html), PDF, Word (.docx), .txt, .md",
                                  file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload-files")
             self.add_btn = gr.Button("Thêm vào kho", size="sm", elem_id="upload-add")
             self.add_status = gr.Markdown("", elem_id="upload-status")
+            self.library = _Library(ctx)
 
     def wire(self, header: gr.HTML) -> None:
         self.add_btn.click(self.upload, inputs=[self.files], outputs=[self.add_status, header, self.files],
                            concurrency_limit=1, concurrency_id="upload")
+        self.library.wire(header, self.panel.expand)
 
     def upload(self, files, request: gr.Request,
                progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's idiom
@@ -528,6 +654,127 @@ class _Upload:
         return _added(report), _header(self.ctx.engine), None
 
 
+class _Library:
+    """"Thư viện tài liệu": the articles the index answers from (title, date, outlet, pages, who
+    added each and when, copies), searchable; an editor deletes one or replaces it with a new file.
+    Inside the upload panel, so shown to whoever may upload."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        with gr.Accordion("Thư viện tài liệu (xem, xoá, thay)", open=False, elem_id="library"):
+            self.search = gr.Textbox(show_label=False, placeholder="Tìm theo tiêu đề, nơi đăng hoặc mã bài",
+                                     max_lines=1, max_length=200, elem_id="library-search")
+            self.table = gr.HTML("", elem_id="library-table")
+            self.doc = gr.Dropdown([], value=None, label="Bài viết", elem_id="library-doc")
+            with gr.Row():
+                self.delete = gr.Button("Xoá khỏi kho", size="sm", variant="stop", elem_id="library-delete")
+            self.file = gr.File(label="Tệp thay thế (phiên bản mới của bài đã chọn)", file_count="single",
+                                file_types=UPLOAD_TYPES, elem_id="library-file")
+            self.replace = gr.Button("Thay bằng tệp này", size="sm", elem_id="library-replace")
+            self.status = gr.Markdown("", elem_id="library-status")
+            self.confirmed = gr.Checkbox(False, visible=False)  # set by the confirmation dialog of "Xoá"
+
+    def wire(self, header: gr.HTML, opened) -> None:
+        outputs = [self.table, self.doc]
+        opened(self.show, inputs=[self.search], outputs=outputs)
+        self.search.change(self.show, inputs=[self.search], outputs=outputs, show_progress="hidden")
+        self.delete.click(self.remove, inputs=[self.doc, self.confirmed, self.search],
+                          outputs=[self.status, header, *outputs], js=CONFIRM_REMOVE_DOC_JS,
+                          concurrency_limit=1, concurrency_id="upload")
+        self.replace.click(self.swap, inputs=[self.doc, self.file, self.search],
+                           outputs=[self.status, header, *outputs, self.file], concurrency_limit=1,
+                           concurrency_id="upload")
+
+    def _may(self, request) -> Any:
+        user = self.ctx.signed_in(request)
+        return user, (user.may("editor") if user else self.ctx.settings.allow_upload)
+
+    def show(self, search: str, request: gr.Request):
+        """The table and the choice of articles, those matching ``search`` (words of the title,
+        outlet or id, diacritics optional)."""
+        _, may = self._may(request)
+        if not may:
+            return "", gr.update(choices=[], value=None)
+        docs = sorted(self.ctx.docs().values(), key=lambda d: (d.date_sort or "", d.doc_id), reverse=True)
+        words = fold(clean_input(search or "")).lower().split()
+        if words:
+            docs = [d for d in docs if all(w in fold(f"{d.title} {d.outlet} {d.url} {d.doc_id}").lower() for w in words)]
+        added = self.ctx.accounts.document_history() if self.ctx.accounts is not None else {}
+        rows = []
+        for d in docs[:500]:
+            who = added.get(Path(d.path).name)
+            by = (f"{inert(who.actor)}, {datetime.fromtimestamp(who.at).strftime('%d/%m/%Y')}" if who else "")
+            rows.append(f"<tr><td>{inert(d.title)}</td><td>{inert(d.date_label)}</td><td>{inert(d.outlet)}</td>"
+                        f"<td>{len(d.pages) if d.pages else ''}</td><td>{by}</td><td>{len(d.copies) or ''}</td>"
+                        f"<td><code>{inert(d.doc_id)}</code></td></tr>")
+        more = f"<p>… và {len(docs) - 500} bài khác: hãy tìm hẹp hơn.</p>" if len(docs) > 500 else ""
+        table = ('<table class="users library"><thead><tr><th>Tiêu đề</th><th>Ngày</th><th>Nơi đăng</th>'
+                 "<th>Trang</th><th>Người thêm</th><th>Bản đăng lại</th><th>Mã</th></tr></thead>"
+                 f"<tbody>{''.join(rows)}</tbody></table>{more}<p>{len(docs)} bài viết.</p>")
+        choices = [(f"{d.title} ({d.date_label}) — {d.doc_id}", d.doc_id) for d in docs[:500]]
+        return table, gr.update(choices=choices, value=None)
+
+    def _audit(self, user):
+        accounts = self.ctx.accounts
+
+        def hook(removed: list) -> None:
+            if accounts is not None and user is not None:
+                for w in removed:
+                    accounts.audit(user.name, "removed document", w.name, w.reason)
+        return hook
+
+    def remove(self, doc_id: str | None, confirmed: bool, search: str, request: gr.Request):
+        user, may = self._may(request)
+        if not may:
+            return "Tài khoản của bạn không có quyền xoá tài liệu (cần quyền biên tập viên).", gr.skip(), \
+                gr.skip(), gr.skip()
+        if confirmed is not True:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if not doc_id or doc_id not in self.ctx.docs():
+            return "Hãy chọn một bài viết trong danh sách.", gr.skip(), gr.skip(), gr.skip()
+        try:
+            report = self.ctx.engine.remove([doc_id], withdrawn_hook=self._audit(user))
+        except Exception as exc:  # a removal never takes the chat down
+            log.exception("removing %s failed", doc_id)
+            why = inert(str(exc)) if isinstance(exc, AssistantError) else "lỗi ngoài dự kiến"
+            return f"Không xoá được ({why}).", gr.skip(), gr.skip(), gr.skip()
+        gone = report.of("removed")
+        text = (f"Đã xoá {len(gone)} tệp khỏi kho (giữ lại trong corpus/.removed/ để khôi phục khi cần): "
+                + ", ".join(inert(w.name) for w in gone) + ". Trợ lý không trả lời từ bài này nữa."
+                if gone else "Không xoá được: " + "; ".join(inert(w.reason) for w in report.withdrawn))
+        return (text, _header(self.ctx.engine), *self.show(search, request))
+
+    def swap(self, doc_id: str | None, file, search: str, request: gr.Request):
+        user, may = self._may(request)
+        skip = (gr.skip(),) * 4
+        if not may:
+            return "Tài khoản của bạn không có quyền thay tài liệu (cần quyền biên tập viên).", *skip
+        path = file if isinstance(file, str) else getattr(file, "name", None)
+        if not doc_id or doc_id not in self.ctx.docs():
+            return "Hãy chọn bài viết cần thay.", *skip
+        if not path:
+            return "Hãy tải lên tệp thay thế.", *skip
+        who = user.name if user else ""
+        if not uploads.owned(who if self.ctx.upload_folders else None, path):
+            return "Chỉ thay được bằng tệp bạn vừa tải lên. Vui lòng tải tệp lên lại.", *skip[:3], None
+        try:
+            added, _ = self.ctx.engine.replace(doc_id, path, withdrawn_hook=self._audit(user))
+        except Exception as exc:
+            log.exception("replacing %s failed", doc_id)
+            why = inert(str(exc)) if isinstance(exc, AssistantError) else "lỗi ngoài dự kiến"
+            return f"Không thay được ({why}).", *skip[:3], None
+        finally:
+            uploads.discard([path])
+        if added.build is None:
+            why = "; ".join(inert(p.reason_vi or p.reason) for p in added.placed if p.reason) or "tệp không đổi"
+            return f"Không thay được: {why}. Bài cũ vẫn giữ nguyên.", *skip[:3], None
+        if self.ctx.accounts is not None and user is not None:
+            self.ctx.accounts.audit_documents(user.name, added.placed)
+        new = ", ".join(inert(p.name) for p in added.placed if p.name)
+        return (f"Đã thay **{inert(doc_id)}** bằng {new}. Trợ lý trả lời từ bản mới ngay.",
+                _header(self.ctx.engine), *self.show(search, request), None)
+
+
 class _Admin:
     """"Quản lý người dùng": an admin adds users, changes roles and passwords, makes API keys."""
 
@@ -535,6 +782,9 @@ class _Admin:
         self.ctx = ctx
         with gr.Accordion("Quản lý người dùng", open=False, visible=False, elem_id="admin-panel") as self.panel:
             self.users_html = gr.HTML("", elem_id="users")
+            with gr.Accordion("Góp ý 👎 gần đây", open=False, elem_id="feedback-admin"):
+                self.feedback_html = gr.HTML("", elem_id="feedback-recent")
+                self.feedback_refresh = gr.Button("Tải lại", size="sm", elem_id="feedback-refresh")
             with gr.Row():
                 self.name = gr.Textbox(label="Tên đăng nhập", max_lines=1, elem_id="admin-name")
                 self.role = gr.Dropdown([(w, r) for r, w in ROLE_WORDS.items()], value="reader",
@@ -553,10 +803,17 @@ class _Admin:
             self.confirmed = gr.Checkbox(False, visible=False)  # set by the confirmation dialog of "remove"
 
     def wire(self) -> None:
+        self.feedback_refresh.click(self.recent, outputs=[self.feedback_html])
         for action, button in self.buttons.items():
             confirm = CONFIRM_REMOVE_USER_JS if action == "remove" else None
             button.click(self.manage, inputs=[gr.State(action), self.name, self.role, self.password, self.confirmed],
                          outputs=[self.status, self.users_html, self.password], js=confirm)
+
+    def recent(self, request: gr.Request):
+        user = self.ctx.signed_in(request)
+        if not (user and user.may("admin")) or self.ctx.accounts is None:
+            return ""
+        return feedback_table(self.ctx.accounts)
 
     def manage(self, action: str, name: str, role: str, password: str, confirmed: bool, request: gr.Request):
         """status, user table, cleared password: one change to the accounts, by an admin only."""
@@ -614,11 +871,11 @@ def _settings_panel(ctx: _Context, box: gr.Textbox) -> tuple[gr.Slider, gr.Dropd
 
 
 def _restore_on_load(app: gr.Blocks, ctx: _Context, tab: _Tab, side: _Sidebar, upload_panel, admin_panel,
-                     users_html) -> None:
+                     users_html, feedback_html) -> None:
     """A tab opens or reloads: its conversation comes back, and the panels its user may see show.
 
-    ``upload_panel``, ``admin_panel`` and ``users_html`` are ``gr.State`` stand-ins for a panel
-    this app does not have.
+    ``upload_panel``, ``admin_panel``, ``users_html`` and ``feedback_html`` are ``gr.State``
+    stand-ins for a panel this app does not have.
     """
 
     def reload(saved: str, request: gr.Request):
@@ -635,14 +892,15 @@ def _restore_on_load(app: gr.Blocks, ctx: _Context, tab: _Tab, side: _Sidebar, u
             admin = user.may("admin")
             return (*_outputs(turns, ctx.docs(), conversation, True), conversation, ctx.listing(user, conversation),
                     gr.update(visible=True), _user_line(user), gr.update(visible=user.may("editor")),
-                    gr.update(visible=admin), users_table(ctx.accounts) if admin and ctx.accounts else "")
+                    gr.update(visible=admin), users_table(ctx.accounts) if admin and ctx.accounts else "",
+                    feedback_table(ctx.accounts) if admin and ctx.accounts else "")
         return (*_outputs(restore(data)[-MAX_SAVED_TURNS:], ctx.docs()), None, gr.skip(), gr.update(visible=False),
-                "", gr.update(visible=ctx.settings.allow_upload), gr.update(visible=False), "")
+                "", gr.update(visible=ctx.settings.allow_upload), gr.update(visible=False), "", "")
 
     tab.saved.change(None, inputs=[tab.saved], outputs=None, js=SAVE_JS)
     app.load(reload, inputs=[tab.saved], js=LOAD_JS,
              outputs=[*tab.views, tab.conversation, side.saved_list, side.column, side.user_line, upload_panel,
-                      admin_panel, users_html])
+                      admin_panel, users_html, feedback_html])
 
 
 def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None = None,
@@ -674,7 +932,8 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
                 sources = _sources_panel()
         # a panel this app does not have: a stand-in output, with nothing to show or hide
         upload_panel = upload.panel if upload else gr.State(None)
-        admin_panel, users_html = (admin.panel, admin.users_html) if admin else (gr.State(None), gr.State(None))
+        admin_panel, users_html, feedback_html = ((admin.panel, admin.users_html, admin.feedback_html) if admin
+                                                  else (gr.State(None), gr.State(None), gr.State(None)))
 
         tab.show(talk.chatbot, sources)
         side.wire(export, new_conversation=talk.clear)
@@ -684,7 +943,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
             upload.wire(header)
         if admin:
             admin.wire()
-        _restore_on_load(app, ctx, tab, side, upload_panel, admin_panel, users_html)
+        _restore_on_load(app, ctx, tab, side, upload_panel, admin_panel, users_html, feedback_html)
     return app
 
 

@@ -25,6 +25,8 @@
     ['Examples', 'Ví dụ'],
     ['Warning', 'Cảnh báo'],
     ['Info', 'Thông tin'],
+    ['Like', 'Câu trả lời đúng'],
+    ['Dislike', 'Câu trả lời chưa đúng'],
   ]);
   const ATTRS = ['aria-label', 'title', 'placeholder'];
   const fixNode = (node) => {
