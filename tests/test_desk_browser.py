@@ -246,6 +246,7 @@ def test_a_date_filter_changes_which_article_answers(browser, desk, shots):
 def test_the_library_lists_deletes_and_replaces_and_a_deleted_article_is_answered_no_more(browser, desk, shots,
                                                                                            tmp_path):
     ctx, page = _page(browser, desk)
+    other_ctx, other = _page(browser, desk)  # another analyst's page, open before the deletion
     page.on("dialog", lambda d: d.accept())
     try:
         page.locator("#upload-panel > button").first.click()
@@ -261,6 +262,9 @@ def test_the_library_lists_deletes_and_replaces_and_a_deleted_article_is_answere
         page.wait_for_function("document.querySelector('#library-status').innerText.includes('Đã xoá')")
         _ask(page, SAVANNAKHET)
         assert "15 bác sĩ" not in page.locator('#chat [data-testid="bot"]').last.inner_text()
+        assert "3 bài viết" in other.inner_text("#coverage")
+        _ask(other, GUNMA)  # the other page's header follows the index at its next answer
+        assert "2 bài viết" in other.inner_text("#coverage")
         # a new version of the 2019 article replaces it
         page.fill("#library-search input", "")
         page.click("#library-doc input")
@@ -279,6 +283,7 @@ def test_the_library_lists_deletes_and_replaces_and_a_deleted_article_is_answere
         assert "125" in answer and "120 học viên" not in answer
     finally:
         ctx.close()
+        other_ctx.close()
     listed = run("docs", "list", "--json", *desk.where, env=desk.env)
     ids = {json.loads(line)["id"] for line in listed.stdout.splitlines()}
     assert "quangtri_2021" not in ids and "gunma_2019" not in ids and "gunma_2019_sua" in ids

@@ -147,6 +147,21 @@ def test_pdf_pages_are_kept_and_a_scan_is_refused_with_its_reason(archive):
 
 
 @pytest.mark.slow  # LibreOffice makes the PDF
+def test_a_one_page_pdf_is_cited_on_its_page_one(archive, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    from assistant.ingest.loading import make_document
+
+    writer = PdfWriter()
+    writer.add_page(PdfReader(archive / "bao-cao-binh-dinh.pdf").pages[0])
+    one = tmp_path / "mot-trang.pdf"
+    with one.open("wb") as f:
+        writer.write(f)
+    doc = make_document(one, one.read_bytes(), {})
+    assert doc.pages == (0,) and doc.page_at(len(doc.text) - 1) == 1
+
+
+@pytest.mark.slow  # LibreOffice makes the PDF
 def test_an_archive_of_formats_is_indexed_and_each_answers_with_its_citation(archive, tmp_path, embedder):
     from assistant.config import load_settings
     from assistant.ingest.loading import Skipped

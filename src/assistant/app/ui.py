@@ -211,6 +211,7 @@ class _Context:
         self.store = Conversations(accounts) if accounts is not None else None
         self.uploads = settings.allow_upload or accounts is not None
         self._owners: OrderedDict[str, str] = OrderedDict()  # Gradio session hash -> its user ("" = none)
+        self._header: tuple[tuple[str, str] | None, str] = (None, "")
         self._lock = threading.Lock()
 
     def signed_in(self, request: gr.Request | None):
@@ -235,6 +236,13 @@ class _Context:
 
     def docs(self) -> dict:
         return self.engine.index.documents
+
+    def header(self) -> str:
+        """The page's header for the live index (made once per build)."""
+        key = (str(self.engine.index.path), self.settings.timezone)
+        if self._header[0] != key:
+            self._header = (key, _header(self.engine))
+        return self._header[1]
 
     def listing(self, user, current: str | None):
         choices = [(c.title, c.id) for c in self.store.list(user.name)] if user and self.store else []
@@ -448,13 +456,13 @@ class _ChatPanel:
             self.copy_all = gr.Button("Sao chép cả hội thoại", size="sm", elem_id="copy-all")
             self.clear = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="clear")
 
-    def wire(self, export: _Export, saved_list: gr.Radio, k: gr.Slider, backend: gr.Dropdown) -> None:
+    def wire(self, export: _Export, saved_list: gr.Radio, k: gr.Slider, backend: gr.Dropdown, header: gr.HTML) -> None:
         tab = self.tab
         # subtle: one shared concurrency group, so several tabs are answered at once (ChatEngine
         # serialises the pipeline steps); Gradio's default would queue each tab behind the others.
         ask = {"fn": self.respond, "inputs": [self.box, tab.turns, k, backend, tab.conversation,
                                               *self.filters.inputs],
-               "outputs": [*tab.views, self.box, tab.conversation, saved_list],
+               "outputs": [*tab.views, self.box, tab.conversation, saved_list, header],
                "concurrency_limit": 4, "concurrency_id": "ask", "show_progress": "hidden"}
         self.copy.click(None, inputs=[tab.copy_text, gr.State("last")], outputs=None, js=COPY_JS)
         self.copy_all.click(None, inputs=[tab.copy_text, gr.State("all")], outputs=None, js=COPY_JS)
@@ -474,20 +482,22 @@ class _ChatPanel:
             filters = _FilterPanel.read(since, until, localities, outlets)
         except ValueError as exc:
             history.append(Turn(uuid.uuid4().hex[:10], "", text=str(exc), notice=True))
-            yield (*_outputs(history, ctx.docs(), conversation, bool(user)), gr.skip(), conversation, gr.skip())
+            yield (*_outputs(history, ctx.docs(), conversation, bool(user)), gr.skip(), conversation, gr.skip(),
+                   gr.skip())
             return
         for turn, partial in ctx.engine.stream(message, history, int(k), backend, filters):
             box = "" if first else gr.skip()
             first = False
             if partial is not None:
                 yield chat_messages(history, pending=turn, partial=partial), gr.skip(), gr.skip(), gr.skip(), \
-                    gr.skip(), box, gr.skip(), gr.skip()
+                    gr.skip(), box, gr.skip(), gr.skip(), gr.skip()
             else:
                 history.append(turn)
                 if user and ctx.store:
                     conversation = ctx.store.add_turn(user.name, conversation, turn)
+                # the header follows the index: another user's upload shows in the next answer's page
                 yield (*_outputs(history, ctx.docs(), conversation, bool(user)), box, conversation,
-                       ctx.listing(user, conversation))
+                       ctx.listing(user, conversation), ctx.header())
 
 
 class _FeedbackPanel:
@@ -513,6 +523,8 @@ class _FeedbackPanel:
             self.send = gr.Button("Gửi góp ý", size="sm", elem_id="feedback-send")
 
     def wire(self, chatbot: gr.Chatbot, tab: _Tab) -> None:
+        if self.ctx.accounts is None:  # nowhere to keep it (and a like listener without icons breaks the chat)
+            return
         chatbot.like(self.judge, inputs=[tab.turns, tab.conversation],
                      outputs=[self.status, self.panel, self.judgement, self.note, self.correct, self.source,
                               self.not_covered])
@@ -938,7 +950,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
         tab.show(talk.chatbot, sources)
         side.wire(export, new_conversation=talk.clear)
         export.wire()
-        talk.wire(export, side.saved_list, k, backend)
+        talk.wire(export, side.saved_list, k, backend, header)
         if upload:
             upload.wire(header)
         if admin:

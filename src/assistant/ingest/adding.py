@@ -167,7 +167,9 @@ def _vietnamese(exc: Exception) -> str:
         return f"không có quyền đọc tệp ({exc.strerror or exc})"
     if isinstance(exc, OSError):
         return f"không đọc được tệp ({exc.strerror or exc})"
-    return str(exc)
+    if isinstance(exc, UnicodeError):
+        return "tệp văn bản không phải mã UTF-8"
+    return f"không đọc được tệp ({exc})"
 
 
 # --- taking articles out ---------------------------------------------------------------------

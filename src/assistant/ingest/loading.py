@@ -294,7 +294,7 @@ def _infer_outlet(raw: str) -> tuple[str, str]:
 def _clean_pages(pages: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
     """Each page cleaned on its own, then joined; the offset where each page starts."""
     if len(pages) == 1:
-        return clean_text(pages[0]), ()
+        return clean_text(pages[0]), (0,)  # a one-page PDF still cites "tr. 1"
     parts, starts, pos = [], [], 0
     for page in pages:
         text = clean_text(page)
