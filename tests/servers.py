@@ -101,6 +101,31 @@ def article(place: str, figure: str) -> str:
             f"Lãnh đạo {place} cho biết đây là bước tiến quan trọng trong quan hệ đối ngoại của địa phương.\n")
 
 
+# --- invented dated articles ---------------------------------------------------------------
+# one partnership whose figures changed from year to year (tests/test_filters.py, test_desk_browser.py)
+GUNMA = {
+    "gunma_2019.txt": ("Bình Định và Gunma hợp tác đào tạo nghề năm 2019",
+                       ("Năm 2019, tỉnh Bình Định đã ký biên bản ghi nhớ với tỉnh Gunma (Nhật Bản) về đào tạo nghề. "
+                        "Theo biên bản, 120 học viên của Bình Định được sang Gunma học nghề điều dưỡng."),
+                       {"date": "2019-05-10", "outlet": "baobinhdinh.vn", "localities": ["Bình Định"]}),
+    "gunma_2023.txt": ("Bình Định mở rộng hợp tác với Gunma",
+                       ("Năm 2023, tỉnh Bình Định và tỉnh Gunma (Nhật Bản) đã nâng số học viên học nghề điều dưỡng "
+                        "lên 350 người mỗi năm, theo thỏa thuận mới ký tại Maebashi."),
+                       {"date": "2023-08-02", "outlet": "vov.vn", "localities": ["Bình Định"]}),
+}
+
+
+def write_corpus(corpus: Path, articles: dict[str, tuple[str, str, dict]]) -> Path:
+    """``articles`` (file name -> title, text, metadata fields) as a corpus folder with its metadata.json."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    meta = {}
+    for name, (title, text, fields) in articles.items():
+        (corpus / name).write_text(f"{title}\n{text}\n", encoding="utf-8")
+        meta[name] = {"title": title, **fields}
+    (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
+    return corpus
+
+
 # --- a signed-in page in a browser --------------------------------------------------------
 def new_context(browser):
     ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import servers
 from servers import PASSWORDS, Server, run
 
 pytestmark = pytest.mark.slow
@@ -23,17 +24,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 TIMEOUT = 90_000
 ARTICLES = {
-    "gunma_2019.txt": ("Bình Định và Gunma hợp tác đào tạo nghề năm 2019",
-                       ("Năm 2019, tỉnh Bình Định đã ký biên bản ghi nhớ với tỉnh Gunma (Nhật Bản) về đào tạo nghề. "
-                       "Theo biên bản, 120 học viên của Bình Định được sang Gunma học nghề điều dưỡng."),
-                       {"date": "2019-05-10", "outlet": "baobinhdinh.vn", "localities": ["Bình Định"]}),
-    "gunma_2023.txt": ("Bình Định mở rộng hợp tác với Gunma",
-                       ("Năm 2023, tỉnh Bình Định và tỉnh Gunma (Nhật Bản) đã nâng số học viên học nghề điều dưỡng "
-                       "lên 350 người mỗi năm, theo thỏa thuận mới ký tại Maebashi."),
-                       {"date": "2023-08-02", "outlet": "vov.vn", "localities": ["Bình Định"]}),
+    **servers.GUNMA,
     "quangtri_2021.txt": ("Quảng Trị hợp tác với Savannakhet về y tế",
                           ("Năm 2021, tỉnh Quảng Trị đã ký thỏa thuận với tỉnh Savannakhet (Lào), theo đó Quảng Trị "
-                          "hỗ trợ 15 bác sĩ cho bệnh viện tỉnh Savannakhet."),
+                           "hỗ trợ 15 bác sĩ cho bệnh viện tỉnh Savannakhet."),
                           {"date": "2021-11-20", "outlet": "baoquangtri.vn"}),
 }
 GUNMA = "Bao nhiêu học viên Bình Định được sang Gunma học nghề điều dưỡng?"
@@ -45,13 +39,7 @@ ADMIN = "quan"
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
     base = tmp_path_factory.mktemp("desk")
-    corpus = base / "corpus"
-    corpus.mkdir()
-    meta = {}
-    for name, (title, text, fields) in ARTICLES.items():
-        (corpus / name).write_text(f"{title}\n{text}\n", encoding="utf-8")
-        meta[name] = {"title": title, **fields}
-    (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
+    servers.write_corpus(base / "corpus", ARTICLES)
     server = Server(base)
     done = run("index", *server.where, env=server.env)
     assert done.returncode == 0, done.stderr
@@ -115,6 +103,7 @@ def test_readable_in_both_themes_and_usable_at_phone_width(browser, desk, shots,
         assert box is not None and box["y"] + box["height"] <= page.viewport_size["height"]  # the first screen
         page.screenshot(path=str(shots / f"first-screen-{scheme}-{width}.png"))
         _ask(page, GUNMA)
+        page.wait_for_timeout(600)  # the chat's own scroll to the new answer has ended, as for a reader
         link = page.locator("#chat a.cite").first
         scrolled = page.evaluate("window.scrollY")
         link.click()

@@ -17,17 +17,10 @@ import pytest
 
 from assistant.documents import Document, Filters, date_bound
 from conftest import ROOT, free_port
-from servers import run
+from servers import GUNMA, run, write_corpus
 
 ARTICLES = {
-    "gunma_2019.txt": ("Bình Định và Gunma hợp tác đào tạo nghề năm 2019",
-                       ("Năm 2019, tỉnh Bình Định đã ký biên bản ghi nhớ với tỉnh Gunma (Nhật Bản) về đào tạo nghề. "
-                       "Theo biên bản, 120 học viên của Bình Định được sang Gunma học nghề điều dưỡng."),
-                       {"date": "2019-05-10", "outlet": "baobinhdinh.vn", "localities": ["Bình Định"]}),
-    "gunma_2023.txt": ("Bình Định mở rộng hợp tác với Gunma",
-                       ("Năm 2023, tỉnh Bình Định và tỉnh Gunma (Nhật Bản) đã nâng số học viên học nghề điều dưỡng "
-                       "lên 350 người mỗi năm, theo thỏa thuận mới ký tại Maebashi."),
-                       {"date": "2023-08-02", "outlet": "vov.vn", "localities": ["Bình Định"]}),
+    **GUNMA,
     "quangtri_2021.txt": ("Quảng Trị hợp tác với Gunma về đào tạo nghề",
                           ("Năm 2021, tỉnh Quảng Trị đã ký thỏa thuận với tỉnh Gunma (Nhật Bản), theo đó "
                           "80 học viên Quảng Trị được sang Gunma học nghề điều dưỡng."),
@@ -40,13 +33,7 @@ QUESTION = "Bao nhiêu học viên được sang Gunma học nghề điều dư�
 def dated(tmp_path_factory):
     """The three articles, indexed by `assistant index` in its own process."""
     base = tmp_path_factory.mktemp("dated")
-    corpus = base / "corpus"
-    corpus.mkdir()
-    meta = {}
-    for name, (title, text, fields) in ARTICLES.items():
-        (corpus / name).write_text(f"{title}\n{text}\n", encoding="utf-8")
-        meta[name] = {"title": title, **fields}
-    (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
+    corpus = write_corpus(base / "corpus", ARTICLES)
     where = ["--corpus", str(corpus), "--index", str(base / "index")]
     done = run("index", *where)
     assert done.returncode == 0, done.stderr

@@ -12,36 +12,30 @@ import pytest
 from assistant.documents import Document, Period
 from assistant.question.period import period_named
 from assistant.question.query import Stats, understand
-from servers import run
+from servers import run, write_corpus
 
 ARTICLES = {
     "phuyen_2018.txt": ("Phú Yên đón khách quốc tế năm 2018",
                         "Năm 2018, tỉnh Phú Yên đã đón 40 đoàn khách quốc tế đến làm việc về đầu tư và du lịch.",
-                        "2018-12-20"),
+                        {"date": "2018-12-20"}),
     "phuyen_2020.txt": ("Phú Yên đón khách quốc tế dù dịch bệnh",
                         "Năm 2020, tỉnh Phú Yên đã đón 25 đoàn khách quốc tế đến làm việc về đầu tư và du lịch.",
-                        "2020-12-18"),
+                        {"date": "2020-12-18"}),
     # published two years after the year it is about: it must still answer for that year
     "phuyen_review.txt": ("Nhìn lại công tác đối ngoại của Phú Yên",
                           ("Trong năm 2019, tỉnh Phú Yên đã đón 60 đoàn khách quốc tế đến làm việc về đầu tư và du "
                           "lịch, nhiều nhất từ trước đến nay."),
-                          "2021-03-05"),
+                          {"date": "2021-03-05"}),
     "phuyen_undated.txt": ("Giới thiệu Sở Ngoại vụ Phú Yên",
                            ("Sở Ngoại vụ tỉnh Phú Yên tham mưu cho tỉnh về công tác đối ngoại và đón tiếp các đoàn "
-                           "khách quốc tế."), ""),
+                           "khách quốc tế."), {}),
 }
 
 
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory):
     base = tmp_path_factory.mktemp("period")
-    corpus = base / "corpus"
-    corpus.mkdir()
-    meta = {}
-    for name, (title, text, when) in ARTICLES.items():
-        (corpus / name).write_text(f"{title}\n{text}\n", encoding="utf-8")
-        meta[name] = {"title": title, **({"date": when} if when else {})}
-    (corpus / "metadata.json").write_text(json.dumps({"articles": meta}, ensure_ascii=False), encoding="utf-8")
+    corpus = write_corpus(base / "corpus", ARTICLES)
     where = ["--corpus", str(corpus), "--index", str(base / "index")]
     done = run("index", *where)
     assert done.returncode == 0, done.stderr

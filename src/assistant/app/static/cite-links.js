@@ -55,6 +55,17 @@ if (!window.__assistantCites) {
     const block = link.closest('p, li, .source-line') || link;
     block.after(box);
     link.setAttribute('aria-expanded', 'true');
-    box.scrollIntoView({block: 'nearest'});
+    // its top (and "Đóng") in view, by scrolling the chat alone: the page itself does not move
+    let scroller = box.parentElement;
+    while (scroller && scroller !== document.body) {
+      const style = getComputedStyle(scroller);
+      if (/(auto|scroll)/.test(style.overflowY) && scroller.scrollHeight > scroller.clientHeight) break;
+      scroller = scroller.parentElement;
+    }
+    if (scroller && scroller !== document.body) {
+      const top = box.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      const bottom = box.getBoundingClientRect().bottom - scroller.getBoundingClientRect().bottom;
+      if (top < 0 || bottom > 0) scroller.scrollTop += Math.min(top - 8, Math.max(bottom + 8, 0));
+    }
   }, true);
 }
