@@ -276,3 +276,17 @@ def test_the_library_lists_deletes_and_replaces_and_a_deleted_article_is_answere
     listed = run("docs", "list", "--json", *desk.where, env=desk.env)
     ids = {json.loads(line)["id"] for line in listed.stdout.splitlines()}
     assert "quangtri_2021" not in ids and "gunma_2019" not in ids and "gunma_2019_sua" in ids
+
+
+def test_the_admin_panel_is_at_the_top_and_a_user_is_picked_not_typed(browser, desk, shots):
+    ctx, page = _page(browser, desk)
+    try:
+        panel, chat = page.locator("#admin-panel"), page.locator("#main-row")
+        assert panel.bounding_box()["y"] < chat.bounding_box()["y"]  # above the chat, not at the page's end
+        page.click("#admin-panel button, #admin-panel .label-wrap")
+        page.click("#admin-pick input")
+        page.locator("[role=option]", has_text=f"{ADMIN} (quản trị viên)").click()
+        sync_api.expect(page.locator("#admin-name input")).to_have_value(ADMIN)
+        page.screenshot(path=str(shots / "admin.png"))
+    finally:
+        ctx.close()

@@ -794,9 +794,11 @@ class _Admin:
         self.ctx = ctx
         with gr.Accordion("Quản lý người dùng", open=False, visible=False, elem_id="admin-panel") as self.panel:
             self.users_html = gr.HTML("", elem_id="users")
-            with gr.Accordion("Góp ý 👎 gần đây", open=False, elem_id="feedback-admin"):
+            with gr.Accordion("Góp ý «chưa đúng» gần đây", open=False, elem_id="feedback-admin"):
                 self.feedback_html = gr.HTML("", elem_id="feedback-recent")
                 self.feedback_refresh = gr.Button("Tải lại", size="sm", elem_id="feedback-refresh")
+            self.pick = gr.Dropdown([], value=None, label="Chọn người dùng (hoặc nhập tên người mới bên dưới)",
+                                    elem_id="admin-pick")
             with gr.Row():
                 self.name = gr.Textbox(label="Tên đăng nhập", max_lines=1, elem_id="admin-name")
                 self.role = gr.Dropdown([(w, r) for r, w in ROLE_WORDS.items()], value="reader",
@@ -816,10 +818,32 @@ class _Admin:
 
     def wire(self) -> None:
         self.feedback_refresh.click(self.recent, outputs=[self.feedback_html])
+        self.panel.expand(self.people, outputs=[self.pick])
+        self.pick.input(self.chosen, inputs=[self.pick], outputs=[self.name, self.role])
         for action, button in self.buttons.items():
             confirm = CONFIRM_REMOVE_USER_JS if action == "remove" else None
             button.click(self.manage, inputs=[gr.State(action), self.name, self.role, self.password, self.confirmed],
-                         outputs=[self.status, self.users_html, self.password], js=confirm)
+                         outputs=[self.status, self.users_html, self.password, self.pick], js=confirm)
+
+    def _admin(self, request):
+        user = self.ctx.signed_in(request)
+        return user if user and user.may("admin") and self.ctx.accounts is not None else None
+
+    def people(self, request: gr.Request):
+        """The accounts to choose from, so an admin picks a user instead of typing the name."""
+        if self._admin(request) is None:
+            return gr.update(choices=[], value=None)
+        assert self.ctx.accounts is not None
+        return gr.update(choices=[(f"{u.name} ({ROLE_WORDS[u.role]})", u.name) for u in self.ctx.accounts.list()],
+                         value=None)
+
+    def chosen(self, name: str | None, request: gr.Request):
+        """A user picked: their name in the form, their role in its list."""
+        if self._admin(request) is None or not name:
+            return gr.skip(), gr.skip()
+        assert self.ctx.accounts is not None
+        user = self.ctx.accounts.user(name)
+        return name, (user.role if user else gr.skip())
 
     def recent(self, request: gr.Request):
         user = self.ctx.signed_in(request)
@@ -832,9 +856,9 @@ class _Admin:
         accounts = self.ctx.accounts
         user = self.ctx.signed_in(request)
         if not (user and user.may("admin")) or accounts is None:
-            return "Chỉ quản trị viên mới quản lý được người dùng.", gr.skip(), ""
+            return "Chỉ quản trị viên mới quản lý được người dùng.", gr.skip(), "", gr.skip()
         if action not in ("add", "role", "passwd", "key", "remove") or (action == "remove" and confirmed is not True):
-            return gr.skip(), gr.skip(), gr.skip()  # a cancelled confirmation
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()  # a cancelled confirmation
         name = clean_input(name or "").strip()
         try:
             if not name:
@@ -860,7 +884,7 @@ class _Admin:
         except AccountError as exc:
             text = f"Không thực hiện được: {inert(exc.vi)}"
         log.info("user management by %s: %s %s", user.name, action, name)
-        return text, users_table(accounts), ""
+        return text, users_table(accounts), "", self.people(request)
 
 
 def _sources_panel() -> gr.HTML:
@@ -932,6 +956,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         tab = _Tab()
         header = _header_panel(ctx)
+        admin = _Admin(ctx) if accounts is not None else None  # at the top: an admin's tools, not the page's end
         with gr.Row(equal_height=False, elem_id="main-row"):
             side = _Sidebar(ctx, tab)
             with gr.Column(scale=3, min_width=320, elem_id="talk-col"):
@@ -939,7 +964,6 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
                 export = _Export(ctx, tab)
                 k, backend = _settings_panel(ctx, talk.box)
                 upload = _Upload(ctx) if ctx.uploads else None
-                admin = _Admin(ctx) if accounts is not None else None
             with gr.Column(scale=2, min_width=320, elem_id="sources-col"):
                 sources = _sources_panel()
         # a panel this app does not have: a stand-in output, with nothing to show or hide
