@@ -262,6 +262,10 @@ class Accounts:
         rows, row = self._reserve(name, counts, now)
         ok = check_password(password, row[3] if row else _decoy()) and row is not None
         with self.db() as con:
+            # subtle: two right passwords at once each delete their own rows, then the pair's rows,
+            # the other's included: without the table lock, PostgreSQL found them deadlocked
+            if con.dialect == "postgresql":
+                con.execute("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE")
             if ok:
                 con.executemany("DELETE FROM login_attempts WHERE id = ?", [(r,) for r in rows])
                 con.execute("DELETE FROM login_attempts WHERE kind = 'pair' AND key = ?", (counts[0][1],))
