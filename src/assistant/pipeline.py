@@ -233,14 +233,23 @@ def remove_documents(settings: Settings, targets: list[str], embedder: VectorEmb
     recorded of them, into ``corpus/.removed/`` (recoverable), and update the index: the new
     build answers from them no more. ``withdrawn_hook`` hears what moved before the build (the
     audit: a failed build does not undo the move)."""
+    withdrawn = _withdraw(settings, targets, withdrawn_hook)
+    removed = any(w.status == "removed" for w in withdrawn)
+    report = build_index(settings, embedder, show_progress=show_progress) if removed else None
+    return RemoveReport(tuple(withdrawn), report)
+
+
+def _withdraw(settings: Settings, targets: list[str],
+              hook: Callable[[list[Withdrawn]], None] | None) -> list[Withdrawn]:
+    """Move ``targets`` (with the copies the live build recorded of them) to ``corpus/.removed/``;
+    ``hook`` hears what moved (the audit), before any build."""
     live = live_documents(settings.index_dir)
     copies = {d.doc_id: [c.doc_id for c in d.copies] for d in live or []}
     withdrawn = withdraw_files(targets, settings.corpus_dir, copies, {d.doc_id for d in live} if live else None)
     removed = [w for w in withdrawn if w.status == "removed"]
-    if removed and withdrawn_hook is not None:
-        withdrawn_hook(removed)
-    report = build_index(settings, embedder, show_progress=show_progress) if removed else None
-    return RemoveReport(tuple(withdrawn), report)
+    if removed and hook is not None:
+        hook(removed)
+    return withdrawn
 
 
 def replace_document(settings: Settings, target: str, path: Path, embedder: VectorEmbeddings | None = None, *,
@@ -253,14 +262,8 @@ def replace_document(settings: Settings, target: str, path: Path, embedder: Vect
                          limits=read_limits(settings), overwrite=True)
     if not any(p.status in ("added", "updated") for p in placed):
         return AddReport(tuple(placed), None), RemoveReport((), None)
-    live = live_documents(settings.index_dir)
-    copies = {d.doc_id: [c.doc_id for c in d.copies] for d in live or []}
     names = {p.name for p in placed} | {Path(p.name).stem for p in placed}
-    withdrawn = [] if target in names else withdraw_files([target], settings.corpus_dir, copies,
-                                                          {d.doc_id for d in live} if live else None)
-    removed = [w for w in withdrawn if w.status == "removed"]
-    if removed and withdrawn_hook is not None:
-        withdrawn_hook(removed)
+    withdrawn = [] if target in names else _withdraw(settings, [target], withdrawn_hook)
     report = build_index(settings, embedder, show_progress=show_progress)
     return AddReport(tuple(placed), report), RemoveReport(tuple(withdrawn), report)
 

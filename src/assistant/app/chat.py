@@ -11,7 +11,6 @@ apology, never as a traceback.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import uuid
@@ -29,7 +28,6 @@ from ..vietnamese import clean_input
 from .chatview import Turn
 
 log = logging.getLogger(__name__)
-_NOTICES = re.compile(r"^(?:⚠ [^\n]*\n\n)+")  # what Turn.from_answer puts before the answer
 
 FAILED = "Xin lỗi, không trả lời được câu hỏi này: {error}"
 UNEXPECTED = ("Xin lỗi, đã xảy ra lỗi ngoài dự kiến khi trả lời. Vui lòng thử lại; "
@@ -59,7 +57,7 @@ def backend_label(name: str) -> str:
 def exchanges(history: Sequence[Turn]) -> list[Exchange]:
     """The answered turns of a conversation, as the pipeline reads follow-ups from them (without
     the notices a turn's text leads with, so every front end reads the same answer)."""
-    return [Exchange(t.question, _NOTICES.sub("", t.text)) for t in history if not t.notice and t.question]
+    return [Exchange(t.question, t.body) for t in history if not t.notice and t.question]
 
 
 class ChatEngine:
@@ -126,9 +124,7 @@ class ChatEngine:
         with self._adding:  # one upload at a time per server (the build lock covers other processes)
             report = add_documents(self._default.settings, [Path(p) for p in paths], self._default.embedder,
                                    show_progress=show_progress)
-            if report.build is not None:  # the same lock: streams on the old index and new ones share the embedder
-                fresh = Assistant.open(self._default.settings, embedder=self._default.embedder)
-                self._default = replace(fresh, lock=self._default.lock)
+            self._swap(report.build)
             return report
 
     def _swap(self, report) -> None:

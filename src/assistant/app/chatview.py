@@ -30,6 +30,7 @@ from ..store.disk import built_label
 _INERT = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 _MARKER = re.compile(r"\[(\d+)\]")
 _ID = re.compile(r"[0-9a-z]{1,32}")  # turn ids become HTML ids: nothing else may pass
+_NOTICES = re.compile(r"^(?:⚠ [^\n]*\n\n)+")  # what Turn.from_answer puts before the answer
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Turn:
     notice: bool = False  # a message about the question (empty, too long, failed), not an answer
     backend: str = ""
     nearest: tuple[Citation, ...] = ()  # a refusal: the closest sentences read (Answer.nearest)
+
+    @property
+    def body(self) -> str:
+        """The answer without the notices ``from_answer`` puts before it."""
+        return _NOTICES.sub("", self.text)
 
     @property
     def rewritten(self) -> bool:
@@ -354,7 +360,7 @@ def to_html(turn: Turn) -> str:
         parts = re.split(r"(\[\d+\])", raw)
         return "".join(f"<sup>{p}</sup>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
 
-    body = _NOTICE_LINES.sub("", turn.text.strip())
+    body = turn.body.strip()
     paragraphs = [p for p in body.split("\n\n") if p.strip()]
     out = [f"<p><b>Câu hỏi:</b> {html.escape(turn.question or turn.asked)}</p>"]
     for p in paragraphs:
@@ -376,8 +382,6 @@ def to_html(turn: Turn) -> str:
         out.append("<p><b>Nguồn:</b></p><ol>" + "".join(items) + "</ol>")
     return "\n".join(out)
 
-
-_NOTICE_LINES = re.compile(r"^(?:⚠ [^\n]*\n\n)+")
 
 
 def clipboard(turns: Sequence[Turn]) -> str:

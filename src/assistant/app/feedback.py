@@ -30,7 +30,6 @@ from ..vietnamese import fold, sentence_spans
 from .accounts import Accounts
 from .chatview import Turn, restore
 
-_NOTICES = re.compile(r"^(?:⚠ [^\n]*\n\n)+")  # what Turn.from_answer puts before the answer
 _SHORT = re.compile(r"([^\n]{1,120}?) \[\d+\]\n\n")
 REFUSAL_PHRASES = ["Không tìm thấy thông tin", "không có thông tin"]
 NOTE_CHARS = 2000
@@ -133,7 +132,7 @@ def to_fixture(j: Judgement, documents: Mapping[str, Document]) -> tuple[dict[st
             return unanswerable, ""
         if not t.citations:
             return None, "câu trả lời không có trích dẫn"
-        short = _SHORT.match(_NOTICES.sub("", t.text))  # "17/12/1996 [1]" before the quotes
+        short = _SHORT.match(t.body)  # "17/12/1996 [1]" before the quotes
         accept = short.group(1).strip() if short else t.citations[0].quote
         docs = list(dict.fromkeys(c.doc_id for c in t.citations))
         return {**base, "answer": accept, "accept": [accept],
