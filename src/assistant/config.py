@@ -206,6 +206,11 @@ class Settings:
     )
     debug: bool = _f(False, "Show full tracebacks on errors.")
     allow_upload: bool = _f(False, "Let chat users add files to the corpus (a drag-and-drop panel); off by default.")
+    feeds_every: str = _f("", 'How often `assistant chat` fetches the feeds in the background ("6h", "30m", '
+                              '"1d"); empty = only `assistant feeds fetch` does.')
+    feeds_timeout: float = _f(20.0, "Time limit of one feed or page request, in seconds.")
+    feeds_delay: float = _f(1.0, "Seconds between two requests to one site (more when its robots.txt asks).")
+    feeds_retries: int = _f(2, "Retries of a request that timed out or got 429/5xx, with back-off.")
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
     timezone: str = _f("Asia/Ho_Chi_Minh", "Time zone of the times the chat and briefings show (IANA name).")
@@ -221,6 +226,22 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(self, **_coerce_all(clean))
+
+
+def every_seconds(text: str) -> float | None:
+    """A period such as "6h", "30m", "1d", "45s" or "2h30m" in seconds; None for "" or "0" (never)."""
+    import re
+
+    text = text.strip().lower().replace(" ", "")
+    if text in ("", "0"):
+        return None
+    parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?", text)
+    if not parts or not any(parts.groups()):
+        raise ConfigError(f"not a period: {text!r}", hint='write it as "6h", "30m", "1d" or "2h30m"')
+    seconds = sum(float(g or 0) * unit for g, unit in zip(parts.groups(), (86400, 3600, 60, 1)))
+    if seconds < 1:
+        raise ConfigError(f"period too short: {text!r}", hint="at least 1s")
+    return seconds
 
 
 def field_help() -> dict[str, str]:

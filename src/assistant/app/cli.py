@@ -579,6 +579,128 @@ def _account_errors(fn: Callable) -> Callable:
 
 
 @main.group()
+def feeds() -> None:
+    """RSS/Atom feeds and sitemaps that keep the corpus current.
+
+    `feeds fetch` reads each feed and fetches the article pages it lists that the archive
+    does not have yet, politely (robots.txt, a delay between two requests to one site,
+    conditional requests, retries with back-off, a time limit per page; settings feeds_*),
+    saves each as a page of the corpus with its URL, and updates the index. A page is never
+    fetched twice; a republished copy is recorded as another publication of its article.
+    """
+
+
+def _feed_errors(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as exc:
+            click.echo(strip_controls(f"Error: {exc}"), err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _shell_audit(settings: Settings, action: str, subject: str, detail: str = "") -> None:
+    """A department's server (accounts exist): its audit records what the shell changed."""
+    from .accounts import SHELL
+
+    accounts = _accounts(settings)
+    if accounts.count():
+        accounts.audit(SHELL, action, subject, detail)
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="A short name for the feed [default: its address].")
+@common_options
+@_feed_errors
+def feeds_add(settings: Settings, url: str, name: str | None) -> None:
+    """Follow the RSS/Atom feed or sitemap at URL (fetched by `assistant feeds fetch`).
+
+    \b
+    Examples:
+      assistant feeds add https://baoquocte.vn/rss/dia-phuong.rss --name "Báo Quốc tế"
+      assistant feeds add https://songoaivu.example.gov.vn/sitemap.xml
+    """
+    from .newsroom import add_feed
+
+    feed = add_feed(settings, url, name)
+    _shell_audit(settings, "added feed", feed.name, feed.url)
+    click.echo(strip_controls(f"added: {feed.name} ({feed.url}); `assistant feeds fetch` reads it"))
+
+
+@feeds.command("remove")
+@click.argument("feed")
+@common_options
+@_feed_errors
+def feeds_remove(settings: Settings, feed: str) -> None:
+    """Stop following FEED (its name or address); the articles it brought stay in the corpus."""
+    from .newsroom import remove_feed
+
+    gone = remove_feed(settings, feed)
+    _shell_audit(settings, "removed feed", gone.name, gone.url)
+    click.echo(strip_controls(f"removed: {gone.name} ({gone.url})"))
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
+@common_options
+@_feed_errors
+def feeds_list(settings: Settings, as_json: bool) -> None:
+    """The feeds followed, with the result of each one's last fetch."""
+    from .newsroom import list_feeds
+
+    followed = list_feeds(settings)
+    if not followed:
+        click.echo("No feed is followed; add one with `assistant feeds add URL`.", err=True)
+    for f in followed:
+        if as_json:
+            click.echo(json.dumps({"name": f.name, "url": f.url, "added_by": f.added_by, "added_at": f.added_at,
+                                   "last": f.last}, ensure_ascii=False))
+            continue
+        last = f.last
+        when = _when(last.get("at")) if last else "never fetched"
+        result = f" — {last.get('line', '')}" if last else ""
+        click.echo(strip_controls(f"{f.name}\t{f.url}\t{when}{result}"))
+
+
+@feeds.command("fetch")
+@click.argument("names", nargs=-1)
+@common_options
+@_feed_errors
+def feeds_fetch(settings: Settings, names: tuple[str, ...]) -> None:
+    """Fetch the new articles of every feed (or of the NAMES given) and update the index.
+
+    Prints one line per feed: how many new articles, or unchanged, or failed with the
+    reason; then each page that failed, with its reason. Exits 1 when every feed failed.
+    """
+    from .newsroom import fetch_feeds
+
+    report = fetch_feeds(settings, list(names) or None, show_progress=True)
+    if not report.feeds:
+        click.echo("No feed is followed; add one with `assistant feeds add URL`.", err=True)
+        sys.exit(1)
+    for r in report.feeds:
+        click.echo(strip_controls(r.line()), err=r.status == "failed")
+        for url, name in r.added:
+            click.echo(strip_controls(f"  new: {url} -> {name}"))
+        for url, name, article in r.copies:
+            click.echo(strip_controls(f"  copy: {url} -> {name}: the same text as {article}; "
+                                      "recorded as another publication of it"))
+        for url, why, _ in r.failed:
+            click.echo(strip_controls(f"  failed: {url} ({why})"), err=True)
+        _shell_audit(settings, "fetched feed", r.name, r.line())
+    if report.build:
+        for s in report.build.skipped:
+            click.echo(strip_controls(f"Warning: {s.path}: {s.reason}"), err=True)
+        click.echo(_built(report.build))
+    if all(r.status == "failed" for r in report.feeds):
+        sys.exit(1)
+
+
+@main.group()
 def feedback() -> None:
     """Analysts' 👍/👎 on chat answers (data_dir/assistant.db), made into QA fixtures
     that `assistant eval` runs: a department's own evaluation grows from use."""

@@ -292,3 +292,25 @@ def _read_metadata(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}
+
+
+def record_metadata(corpus: Path, entries: dict[str, dict]) -> None:
+    """``entries`` (keyed by corpus file name) into ``metadata.json``, atomically; others unchanged."""
+    if not entries:
+        return
+    from .loading import METADATA_FILE
+
+    path = corpus / METADATA_FILE
+    meta = _read_metadata(path) if path.exists() else {"articles": {}}
+    if path.exists() and not meta:
+        return  # a metadata.json that cannot be read is left as it is (the build names it)
+    articles = meta.setdefault("articles", {}) if "articles" in meta or not meta else meta
+    for name, entry in entries.items():
+        key = Path(name).stem
+        articles[key] = {**articles.get(key, {}), **entry}
+    tmp = corpus / f".metadata-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+    try:
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
