@@ -151,6 +151,20 @@ class ChatEngine:
             self._swap(added.build)
             return added, removed
 
+    def fetch_feeds(self, actor: str, audit=None):
+        """Fetch the feeds' new articles (``newsroom.fetch_feeds``) and answer from them from now on.
+
+        ``audit`` (an ``Accounts``) records what each feed brought, as done by ``actor``."""
+        from .newsroom import fetch_feeds
+
+        with self._adding:  # after an upload, a removal or another fetch of this server; the build lock covers others
+            report = fetch_feeds(self._default.settings)
+            self._swap(report.build)
+        if audit is not None:
+            for r in report.feeds:
+                audit.audit(actor, "fetched feed", r.name, r.line())
+        return report
+
     def ask(self, question: str, k: int | None = None, backend: str | None = None,
             history: Sequence[Exchange] = (), filters: Filters = NO_FILTERS) -> Answer:
         """One answer, for the HTTP API (a follow-up of ``history`` is rewritten)."""
@@ -192,3 +206,38 @@ class ChatEngine:
         except Exception:
             log.exception("answering %r failed", query.text)
             yield Turn(turn_id, query.asked, query.text, text=UNEXPECTED, notice=True), None
+
+
+SCHEDULE = "lịch lấy tin"  # the actor of the scheduled fetches in the audit
+
+
+class FeedSchedule:
+    """``feeds_every``: the server fetches the feeds in the background, every ``every`` seconds.
+
+    Each fetch runs like ``assistant feeds fetch`` (the build lock, one at a time with uploads),
+    is logged one line per feed, and written to the audit when accounts exist. A fetch that
+    fails is logged and the next one runs on time; nothing of the live index is lost."""
+
+    def __init__(self, engine: ChatEngine, every: float, audit=None) -> None:
+        self.engine, self.every, self.audit = engine, every, audit
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="assistant-feeds", daemon=True)
+        self.runs = 0
+
+    def start(self) -> FeedSchedule:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                audit = self.audit if self.audit is not None and self.audit.count() else None
+                report = self.engine.fetch_feeds(SCHEDULE, audit)
+                for r in report.feeds:
+                    log.info("feeds: %s", r.line())
+            except Exception:  # a broken fetch must not end the schedule (or the server)
+                log.exception("the scheduled fetch of the feeds failed; the next runs in %.0f s", self.every)
+            self.runs += 1

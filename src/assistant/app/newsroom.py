@@ -26,6 +26,7 @@ from ..ingest.adding import place_files, record_metadata
 from ..ingest.feeds import (
     RETRY_FETCHES,
     Feed,
+    FeedListError,
     Fetcher,
     FetchError,
     State,
@@ -105,9 +106,9 @@ def add_feed(settings: Settings, url: str, name: str | None = None, who: str = "
         name = (name or "").strip() or default_name(url)
         for f in state.feeds:
             if f.url == url:
-                raise ValueError(f"already followed, as {f.name!r}")
+                raise FeedListError(f"already followed, as {f.name!r}", f"nguồn tin này đã được theo dõi, tên «{f.name}»")
             if f.name == name:
-                raise ValueError(f"another feed is named {name!r} ({f.url})")
+                raise FeedListError(f"another feed is named {name!r} ({f.url})", f"đã có nguồn tin khác tên «{name}»")
         feed = Feed(url=url, name=name, added_by=who, added_at=time.time())
         state.feeds.append(feed)
         save_state(settings.corpus_dir, state)
@@ -120,7 +121,8 @@ def remove_feed(settings: Settings, key: str) -> Feed:
         state = load_state(settings.corpus_dir)
         feed = state.feed(key)
         if feed is None:
-            raise ValueError(f"no feed is named {key!r} or has that address")
+            raise FeedListError(f"no feed is named {key!r} or has that address",
+                                "không có nguồn tin nào mang tên hay địa chỉ này")
         state.feeds.remove(feed)
         save_state(settings.corpus_dir, state)
     return feed

@@ -54,13 +54,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
-from ..config import K_RANGE, Settings
+from ..config import K_RANGE, Settings, every_seconds
 from ..documents import Answer, Filters
 from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
 from ..question.followup import Exchange
 from . import static, uploads
 from .accounts import Accounts, LoginThrottled, User
-from .chat import ChatEngine, available_backends
+from .chat import ChatEngine, FeedSchedule, available_backends
 from .payloads import search_payload
 
 log = logging.getLogger(__name__)
@@ -849,6 +849,7 @@ def start(settings: Settings, assistant=None, *, host: str | None = None, port: 
 
     host, port = host or settings.host, port or settings.port
     _check_port(host, port)
+    every = every_seconds(settings.feeds_every)  # a malformed period fails here, in one line
     app = create_server(settings, assistant)
     server = uvicorn.Server(_uvicorn_config(app, settings, host=host, port=port))
     thread = threading.Thread(target=server.run, name="assistant-server", daemon=True)
@@ -858,4 +859,6 @@ def start(settings: Settings, assistant=None, *, host: str | None = None, port: 
         if not thread.is_alive() or time.monotonic() > deadline:
             raise ConfigError(f"the server did not start on {host}:{port}")
         time.sleep(0.05)
+    if every is not None:
+        FeedSchedule(app.state.engine, every, app.state.accounts).start()
     return Running(server, thread, f"http://{host}:{port}/")

@@ -45,6 +45,7 @@ from ..briefing import briefing_stem
 from ..config import K_RANGE, Settings
 from ..documents import Filters
 from ..errors import AssistantError, BackendError, ConfigError
+from ..ingest.feeds import FeedListError
 from ..store.disk import built_label
 from ..vietnamese import clean_input, fold
 from . import static, uploads
@@ -144,6 +145,39 @@ def users_table(accounts: Accounts) -> str:
         f"<td>{datetime.fromtimestamp(u.created).strftime('%d/%m/%Y')}</td></tr>" for u in accounts.list())
     return ('<table class="users"><thead><tr><th>Tên đăng nhập</th><th>Vai trò</th><th>Khoá API</th>'
             f"<th>Ngày tạo</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def feeds_table(settings: Settings) -> str:
+    """The feeds followed, for an admin: name, address, who added it, the last fetch's result."""
+    from .newsroom import list_feeds
+
+    try:
+        followed = list_feeds(settings)
+    except ValueError as exc:
+        return f'<p class="feeds-error">Không đọc được danh sách nguồn tin: {inert(str(exc))}</p>'
+    if not followed:
+        return '<p class="feeds-empty">Chưa theo dõi nguồn tin nào.</p>'
+    rows = []
+    for f in followed:
+        last = f.last or {}
+        when = _local(last["at"], settings.timezone) if last.get("at") else "chưa lấy"
+        failed = "".join(f"<li>{inert(u)}: {inert(why)}</li>" for u, why in last.get("failed", [])[:10])
+        result = inert(last.get("line", "")) + (f"<ul class='feed-failed'>{failed}</ul>" if failed else "")
+        added = _local(f.added_at, settings.timezone)[6:] if f.added_at else ""
+        rows.append(f"<tr><td>{inert(f.name)}</td><td>{inert(f.url)}</td><td>{inert(f.added_by)} {added}</td>"
+                    f"<td>{when}</td><td>{result}</td></tr>")
+    return ('<table class="users feeds"><thead><tr><th>Tên</th><th>Địa chỉ</th><th>Người thêm</th>'
+            f"<th>Lần lấy gần nhất</th><th>Kết quả</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _local(stamp: float, timezone: str) -> str:
+    """"17:00 22/11/2026": a moment in the reader's time zone (the setting ``timezone``)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return datetime.fromtimestamp(stamp, ZoneInfo(timezone)).strftime("%H:%M %d/%m/%Y")
+    except (ZoneInfoNotFoundError, ValueError):
+        return datetime.fromtimestamp(stamp).strftime("%H:%M %d/%m/%Y")
 
 
 def _user_line(user) -> str:
@@ -815,8 +849,10 @@ class _Admin:
                 }
             self.status = gr.Markdown("", elem_id="admin-status")
             self.confirmed = gr.Checkbox(False, visible=False)  # set by the confirmation dialog of "remove"
+            self.feeds = _Feeds(ctx)
 
     def wire(self) -> None:
+        self.feeds.wire()
         self.feedback_refresh.click(self.recent, outputs=[self.feedback_html])
         self.panel.expand(self.people, outputs=[self.pick])
         self.pick.input(self.chosen, inputs=[self.pick], outputs=[self.name, self.role])
@@ -885,6 +921,88 @@ class _Admin:
             text = f"Không thực hiện được: {inert(exc.vi)}"
         log.info("user management by %s: %s %s", user.name, action, name)
         return text, users_table(accounts), "", self.people(request)
+
+
+class _Feeds:
+    """"Nguồn tin tự động" (in the admin panel): the feeds followed and their last result; an admin
+    adds or removes one, or fetches now. ``feeds_every`` fetches them on schedule."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        every = ctx.settings.feeds_every.strip()
+        schedule = (f"Máy chủ tự lấy tin mỗi {inert(every)}." if every else
+                    "Máy chủ chưa đặt lịch lấy tin (feeds_every); bấm «Lấy tin ngay» hoặc chạy `assistant feeds fetch`.")
+        with gr.Accordion("Nguồn tin tự động (RSS, Atom, sitemap)", open=False, elem_id="feeds-admin") as self.panel:
+            gr.Markdown(schedule, elem_id="feeds-schedule")
+            self.table = gr.HTML("", elem_id="feeds")
+            with gr.Row():
+                self.url = gr.Textbox(label="Địa chỉ nguồn tin (RSS, Atom hoặc sitemap)", max_lines=1,
+                                      elem_id="feed-url")
+                self.name = gr.Textbox(label="Tên (để bỏ theo dõi: tên hoặc địa chỉ)", max_lines=1, elem_id="feed-name")
+            with gr.Row():
+                self.add = gr.Button("Theo dõi nguồn tin", size="sm", elem_id="feed-add")
+                self.remove = gr.Button("Bỏ theo dõi", size="sm", variant="stop", elem_id="feed-remove")
+                self.fetch = gr.Button("Lấy tin ngay", size="sm", elem_id="feed-fetch")
+            self.status = gr.Markdown("", elem_id="feed-status")
+
+    def wire(self) -> None:
+        self.panel.expand(self.show, outputs=[self.table])
+        self.add.click(self.follow, inputs=[self.url, self.name], outputs=[self.status, self.table, self.url, self.name])
+        self.remove.click(self.unfollow, inputs=[self.url, self.name],
+                          outputs=[self.status, self.table, self.url, self.name])
+        self.fetch.click(self.now, outputs=[self.status, self.table])
+
+    def _admin(self, request):
+        user = self.ctx.signed_in(request)
+        return user if user and user.may("admin") and self.ctx.accounts is not None else None
+
+    def show(self, request: gr.Request):
+        return feeds_table(self.ctx.settings) if self._admin(request) else ""
+
+    def follow(self, url: str, name: str, request: gr.Request):
+        from .newsroom import add_feed
+
+        user = self._admin(request)
+        if user is None:
+            return "Chỉ quản trị viên mới quản lý được nguồn tin.", gr.skip(), gr.skip(), gr.skip()
+        try:
+            feed = add_feed(self.ctx.settings, clean_input(url or ""), clean_input(name or ""), who=user.name)
+        except FeedListError as exc:
+            return f"Không thêm được: {inert(exc.vi)}", gr.skip(), gr.skip(), gr.skip()
+        assert self.ctx.accounts is not None
+        self.ctx.accounts.audit(user.name, "added feed", feed.name, feed.url)
+        return (f"Đã theo dõi **{inert(feed.name)}**; bài mới được lấy ở lần lấy tin tới.",
+                feeds_table(self.ctx.settings), "", "")
+
+    def unfollow(self, url: str, name: str, request: gr.Request):
+        from .newsroom import remove_feed
+
+        user = self._admin(request)
+        if user is None:
+            return "Chỉ quản trị viên mới quản lý được nguồn tin.", gr.skip(), gr.skip(), gr.skip()
+        try:
+            feed = remove_feed(self.ctx.settings, clean_input(name or url or "").strip())
+        except FeedListError as exc:
+            return f"Không bỏ được: {inert(exc.vi)}", gr.skip(), gr.skip(), gr.skip()
+        assert self.ctx.accounts is not None
+        self.ctx.accounts.audit(user.name, "removed feed", feed.name, feed.url)
+        return (f"Đã bỏ theo dõi **{inert(feed.name)}**; các bài đã lấy vẫn ở trong kho.",
+                feeds_table(self.ctx.settings), "", "")
+
+    def now(self, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio's progress idiom
+        user = self._admin(request)
+        if user is None:
+            return "Chỉ quản trị viên mới lấy tin được.", gr.skip()
+        progress(0, desc="Đang lấy tin từ các nguồn…")
+        try:
+            report = self.ctx.engine.fetch_feeds(user.name, self.ctx.accounts)
+        except (ValueError, AssistantError) as exc:
+            return f"Không lấy được tin: {inert(str(exc))}", gr.skip()
+        if not report.feeds:
+            return "Chưa theo dõi nguồn tin nào.", feeds_table(self.ctx.settings)
+        lines = "\n".join(f"- {inert(r.line_vi())}" for r in report.feeds)
+        done = " Đã cập nhật chỉ mục." if report.build else ""
+        return f"{lines}\n\n{done}".strip(), feeds_table(self.ctx.settings)
 
 
 def _sources_panel() -> gr.HTML:

@@ -46,6 +46,14 @@ class FetchError(Exception):
         self.vi = vi
 
 
+class FeedListError(ValueError):
+    """A change to the feed list refused, in English and in Vietnamese."""
+
+    def __init__(self, reason: str, vi: str) -> None:
+        super().__init__(reason)
+        self.vi = vi
+
+
 @dataclass
 class Feed:
     url: str
@@ -121,7 +129,7 @@ def check_feed_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) address: {url!r}")
+        raise FeedListError(f"not an http(s) address: {url!r}", "địa chỉ phải bắt đầu bằng http:// hoặc https://")
     return url
 
 

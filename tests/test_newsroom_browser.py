@@ -1,0 +1,107 @@
+"""The newsroom in Chromium: a department's server (its own process) with ``feeds_every`` set to
+a few seconds; an admin follows a feed of a loopback news site in the chat, the schedule
+fetches it, and its articles are answered with their outlet. The audit says who added the
+feed and what the fetch brought."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import servers
+from newsites import Sites
+from servers import PASSWORDS, Server, run
+
+pytestmark = pytest.mark.slow
+sync_api = pytest.importorskip("playwright.sync_api")
+
+TIMEOUT = 90_000
+ADMIN = "quan"
+SCHEDULE = {"ASSISTANT_FEEDS_EVERY": "4s", "ASSISTANT_FEEDS_TIMEOUT": "2", "ASSISTANT_FEEDS_DELAY": "0.05",
+            "ASSISTANT_FEEDS_RETRIES": "0"}
+
+
+@pytest.fixture(scope="module")
+def sites():
+    s = Sites()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory):
+    base = tmp_path_factory.mktemp("newsroom")
+    servers.write_corpus(base / "corpus", servers.GUNMA)
+    server = Server(base)
+    server.env.update(SCHEDULE)
+    done = run("index", *server.where, env=server.env)
+    assert done.returncode == 0, done.stderr
+    role, password = PASSWORDS[ADMIN]
+    done = run("users", "add", ADMIN, "--role", role, "--password-stdin", env=server.env, stdin=password + "\n")
+    assert done.returncode == 0, done.stderr
+    server.start()
+    yield server
+    server.stop()
+
+
+def _audit(server: Server) -> str:
+    return run("users", "audit", "--limit", "100", env=server.env).stdout
+
+
+def test_an_admin_follows_a_feed_in_the_chat_and_the_schedule_makes_it_answerable(browser, newsroom, sites,
+                                                                                   tmp_path):
+    shots = Path(os.environ.get("DESK_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
+    ctx.set_default_timeout(TIMEOUT)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{newsroom.url}/login", wait_until="domcontentloaded")
+        page.fill("input[name=name]", ADMIN)
+        page.fill("input[name=password]", PASSWORDS[ADMIN][1])
+        page.click("button[type=submit]")
+        servers.loaded(page)
+        page.click("#admin-panel button, #admin-panel .label-wrap")
+        page.click("#feeds-admin button, #feeds-admin .label-wrap")
+        sync_api.expect(page.locator("#feeds")).to_contain_text("Chưa theo dõi nguồn tin nào")
+        sync_api.expect(page.locator("#feeds-schedule")).to_contain_text("mỗi 4s")
+        page.fill("#feed-url input", "ftp://khong-duoc")
+        page.click("#feed-add")
+        sync_api.expect(page.locator("#feed-status")).to_contain_text("http:// hoặc https://")
+        page.fill("#feed-url input", f"{sites.a_url}/atom.xml")
+        page.fill("#feed-name input", "Tin Khánh Hòa")
+        page.click("#feed-add")
+        sync_api.expect(page.locator("#feed-status")).to_contain_text("Đã theo dõi")
+        sync_api.expect(page.locator("#feeds")).to_contain_text(f"{sites.a_url}/atom.xml")
+
+        deadline = time.monotonic() + 240  # the schedule fetches (every 4 s), then builds on 2 cores
+        while "Tin Khánh Hòa: 2 new articles" not in _audit(newsroom):
+            assert time.monotonic() < deadline, _audit(newsroom)
+            time.sleep(2)
+        audit = _audit(newsroom)
+        assert "added feed" in audit and ADMIN in audit and "lịch lấy tin" in audit
+
+        servers.ask(page, "Khánh Hòa có bao nhiêu dự án đầu tư nước ngoài còn hiệu lực?")
+        sync_api.expect(page.locator("#chat")).to_contain_text("312")
+        sync_api.expect(page.locator("#sources")).to_contain_text("Báo Phú Yên")  # the card names the outlet
+        # the table shows the last result when the panel is opened again (a later, unchanged fetch)
+        while "Tin Khánh Hòa: unchanged" not in _audit(newsroom):
+            assert time.monotonic() < deadline, _audit(newsroom)
+            time.sleep(1)
+        page.click("#feeds-admin button, #feeds-admin .label-wrap")
+        page.click("#feeds-admin button, #feeds-admin .label-wrap")
+        sync_api.expect(page.locator("#feeds")).to_contain_text("Tin Khánh Hòa: không có bài mới")
+        page.locator("#admin-panel").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "feeds-admin.png"), full_page=True)
+        # removing it keeps its articles
+        page.fill("#feed-name input", "Tin Khánh Hòa")
+        page.click("#feed-remove")
+        sync_api.expect(page.locator("#feed-status")).to_contain_text("Đã bỏ theo dõi")
+        assert "removed feed" in _audit(newsroom)
+        docs = run("docs", "list", *newsroom.where, env=newsroom.env).stdout
+        assert "Khánh Hòa có 312 dự án FDI còn hiệu lực" in docs
+    finally:
+        ctx.close()
