@@ -28,6 +28,8 @@ from assistant.briefing.spec import BriefSpec, Question, SectionSpec
 from assistant.documents import Answer, Citation, Document
 from assistant.errors import BriefingError
 from briefing_checks import check_docx, check_markdown, md_footnotes, sections_of
+from servers import run as assistant
+from servers import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -336,3 +338,188 @@ def test_generated_answers_keep_only_verified_sentences(seed_assistant):
     doc = seed_assistant.index.documents[note.doc_id]
     assert doc.text[note.start:note.end] == note.quote and "17/12/1996" in note.quote
     assert "mô hình ngôn ngữ soạn" in md
+
+
+# --- recurring briefings: each edition kept, the next one says what changed ----------------------
+# an invented partnership whose figure changed: 120 trainees in 2019, 350 in 2023 (added between editions)
+TOTTORI = {
+    "qb_tottori_2015.txt": ("Quảng Bình và Tottori ký thỏa thuận kết nghĩa",
+                            ("Ngày 14/9/2015, tỉnh Quảng Bình và tỉnh Tottori (Nhật Bản) đã ký thỏa thuận kết nghĩa "
+                             "tại thành phố Đồng Hới. Hai tỉnh cam kết trao đổi đoàn lãnh đạo hằng năm."),
+                            {"date": "2015-09-15", "outlet": "baoquangbinh.vn"}),
+    "qb_tottori_2019.txt": ("Quảng Bình đưa lao động sang Tottori",
+                            ("Năm 2019, tỉnh Quảng Bình đã đưa 120 người sang tỉnh Tottori (Nhật Bản) làm thực tập "
+                             "sinh ngành chế biến thủy sản. Sở Lao động tỉnh phối hợp với các doanh nghiệp Tottori "
+                             "tổ chức đào tạo tiếng Nhật trước khi xuất cảnh."),
+                            {"date": "2019-06-20", "outlet": "quangbinh.gov.vn"}),
+    "qb_ngo_2022.txt": ("Quảng Bình vận động viện trợ phi chính phủ năm 2022",
+                        ("Năm 2022, tỉnh Quảng Bình đã vận động được 45 dự án viện trợ phi chính phủ nước ngoài với "
+                         "tổng giá trị 6,2 triệu USD. Các dự án tập trung vào y tế, giáo dục và ứng phó thiên tai."),
+                        {"date": "2022-12-28", "outlet": "vietnamplus.vn"}),
+}
+NEWS_2023 = """<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8">
+<title>Quảng Bình tăng số thực tập sinh sang Tottori</title>
+<meta property="og:title" content="Quảng Bình tăng số thực tập sinh sang Tottori">
+<meta property="og:site_name" content="baoquangbinh.vn">
+<meta property="og:url" content="https://baoquangbinh.vn/thuc-tap-sinh-tottori-2023">
+<meta property="article:published_time" content="2023-10-05T08:00:00+07:00">
+</head><body><article>
+<h1>Quảng Bình tăng số thực tập sinh sang Tottori</h1>
+<p>Năm 2023, tỉnh Quảng Bình đã đưa 350 người sang tỉnh Tottori (Nhật Bản) làm thực tập sinh. Hai tỉnh cũng
+thống nhất mở văn phòng xúc tiến lao động tại Đồng Hới.</p>
+</article></body></html>
+"""
+TWINNED = "Quảng Bình kết nghĩa với tỉnh Tottori khi nào?"
+TRAINEES = "Quảng Bình đã đưa bao nhiêu người sang Tottori làm thực tập sinh?"
+NGO = "Năm 2022 Quảng Bình vận động được bao nhiêu dự án viện trợ phi chính phủ?"
+SINCE = "Thay đổi so với bản tin ngày 01/11/2026"
+
+
+def first_edition(tmp_path: Path) -> tuple[list[str], Path]:
+    """The corpus indexed and edition 1 written (01/11/2026), each by ``assistant`` in its own process."""
+    where = ["--corpus", str(write_corpus(tmp_path / "corpus", TOTTORI)), "--index", str(tmp_path / "index")]
+    done = assistant("index", *where)
+    assert done.returncode == 0, done.stderr
+    questions = tmp_path / "cau-hoi.txt"
+    questions.write_text(f"{TWINNED}\n{TRAINEES}\n{NGO}\n", encoding="utf-8")
+    done = assistant("brief", str(questions), "-o", str(tmp_path / "ban-tin-1"), "--date", "2026-11-01", *where)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("3/3 questions answered, 3 footnotes from 3 articles.")
+    return where, questions
+
+
+def since_first(tmp_path: Path, where: list[str], questions: Path) -> dict:
+    done = assistant("brief", str(questions), "-o", str(tmp_path / "ban-tin-2"), "--date", "2026-12-01",
+                     "--since", str(tmp_path / "ban-tin-1.json"), *where)
+    assert done.returncode == 0, done.stderr
+    return json.loads((tmp_path / "ban-tin-2.json").read_text(encoding="utf-8"))
+
+
+def test_a_recurring_briefing_marks_the_new_figure_and_source_of_an_added_article(tmp_path):
+    where, questions = first_edition(tmp_path)
+    first = json.loads((tmp_path / "ban-tin-1.json").read_text(encoding="utf-8"))
+    assert (first["format"], first["version"], first["date"], first["since"]) == (
+        "assistant-briefing-edition", 1, "2026-11-01", None)
+    assert [(q["question"], q["refused"], q["figures"], [c["doc_id"] for c in q["citations"]])
+            for q in first["questions"]] == [
+        (TWINNED, False, [], ["qb_tottori_2015"]),
+        (TRAINEES, False, ["120 người"], ["qb_tottori_2019"]),
+        (NGO, False, ["45 dự án", "6,2 triệu USD"], ["qb_ngo_2022"])]
+    cited = first["questions"][1]["citations"][0]
+    assert cited == {"note": 2, "doc_id": "qb_tottori_2019", "title": "Quảng Bình đưa lao động sang Tottori",
+                     "date": "20/06/2019", "outlet": "quangbinh.gov.vn", "url": "", "quote": TOTTORI[
+                         "qb_tottori_2019.txt"][1].split(" Sở")[0]}
+    assert "120 người" in first["questions"][1]["answer"] and "[2]" in first["questions"][1]["answer"]
+    assert "Thay đổi" not in (tmp_path / "ban-tin-1.md").read_text(encoding="utf-8")  # no --since: as before
+
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "tottori-2023.html").write_text(NEWS_2023, encoding="utf-8")
+    done = assistant("add", str(tmp_path / "inbox" / "tottori-2023.html"), *where)
+    assert done.returncode == 0, done.stderr
+
+    second = since_first(tmp_path, where, questions)
+    assert second["since"] == {"date": "2026-11-01", "changed": 1, "questions": 3, "dropped_questions": []}
+    changes = {q["question"]: q["changes"] for q in second["questions"]}
+    assert changes[TRAINEES] == {"status": ["new_figure", "new_source"], "new_figures": ["350 người"],
+                                 "previous_figures": ["120 người"], "new_sources": ["tottori-2023"],
+                                 "gone_sources": [], "dropped_figures": [], "dropped_sources": []}
+    assert changes[TWINNED]["status"] == changes[NGO]["status"] == ["unchanged"]
+    assert second["questions"][1]["figures"] == ["350 người", "120 người"]
+
+    # the Markdown: the summary, one change line per question, [Mới] on the new lines and footnote only
+    md = (tmp_path / "ban-tin-2.md").read_text(encoding="utf-8")
+    assert "**Thay đổi:** So với bản tin ngày 01/11/2026: 1/3 câu hỏi có thay đổi (câu 2)." in md
+    under = sections_of(md)
+    new = "**\\[Mới\\]** "
+    assert under[TRAINEES].strip().splitlines()[0] == (
+        f"**{SINCE}:** Số liệu mới: 350 người (bản trước: 120 người); "
+        "Nguồn mới: «Quảng Bình tăng số thực tập sinh sang Tottori» (05/10/2023).")
+    for q in (TWINNED, NGO):
+        assert under[q].strip().splitlines()[0] == f"**{SINCE}:** Không đổi." and new not in under[q]
+    marked = [ln for ln in under[TRAINEES].splitlines() if new in ln]
+    assert marked and all("350 người" in ln and "120" not in ln for ln in marked)
+    assert any("120 người" in ln for ln in under[TRAINEES].splitlines())  # the old figure, unmarked
+    _, defs = md_footnotes(md)
+    assert [n for n, text in defs.items() if text.startswith("**[Mới]** ")] == [
+        n for n, text in defs.items() if "350 người" in text] and len(defs) == 4
+
+    # the DOCX, read back: the same change lines, and [Mới] bold and highlighted on the same lines and footnote
+    d = docx.Document(str(tmp_path / "ban-tin-2.docx"))
+    lines = [p for p in d.paragraphs if p.text.startswith(SINCE)]
+    trainees = ("Số liệu mới: 350 người (bản trước: 120 người); Nguồn mới: «Quảng Bình tăng số thực tập sinh "
+                "sang Tottori» (05/10/2023).")
+    assert [p.text.split(": ", 1)[1] for p in lines] == ["Không đổi.", trainees, "Không đổi."]
+    assert all(p.runs[0].bold for p in lines)
+    flagged = [p.text for p in d.paragraphs if p.runs and p.runs[0].text == "[Mới]"]
+    assert len(flagged) == len(marked) and all("350 người" in t and "120" not in t for t in flagged)
+    assert not [p.text for p in d.paragraphs if "[Mới]" in p.text and p.text not in flagged]
+    for p in d.paragraphs:
+        if p.runs and p.runs[0].text == "[Mới]":
+            assert p.runs[0].bold and p.runs[0].font.highlight_color == docx.enum.text.WD_COLOR_INDEX.YELLOW
+    notes = zipfile.ZipFile(tmp_path / "ban-tin-2.docx").read("word/footnotes.xml").decode()
+    assert notes.count("[Mới]") == 1 and notes.index("[Mới]") < notes.index("350 người") \
+        and '<w:highlight w:val="yellow"/>' in notes
+    assert any(p.text == "Thay đổi: So với bản tin ngày 01/11/2026: 1/3 câu hỏi có thay đổi (câu 2)."
+               for p in d.paragraphs)
+
+
+def test_a_question_whose_article_was_removed_is_no_longer_supported(tmp_path):
+    where, questions = first_edition(tmp_path)
+    done = assistant("remove", "qb_ngo_2022", *where)
+    assert done.returncode == 0, done.stderr
+    second = since_first(tmp_path, where, questions)
+    ngo = second["questions"][2]
+    assert ngo["refused"] and ngo["citations"] == [] and ngo["figures"] == []
+    assert ngo["changes"]["status"] == ["no_longer_supported"] and ngo["changes"]["gone_sources"] == ["qb_ngo_2022"]
+    assert [q["changes"]["status"] for q in second["questions"][:2]] == [["unchanged"], ["unchanged"]]
+    under = sections_of((tmp_path / "ban-tin-2.md").read_text(encoding="utf-8"))
+    assert under[NGO].strip().splitlines()[0] == (
+        f"**{SINCE}:** Không còn được hỗ trợ: bản trước có câu trả lời, nay kho tài liệu không còn thông tin; "
+        "bài «Quảng Bình vận động viện trợ phi chính phủ năm 2022» (28/12/2022) không còn trong kho tài liệu.")
+    assert under[NGO].strip().endswith(f"*{NO_INFO}*")
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("missing.json", None, "no such edition file"),
+    ("broken.json", '{"format": ', "broken.json:1: not JSON"),
+    ("list.json", "[1, 2]", 'not a briefing edition (no "format": "assistant-briefing-edition")'),
+    ("shape.json", json.dumps({"format": "assistant-briefing-edition", "version": 1, "date": "2026-11-01",
+                               "topic": "", "questions": [{"question": "Câu?", "refused": "no"}]}),
+     "questions[1] should have"),
+    ("later.json", '{"format": "assistant-briefing-edition", "version": 7}', "this assistant reads version 1"),
+])
+def test_a_bad_since_file_is_one_line_and_nothing_is_written(tmp_path, name, text, message):
+    q = tmp_path / "q.txt"
+    q.write_text("Câu hỏi?\n", encoding="utf-8")
+    if text is not None:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["brief", str(q), "--since", str(tmp_path / name), "-o", str(tmp_path / "bt"),
+                                       "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1 and result.output.startswith("Error: ") and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("bt*"))
+
+
+def test_editions_compare_new_and_dropped_questions_and_read_back(tmp_path):
+    from assistant.briefing.edition import compare, edition_json, load_edition
+
+    a1 = Answer("Hỏi một?", f"{FIRST} [1]", False, (cite(1, DOC, FIRST),))
+    gone = Answer("Hỏi hai?", "Năm 2016 có 19 địa phương. [1]", False, (cite(1, OLD, "Năm 2016 có 19 địa phương."),))
+    last = assemble([("", [a1, gone])], DOCS, topic="Thử", written=DAY)
+    path = tmp_path / "last.json"
+    path.write_text(edition_json(last), encoding="utf-8")
+    edition = load_edition(path)
+    assert edition.written == DAY and edition.topic == "Thử" and edition.questions[1].figures == ("19 địa phương",)
+
+    again = Answer("  hỏi   MỘT ", f"{FIRST} [1]", False, (cite(1, DOC, FIRST),))  # the same question, matched
+    fresh = Answer("Hỏi ba?", "Năm 2025 có 26 địa phương. [1]", False, (cite(1, OLD, "Năm 2025 có 26 địa phương."),))
+    refused = Answer("Hỏi bốn?", "Không tìm thấy.", True)
+    now = assemble([("", [again, fresh, refused])], DOCS, written=date(2026, 12, 22))
+    c = compare(now, edition, DOCS)
+    assert [c.of(i).status for i in now.items] == [("unchanged",), ("new_question",), ("new_question",)]
+    assert c.of(now.items[1]).new_figures == ("26 địa phương",) and c.dropped == ("Hỏi hai?",)
+    md = to_markdown(replace(now, changes=c))
+    assert ("So với bản tin ngày 22/11/2026: 2/3 câu hỏi có thay đổi (câu 2, 3), trong đó 2 câu hỏi mới; 1 câu hỏi "
+            "của bản tin trước không còn trong bản tin này: «Hỏi hai?».") in md
+    assert "Câu hỏi mới (bản tin trước không hỏi)" in md and md.count("**\\[Mới\\]**") == 2  # the line, its footnote

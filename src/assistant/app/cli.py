@@ -496,8 +496,11 @@ def ask(settings: Settings, question: str | None, k: int | None, as_json: bool, 
 @click.option("--date", "written", type=click.DateTime(["%Y-%m-%d"]), help="Date of writing [default: today].")
 @click.option("--k", type=click.IntRange(*K_RANGE), help=HELP["k"])
 @click.option("--backend", type=backend_choice(), help=HELP["backend"])
+@click.option("--since", "since", type=click.Path(path_type=Path), metavar="LAST_EDITION.json",
+              help="The last edition's .json: say per question what changed since (new figures, new sources, "
+                   "no longer supported, unchanged) and mark the new lines.")
 def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path | None, fmt: str,
-          written: Any, k: int | None, backend: str | None) -> None:
+          written: Any, k: int | None, backend: str | None, since: Path | None) -> None:
     """Write a cited briefing (Markdown and DOCX) answering the questions in QUESTIONS.
 
     QUESTIONS is a text file with one question per line (# starts a comment), or a YAML or
@@ -514,17 +517,23 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
     quoted sentence, checked verbatim against the indexed article. A question the articles
     do not answer reads "Không có thông tin trong kho tài liệu."; nothing is filled in.
 
+    Each run also writes the edition, STEM.json (answers, figures, citations). A recurring
+    briefing gives the last one to --since: each question then says what changed since it
+    (Số liệu mới, Nguồn mới, Không còn được hỗ trợ, Không đổi) and new lines read [Mới].
+
     \b
     Examples:
       assistant brief questions.txt --topic "Đối ngoại Hải Phòng"
       assistant brief plan.yaml -o briefings/hai-phong --format docx
+      assistant brief plan.yaml -o ban-tin-thang-12 --since ban-tin-thang-11.json
     """
     from datetime import date
 
-    from ..briefing import briefing_stem, build_briefing, load_spec, write_briefing
+    from ..briefing import briefing_stem, build_briefing, load_edition, load_spec, write_briefing
 
     settings = settings.with_overrides(backend=backend)
     spec = load_spec(questions_file)
+    last = load_edition(since) if since is not None else None  # a bad file fails before any answering
     topic = clean_input(topic).strip() if topic is not None else None
     day = written.date() if written else date.today()
     if out is not None and str(out) == "-" and fmt != "md":
@@ -533,7 +542,7 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
     from tqdm import tqdm
 
     with tqdm(total=len(spec.questions), desc="Đang trả lời", unit="câu", leave=False, file=sys.stderr) as bar:
-        b = build_briefing(assistant, spec, topic=topic, written=day, k=k, progress=bar.update)
+        b = build_briefing(assistant, spec, topic=topic, written=day, k=k, progress=bar.update, since=last)
     for warning in b.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if out is not None and str(out) == "-":
@@ -542,10 +551,13 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
         click.echo(to_markdown(b), nl=False)
         return
     formats = ("md", "docx") if fmt == "both" else (fmt,)
-    paths = write_briefing(b, out or Path(briefing_stem("", day)), formats)
+    paths = [str(p) for p in write_briefing(b, out or Path(briefing_stem("", day)), (*formats, "json"))]
     answered = sum(i.answered for i in b.items)
-    click.echo(f"Wrote {' and '.join(map(str, paths))}: {answered}/{len(b.items)} questions answered, "
-               f"{len(b.footnotes)} footnotes from {len(b.sources)} articles.")
+    changed = ""
+    if b.changes is not None:
+        changed = f"; {b.changes.changed(b.items)}/{len(b.items)} changed since {b.changes.since.isoformat()}"
+    click.echo(f"Wrote {', '.join(paths[:-1])} and {paths[-1]}: {answered}/{len(b.items)} questions answered, "
+               f"{len(b.footnotes)} footnotes from {len(b.sources)} articles{changed}.")
 
 
 # --- accounts -------------------------------------------------------------------------------

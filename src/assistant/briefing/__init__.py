@@ -5,6 +5,7 @@
     wording.py   the Vietnamese both renderers print (scope, method, result, footnote parts)
     markdown.py  Briefing -> Markdown with [^n] footnotes
     word.py      Briefing -> .docx with real footnotes (python-docx)
+    edition.py   Briefing -> its edition (.json: answers, figures, citations); what changed since the last
 
 ``assistant brief`` calls :func:`build_briefing` and :func:`write_briefing`; the chat's
 "Xuất bản tin" calls :func:`assemble` on the session's answers. Both use whatever answer
@@ -24,21 +25,26 @@ from pathlib import Path
 from ..errors import BriefingError, QuestionError
 from ..store.disk import built_label
 from ..vietnamese import fold
+from .edition import Comparison, Edition, compare, edition_json, load_edition
 from .markdown import to_markdown, unescape
 from .model import NO_INFO, Briefing, Footnote, Item, Line, Source, assemble, title_for
 from .spec import BriefSpec, Question, SectionSpec, load_spec, spec_from_mapping
 
-__all__ = ["NO_INFO", "BriefSpec", "Briefing", "Footnote", "Item", "Line", "Question", "SectionSpec", "Source",
-           "assemble", "briefing_stem", "build_briefing", "load_spec", "spec_from_mapping", "title_for", "to_markdown", "unescape",
+__all__ = ["NO_INFO", "BriefSpec", "Briefing", "Comparison", "Edition", "Footnote", "Item", "Line", "Question",
+           "SectionSpec", "Source", "assemble", "briefing_stem", "build_briefing", "compare", "edition_json",
+           "load_edition", "load_spec", "spec_from_mapping", "title_for", "to_markdown", "unescape",
            "write_briefing"]
 
-FORMATS = {"md": ".md", "docx": ".docx"}
+FORMATS = {"md": ".md", "docx": ".docx", "json": ".json"}
 
 
 def build_briefing(assistant, spec: BriefSpec, *, topic: str | None = None, written: date | None = None,
                    k: int | None = None, progress: Callable[[], None] | None = None,
-                   deadline: float | None = None) -> Briefing:
+                   deadline: float | None = None, since: Edition | None = None) -> Briefing:
     """Ask every question of ``spec`` and assemble the briefing.
+
+    With ``since`` (the last edition of a recurring briefing), the briefing also says what
+    changed since: ``Briefing.changes``, which the renderers and the edition file show.
 
     A question the pipeline rejects (too long) is named in ``Briefing.warnings`` and left out;
     the others are still answered. Past ``deadline`` (``time.monotonic()``), the questions not
@@ -69,6 +75,8 @@ def build_briefing(assistant, spec: BriefSpec, *, topic: str | None = None, writ
     dropped = sum(i.dropped for i in b.items)
     if dropped:
         b = _with_warning(b, f"{dropped} sentence(s) left out: no citation of theirs could be verified")
+    if since is not None:
+        b = replace(b, changes=compare(b, since, assistant.index.documents))
     return b
 
 
@@ -86,13 +94,14 @@ def briefing_stem(topic: str, day: date, limit: int = 60) -> str:
 
 
 def write_briefing(b: Briefing, stem: Path, formats: tuple[str, ...] = ("md", "docx")) -> list[Path]:
-    """Write ``stem.md`` and/or ``stem.docx``; each file appears whole or not at all."""
+    """Write ``stem.md``, ``stem.docx`` and/or ``stem.json`` (the edition: what the next
+    ``assistant brief --since`` compares with); each file appears whole or not at all."""
     from .word import write_docx
 
     paths = []
     for fmt in formats:
         if fmt not in FORMATS:
-            raise BriefingError(f"unknown briefing format {fmt!r}", hint="use md or docx")
+            raise BriefingError(f"unknown briefing format {fmt!r}", hint="use md, docx or json")
         path = stem.with_name(stem.name + FORMATS[fmt]) if stem.suffix.lower() not in (".md", ".docx") \
             else stem.with_suffix(FORMATS[fmt])
         try:
@@ -108,6 +117,8 @@ def write_briefing(b: Briefing, stem: Path, formats: tuple[str, ...] = ("md", "d
         try:
             if fmt == "md":
                 tmp.write_text(to_markdown(b), encoding="utf-8")
+            elif fmt == "json":
+                tmp.write_text(edition_json(b), encoding="utf-8")
             else:
                 write_docx(b, tmp)
             os.replace(tmp, path)

@@ -11,7 +11,18 @@ from __future__ import annotations
 import re
 
 from .model import NO_INFO, Briefing, Item, Line
-from .wording import LIST_ARTICLES, SOURCES, footnote_details, header, outline, source_details, source_label
+from .wording import (
+    LIST_ARTICLES,
+    NEW_MARK,
+    SOURCES,
+    change_text,
+    footnote_details,
+    header,
+    outline,
+    since_label,
+    source_details,
+    source_label,
+)
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+(?=[.)]))")
@@ -35,17 +46,22 @@ def _details(parts: list[str]) -> list[str]:
     return [f"<{p}>" if p.startswith(("http://", "https://")) else escape(p) for p in parts]
 
 
-def _line(line: Line) -> str:
-    text = "".join(escape(p) if isinstance(p, str) else f"[^{p}]" for p in line.pieces)
+_NEW = f"**{escape(NEW_MARK)}** "
+
+
+def _line(line: Line, new: bool = False) -> str:
+    text = (_NEW if new else "") + "".join(escape(p) if isinstance(p, str) else f"[^{p}]" for p in line.pieces)
     return f"- {text}" if line.bullet else text
 
 
-def _item(item: Item, heading: str) -> list[str]:
+def _item(b: Briefing, item: Item, heading: str) -> list[str]:
     out = [heading, ""]
+    if b.changes is not None:
+        out += [f"**{escape(since_label(b))}:** {escape(change_text(b.changes.of(item)))}", ""]
     if not item.answered:
         return [*out, f"*{NO_INFO}*", ""]
     for i, line in enumerate(item.lines):
-        out.append(_line(line))
+        out.append(_line(line, b.changes is not None and b.changes.is_new(line)))
         nxt = item.lines[i + 1] if i + 1 < len(item.lines) else None
         if not (line.bullet and nxt is not None and nxt.bullet):  # list items stay together
             out.append("")
@@ -63,7 +79,7 @@ def to_markdown(b: Briefing) -> str:
         if heading:
             out += [f"## {escape(heading)}", ""]
         for number, item in items:
-            out += _item(item, f"{'###' if heading else '##'} {number.split('.')[-1]}. {escape(item.question)}")
+            out += _item(b, item, f"{'###' if heading else '##'} {number.split('.')[-1]}. {escape(item.question)}")
     if b.sources:
         out += [f"## {SOURCES}", ""]
         out += [f"{s.n}. *{escape(s.title)}*; {'; '.join(_details(source_details(s)))}." for s in b.sources]
@@ -71,6 +87,7 @@ def to_markdown(b: Briefing) -> str:
     for note in b.footnotes:
         s = b.source_of(note)
         details = ", ".join(_details(footnote_details(s, note.page)))
-        out.append(f"[^{note.n}]: «{escape(note.quote)}» — *{escape(s.title)}*, {details}. "
+        new = _NEW if b.changes is not None and note.n in b.changes.new_notes else ""
+        out.append(f"[^{note.n}]: {new}«{escape(note.quote)}» — *{escape(s.title)}*, {details}. "
                    f"{escape(source_label(note))}")
     return "\n".join(out).rstrip() + "\n"

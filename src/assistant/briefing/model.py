@@ -21,8 +21,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from ..documents import Answer, Citation, Document
+
+if TYPE_CHECKING:
+    from .edition import Comparison
 
 NO_INFO = "Không có thông tin trong kho tài liệu."
 UNVERIFIED = "(⚠ chưa kiểm chứng)"  # what the verifier appends to a flagged sentence
@@ -101,6 +105,8 @@ class Briefing:
     sources: tuple[Source, ...]
     backend: str = "extractive"
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    topic: str = ""
+    changes: Comparison | None = None  # what changed since the last edition (assistant brief --since)
 
     @property
     def items(self) -> list[Item]:
@@ -121,7 +127,7 @@ def assemble(sections: Sequence[tuple[str, Sequence[Answer]]], documents: dict[s
     notes = _Notes(documents)
     out = tuple(Section(title, tuple(notes.item(a) for a in answers)) for title, answers in sections)
     return Briefing(title_for(topic), written or date.today(), scope_of(documents, built_at), out,
-                    tuple(notes.footnotes), notes.sources(), backend, tuple(warnings))
+                    tuple(notes.footnotes), notes.sources(), backend, tuple(warnings), topic)
 
 
 def scope_of(documents: dict[str, Document], built_at: str = "") -> Scope:

@@ -27,7 +27,18 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
 from .model import NO_INFO, Briefing, Item, Line
-from .wording import LIST_ARTICLES, SOURCES, footnote_details, header, outline, source_details, source_label
+from .wording import (
+    LIST_ARTICLES,
+    NEW_MARK,
+    SOURCES,
+    change_text,
+    footnote_details,
+    header,
+    outline,
+    since_label,
+    source_details,
+    source_label,
+)
 
 FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 FONT = "Times New Roman"
@@ -55,9 +66,9 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _run(text: str = "", *, style: str = "", italic: bool = False, bold: bool = False):
+def _run(text: str = "", *, style: str = "", italic: bool = False, bold: bool = False, highlight: bool = False):
     r = OxmlElement("w:r")
-    if style or italic or bold:
+    if style or italic or bold or highlight:
         rpr = OxmlElement("w:rPr")
         if style:
             rs = OxmlElement("w:rStyle")
@@ -66,6 +77,8 @@ def _run(text: str = "", *, style: str = "", italic: bool = False, bold: bool = 
         for on, tag in ((bold, "w:b"), (italic, "w:i")):
             if on:
                 rpr.append(OxmlElement(tag))
+        if highlight:  # after w:b and w:i, as the schema orders a run's properties
+            _child(rpr, "w:highlight", val="yellow")
         r.append(rpr)
     if text:
         t = OxmlElement("w:t")
@@ -157,6 +170,9 @@ class _WordBriefing:
         ref = _run(style="FootnoteReference")
         _child(ref, "w:footnoteRef")
         p.append(ref)
+        if self.b.changes is not None and n in self.b.changes.new_notes:
+            p.append(_run(" "))
+            p.append(_new_mark())
         p.append(_run(f" «{note.quote}» — "))
         p.append(_run(source.title, italic=True))
         for part in footnote_details(source, note.page):
@@ -198,6 +214,9 @@ class _WordBriefing:
 
     def _line(self, line: Line) -> None:
         p = self.doc.add_paragraph(style="List Bullet" if line.bullet else None)
+        if self.b.changes is not None and self.b.changes.is_new(line):
+            p._p.append(_new_mark())
+            p._p.append(_run(" "))
         for piece in line.pieces:
             if isinstance(piece, int):
                 self._reference(p, piece)
@@ -206,6 +225,10 @@ class _WordBriefing:
 
     def _item(self, item: Item, heading: str, level: int) -> None:
         self.doc.add_heading(_clean(heading), level=level)
+        if self.b.changes is not None:
+            p = self.doc.add_paragraph()
+            p._p.append(_run(_clean(f"{since_label(self.b)}: "), bold=True, highlight=True))
+            p._p.append(_run(_clean(change_text(self.b.changes.of(item)))))
         if not item.answered:
             self.doc.add_paragraph().add_run(NO_INFO).italic = True
             return
@@ -237,6 +260,11 @@ class _WordBriefing:
                 p.add_run(_clean(s.title)).italic = True
                 p.add_run(_clean("; " + "; ".join(source_details(s)) + "."))
         return doc
+
+
+def _new_mark():
+    """"[Mới]", bold and highlighted: a line or footnote the last edition did not have."""
+    return _run(NEW_MARK, bold=True, highlight=True)
 
 
 def write_docx(b: Briefing, path: Path) -> None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+from .edition import NEW_FIGURE, NEW_QUESTION, NEW_SOURCE, OTHER, UNCHANGED, UNSUPPORTED, Change, Cited
 from .model import Briefing, Footnote, Item, Source
 
 LIST_ARTICLES = 30  # the scope names every article up to this many
 UNKNOWN_OUTLET = "không rõ nơi đăng"
 SOURCES = "Nguồn tham khảo"
+NEW_MARK = "[Mới]"  # before a line or footnote that a recurring briefing's last edition did not have
+LABELS = {NEW_QUESTION: "Câu hỏi mới", NEW_FIGURE: "Số liệu mới", NEW_SOURCE: "Nguồn mới",
+          UNSUPPORTED: "Không còn được hỗ trợ", UNCHANGED: "Không đổi", OTHER: "Thay đổi khác"}
 
 
 def date_vi(d: date) -> str:
@@ -73,8 +77,61 @@ def method_line(b: Briefing) -> str:
 
 def header(b: Briefing) -> list[tuple[str, str]]:
     """The labelled lines under the title."""
-    return [("Ngày soạn", date_vi(b.written)), ("Phạm vi", scope_line(b)), ("Cách soạn", method_line(b)),
-            ("Kết quả", result_line(b))]
+    lines = [("Ngày soạn", date_vi(b.written)), ("Phạm vi", scope_line(b)), ("Cách soạn", method_line(b)),
+             ("Kết quả", result_line(b))]
+    return [*lines, ("Thay đổi", changes_line(b))] if b.changes is not None else lines
+
+
+# --- a recurring briefing: what changed since the last edition ---------------------------------
+def changes_line(b: Briefing) -> str:
+    """"So với bản tin ngày 22/11/2026: 1/3 câu hỏi có thay đổi (câu 2)." and the questions dropped."""
+    assert b.changes is not None
+    changed = [n for _, items in outline(b) for n, item in items if b.changes.of(item).status != (UNCHANGED,)]
+    text = f"So với bản tin ngày {date_vi(b.changes.since)}: {len(changed)}/{len(b.items)} câu hỏi có thay đổi"
+    if changed:
+        text += f" (câu {', '.join(changed)})"
+    fresh = sum(NEW_QUESTION in b.changes.of(i).status for i in b.items)
+    if fresh:
+        text += f", trong đó {fresh} câu hỏi mới"
+    if b.changes.dropped:
+        text += (f"; {len(b.changes.dropped)} câu hỏi của bản tin trước không còn trong bản tin này: "
+                 + "; ".join(f"«{q}»" for q in b.changes.dropped))
+    return text + "."
+
+
+def since_label(b: Briefing) -> str:
+    assert b.changes is not None
+    return f"Thay đổi so với bản tin ngày {date_vi(b.changes.since)}"
+
+
+def _article(c: Cited) -> str:
+    return f"«{c.title}» ({c.date})" if c.date else f"«{c.title}»"
+
+
+def change_text(change: Change) -> str:
+    """After "Thay đổi so với bản tin ngày …: ", e.g. "Số liệu mới: 350 người (bản trước: 120 người);
+    Nguồn mới: «…» (05/10/2023)."."""
+    parts = []
+    for status in change.status:
+        label = LABELS[status]
+        if status == NEW_QUESTION:
+            parts.append(f"{label} (bản tin trước không hỏi)")
+        elif status == NEW_FIGURE:
+            before = ", ".join(change.previous_figures) or "không nêu số liệu"
+            parts.append(f"{label}: {', '.join(change.new_figures)} (bản trước: {before})")
+        elif status == NEW_SOURCE:
+            parts.append(f"{label}: {', '.join(map(_article, change.new_sources))}")
+        elif status == UNSUPPORTED:
+            why = ["bản trước có câu trả lời, nay kho tài liệu không còn thông tin"] if change.now_refused else []
+            why += [f"bài {_article(c)} không còn trong kho tài liệu" for c in change.gone_sources]
+            parts.append(f"{label}: {'; '.join(why)}")
+        elif status == OTHER:
+            what = [f"không còn nêu {', '.join(change.dropped_figures)}"] if change.dropped_figures else []
+            what += [f"không còn trích bài {_article(c)}" for c in change.dropped_sources]
+            parts.append(f"{label}: {'; '.join(what) or 'câu trả lời khác bản trước'}")
+        else:
+            parts.append(label)
+    return "; ".join(parts) + "."
 
 
 def footnote_details(source: Source, page: int | None = None) -> list[str]:

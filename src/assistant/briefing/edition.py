@@ -1,0 +1,274 @@
+"""Editions of a recurring briefing: what each one answered, kept so the next can say what changed.
+
+Every ``assistant brief`` writes ``STEM.json`` beside its .md/.docx: the date, the topic and,
+per question, whether it was refused, the answer as printed, its figures and its citations.
+``assistant brief --since LAST.json`` reads the last one back (:func:`load_edition`) and
+:func:`compare` says, per question matched by its normalised text, what is new:
+
+    new_question         not asked in the last edition
+    new_figure           a figure stated now that the last edition did not state
+    new_source           an article cited now that the last edition did not cite
+    no_longer_supported  answered last time and refused now, or a source cited last time
+                         that has left the archive
+    unchanged            the same figures from the same articles (or refused both times)
+    other                none of these, yet not the same: a figure or an article dropped
+
+Several may hold at once (a new figure from a new source). Figures are the quantities of the
+cited sentences as :mod:`question.kinds` finds them, with what they count ("350 người",
+"6,2 triệu USD"); dates are not figures. Deliberately not here: judging whether a figure
+*contradicts* an older one; the briefing shows both with their dates and the reader decides.
+
+The JSON shape (``version`` 1) is documented in README.md ("Briefings") and kept stable:
+a reader should ignore keys it does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..documents import Document
+from ..errors import BriefingError
+from ..question import kinds
+from ..vietnamese import clean_input
+from .model import NO_INFO, Briefing, Item, Line
+
+FORMAT = "assistant-briefing-edition"
+VERSION = 1
+NEW_QUESTION, NEW_FIGURE, NEW_SOURCE = "new_question", "new_figure", "new_source"
+UNSUPPORTED, UNCHANGED, OTHER = "no_longer_supported", "unchanged", "other"
+
+
+@dataclass(frozen=True)
+class Cited:
+    doc_id: str
+    title: str
+    date: str  # the label a reader sees
+    outlet: str
+    url: str
+    quote: str
+    note: int = 0  # its footnote in that briefing: the [n] of the answer text
+
+
+@dataclass(frozen=True)
+class Answered:
+    question: str
+    refused: bool
+    answer: str
+    figures: tuple[str, ...]
+    citations: tuple[Cited, ...]
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return list(dict.fromkeys(c.doc_id for c in self.citations))
+
+
+@dataclass(frozen=True)
+class Edition:
+    written: date
+    topic: str
+    questions: tuple[Answered, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changed for one question since the last edition."""
+
+    status: tuple[str, ...]
+    new_figures: tuple[str, ...] = ()
+    previous_figures: tuple[str, ...] = ()
+    new_sources: tuple[Cited, ...] = ()
+    gone_sources: tuple[Cited, ...] = ()  # cited last time, no longer in the archive
+    dropped_figures: tuple[str, ...] = ()
+    dropped_sources: tuple[Cited, ...] = ()  # cited last time, still in the archive, not cited now
+    now_refused: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    since: date  # the last edition's date
+    changes: dict[str, Change]  # by normalised question
+    dropped: tuple[str, ...]  # questions of the last edition not asked in this one
+    new_notes: frozenset[int]  # footnotes quoting a new source or stating a new figure
+
+    def of(self, item: Item) -> Change:
+        return self.changes[question_key(item.question)]
+
+    def changed(self, items: list[Item]) -> int:
+        """How many of ``items`` changed (anything but "unchanged")."""
+        return sum(self.of(i).status != (UNCHANGED,) for i in items)
+
+    def is_new(self, line: Line) -> bool:
+        return any(n in self.new_notes for n in line.notes)
+
+
+def question_key(question: str) -> str:
+    """Questions match across editions by this: NFC, old tone style, case and spacing ignored."""
+    return re.sub(r"\s+", " ", clean_input(question)).strip().rstrip("?？ ").casefold()
+
+
+def figures_in(text: str) -> list[str]:
+    """The quantities ``text`` states, each with what it counts: "120 người", "6,2 triệu USD"."""
+    out = []
+    for span in kinds.spans("number", text):
+        start, end = kinds.counted(text, span)
+        out.append(re.sub(r"\s+", " ", text[start:end]).strip())
+    return out
+
+
+def _figure_key(figure: str) -> str:
+    return re.sub(r"\s+", " ", clean_input(figure)).strip().casefold()
+
+
+# --- an edition from a briefing, and back from its JSON ----------------------------------------
+def _answer_text(item: Item) -> str:
+    if not item.answered:
+        return NO_INFO
+    lines = ("".join(p if isinstance(p, str) else f"[{p}]" for p in ln.pieces) for ln in item.lines)
+    return "\n".join(("- " if ln.bullet else "") + text for ln, text in zip(item.lines, lines))
+
+
+def answered_of(b: Briefing, item: Item) -> Answered:
+    notes = list(dict.fromkeys(n for ln in item.lines for n in ln.notes))
+    cited = []
+    for n in notes:
+        note = b.footnotes[n - 1]
+        s = b.source_of(note)
+        cited.append(Cited(note.doc_id, s.title, s.date, s.outlet, s.url, note.quote, n))
+    figures = list(dict.fromkeys(f for c in cited for f in figures_in(c.quote)))
+    return Answered(item.question, not item.answered, _answer_text(item), tuple(figures), tuple(cited))
+
+
+def edition_json(b: Briefing) -> str:
+    """The edition file of ``b``: its answers with their figures and citations (and, when it was
+    compared with a last edition, what changed)."""
+    questions = []
+    for section in b.sections:
+        for item in section.items:
+            a = answered_of(b, item)
+            entry: dict[str, Any] = {
+                "question": a.question, "section": section.title, "refused": a.refused, "answer": a.answer,
+                "figures": list(a.figures),
+                "citations": [{"note": c.note, "doc_id": c.doc_id, "title": c.title, "date": c.date, "outlet": c.outlet,
+                               "url": c.url, "quote": c.quote} for c in a.citations],
+            }
+            if b.changes is not None:
+                entry["changes"] = _change_json(b.changes.of(item))
+            questions.append(entry)
+    data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "date": b.written.isoformat(), "topic": b.topic,
+                            "title": b.title, "since": None, "questions": questions}
+    if b.changes is not None:
+        data["since"] = {"date": b.changes.since.isoformat(), "changed": b.changes.changed(b.items),
+                         "questions": len(b.items), "dropped_questions": list(b.changes.dropped)}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    def ids(cited: tuple[Cited, ...]) -> list[str]:
+        return [x.doc_id for x in cited]
+
+    return {"status": list(c.status), "new_figures": list(c.new_figures), "previous_figures": list(c.previous_figures),
+            "new_sources": ids(c.new_sources), "gone_sources": ids(c.gone_sources),
+            "dropped_figures": list(c.dropped_figures), "dropped_sources": ids(c.dropped_sources)}
+
+
+def load_edition(path: Path) -> Edition:
+    """The edition in ``path``; BriefingError (one line) when it is missing, not JSON or not an edition."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError as exc:
+        raise BriefingError(f"no such edition file: {path}", hint="give the .json an earlier assistant brief wrote") \
+            from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BriefingError(f"cannot read {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise BriefingError(f"{path}:{exc.lineno}: not JSON: {exc.msg}",
+                            hint="give the .json an earlier assistant brief wrote") from exc
+    try:
+        return _edition(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BriefingError(f"{path}: not a briefing edition ({exc})",
+                            hint="give the .json an earlier assistant brief wrote") from exc
+
+
+def _text(d: dict, key: str) -> str:
+    value = d[key]
+    if not isinstance(value, str):
+        raise TypeError(f"'{key}' should be text")
+    return clean_input(value)
+
+
+def _edition(data: Any) -> Edition:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"no \"format\": \"{FORMAT}\"")
+    if data.get("version") != VERSION:
+        raise ValueError(f"version {data.get('version')!r}, this assistant reads version {VERSION}")
+    if not isinstance(data.get("questions"), list):
+        raise TypeError("'questions' should be a list")
+    out = []
+    for i, q in enumerate(data["questions"], start=1):
+        if not isinstance(q, dict) or not isinstance(q.get("refused"), bool):
+            raise TypeError(f"questions[{i}] should have a question, refused (true or false) and citations")
+        if not isinstance(q.get("figures"), list) or not isinstance(q.get("citations"), list) \
+                or not all(isinstance(c, dict) for c in q["citations"]):
+            raise TypeError(f"questions[{i}] should have lists of figures and citations")
+        figures = tuple(clean_input(f) for f in q["figures"] if isinstance(f, str))
+        cited = tuple(Cited(_text(c, "doc_id"), _text(c, "title"), _text(c, "date"), _text(c, "outlet"),
+                            _text(c, "url"), _text(c, "quote")) for c in q["citations"])
+        out.append(Answered(_text(q, "question"), q["refused"], _text(q, "answer"), figures, cited))
+    return Edition(date.fromisoformat(_text(data, "date")), _text(data, "topic"), tuple(out))
+
+
+# --- comparing --------------------------------------------------------------------------------
+def compare(b: Briefing, last: Edition, documents: dict[str, Document]) -> Comparison:
+    """What changed in ``b`` since ``last``; ``documents``: the archive now (the index's articles)."""
+    before = {question_key(a.question): a for a in last.questions}
+    changes: dict[str, Change] = {}
+    new_notes: set[int] = set()
+    for item in b.items:
+        key = question_key(item.question)
+        now = answered_of(b, item)
+        change = _change(before.get(key), now, documents)
+        changes.setdefault(key, change)
+        fresh = {c.doc_id for c in change.new_sources}
+        figures = {_figure_key(f) for f in change.new_figures}
+        for n in (n for ln in item.lines for n in ln.notes):
+            note = b.footnotes[n - 1]
+            if note.doc_id in fresh or figures & {_figure_key(f) for f in figures_in(note.quote)}:
+                new_notes.add(n)
+    asked = {question_key(i.question) for i in b.items}
+    dropped = tuple(dict.fromkeys(a.question for a in last.questions if question_key(a.question) not in asked))
+    return Comparison(last.written, changes, dropped, frozenset(new_notes))
+
+
+def _change(before: Answered | None, now: Answered, documents: dict[str, Document]) -> Change:
+    if before is None:
+        return Change((NEW_QUESTION,), new_figures=now.figures, new_sources=_firsts(now.citations))
+    old_figures = {_figure_key(f) for f in before.figures}
+    new_figures = tuple(f for f in now.figures if _figure_key(f) not in old_figures)
+    now_figures = {_figure_key(f) for f in now.figures}
+    dropped_figures = tuple(f for f in before.figures if _figure_key(f) not in now_figures)
+    new_sources = tuple(c for c in _firsts(now.citations) if c.doc_id not in before.doc_ids)
+    gone = [c for c in _firsts(before.citations) if c.doc_id not in now.doc_ids]
+    gone_sources = tuple(c for c in gone if c.doc_id not in documents)
+    dropped_sources = tuple(c for c in gone if c.doc_id in documents)
+    now_refused = now.refused and not before.refused
+    status = [s for s, on in ((NEW_FIGURE, new_figures), (NEW_SOURCE, new_sources),
+                              (UNSUPPORTED, now_refused or gone_sources)) if on]
+    if not status:
+        same = (before.refused == now.refused and not dropped_figures and not dropped_sources)
+        status = [UNCHANGED if same else OTHER]
+    return Change(tuple(status), new_figures, before.figures, new_sources, gone_sources, dropped_figures,
+                  dropped_sources, now_refused)
+
+
+def _firsts(cited: tuple[Cited, ...]) -> tuple[Cited, ...]:
+    """One citation per article, the first."""
+    seen: dict[str, Cited] = {}
+    for c in cited:
+        seen.setdefault(c.doc_id, c)
+    return tuple(seen.values())
