@@ -33,7 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 FEEDS_DIR = ".feeds"  # in the corpus folder: hidden, so no build reads it
 STATE_FILE = "state.json"
-RETRY_FETCHES = 3  # a page that failed this many fetches in a row is left alone (named once more)
+RETRY_FETCHES = 3  # a page that failed this many fetches in a row is not asked for again
 USER_AGENT = "assistant-feeds/1.0 (+tro ly doi ngoai; robots.txt respected)"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
