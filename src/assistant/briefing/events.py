@@ -195,8 +195,8 @@ def _parse(text: str, published: str | None) -> StatedDate | None:
         if form == "y":
             return StatedDate(g[0], g[0])
         if form == "my":
-            mon, year = _month(g[0]), int(g[1])
-            return StatedDate(f"{year:04d}-{mon:02d}", f"{mon:02d}/{year}") if 1 <= mon <= 12 and year >= 1800 else None
+            mon, y = _month(g[0]), int(g[1])
+            return StatedDate(f"{y:04d}-{mon:02d}", f"{mon:02d}/{y}") if 1 <= mon <= 12 and y >= 1800 else None
         day, mon = int(g[0]), _month(g[1])
         year: int | None = int(g[2]) if form == "dmy" and g[2] else _year_of(day, mon, published)
         if year is None or not (1 <= mon <= 12 and year >= 1800 and 1 <= day <= calendar.monthrange(year, mon)[1]):
