@@ -1,0 +1,285 @@
+"""A locality's timeline: the dated events its articles state, oldest first, each a verified quote.
+
+:func:`timeline` reads every indexed sentence that concerns the subject (and names the
+partner, when one is asked for), keeps those ``events.detect`` files under a kind, and groups
+the reports of one event. ``to_markdown`` and ``write_docx`` print it.
+
+A sentence concerns the subject when it names it (diacritics optional, whole words), or when
+its article is about the subject alone (its one locality, or its title) and the sentence names
+no other Vietnamese locality: an article on five provinces does not lend its sentences to one.
+
+One event, reported by several articles, is one entry. Two reports are of one event when they
+are of the same kind and state the same date, and
+* a figure: they state the same amount (a figure that changed is an event per amount);
+* otherwise: the date is a day and they name the same partner (the most specific names:
+  "Gunma" rather than "Nhật Bản"), or their wording is close (half of their content words
+  shared, Dice >= 0.5: a rewritten lead keeps its nouns; two events of one day and place differ
+  in theirs).
+Reports dated only by their article's date are one event only within one article. The first
+report (the earliest article) is quoted; the others, and the outlets that republished its
+article (``Document.copies``), are listed as "Cũng đưa tin".
+
+Deliberately not here: what a sentence's kind and date are (``events.py``); asking questions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ..documents import Document, date_bound
+from ..question.places import find_places
+from ..vietnamese import STOPWORDS, fold, normalize
+from .events import LABELS, Detected, detect
+from .markdown import escape
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..store.disk import LoadedIndex
+
+SAME_WORDING = 0.5  # Dice of content words above which two reports of one date and kind are one event
+_ADMIN = re.compile(r"^(?:tỉnh|thành phố|tp\.?|thủ đô)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One article's sentence stating an event: ``quote == text[start:end]`` of that article."""
+
+    doc_id: str
+    title: str
+    outlet: str
+    date_label: str
+    url: str
+    quote: str
+    start: int
+    end: int
+
+    @property
+    def source(self) -> str:
+        """"vov.vn (16/03/2024)"."""
+        return f"{self.outlet or self.title} ({self.date_label})"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # events.KINDS
+    start: str  # ISO: the first and last day the event may be on
+    end: str
+    date_label: str  # "12/03/2019", "03/2019", "2019", or the article's: "27/04/2025 (ngày đăng bài)"
+    stated: bool  # the sentence states the date (else it is the article's)
+    report: Report
+    others: tuple[Report, ...] = ()  # other articles stating it
+    also: tuple[str, ...] = ()  # every other outlet that reported it: "vov.vn (16/03/2024)"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    subject: str
+    partner: str | None
+    since: str  # ISO bounds, "" for none
+    until: str
+    articles: tuple[str, ...]  # doc_ids of the articles naming the subject
+    total: int  # articles in the index
+    events: tuple[Event, ...]
+
+    @property
+    def title(self) -> str:
+        return f"Dòng thời gian: {self.subject} — " + (self.partner or "các sự kiện đối ngoại")
+
+
+@dataclass(frozen=True)
+class _Draft:
+    event: Event
+    found: Detected
+    order: tuple[str, str, int]  # the article's date, its id, the offset: the earliest report first
+
+
+def _words_re(name: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(fold(_ADMIN.sub('', normalize(name).strip())).casefold())}(?!\w)")
+
+
+def _plain(text: str) -> str:
+    return fold(text).casefold()
+
+
+def timeline(index: LoadedIndex, subject: str, partner: str | None = None, since: str | None = None,
+             until: str | None = None) -> Timeline:
+    """The events the articles of ``index`` state about ``subject`` (with ``partner``), from
+    ``since`` to ``until`` (as the filters take dates: "2019", "03/2019", "2019-03-12";
+    ValueError for a bad one). An event dated by an undated article is left out by a bound."""
+    lo = date_bound(since) if since else ""
+    hi = date_bound(until, upper=True) if until else ""
+    if lo and hi and lo > hi:
+        raise ValueError(f"the range is empty: {since} is after {until}")
+    who = _words_re(subject)
+    with_ = _words_re(partner) if partner else None
+    drafts: list[_Draft] = []
+    articles = []
+    for doc in index.documents.values():
+        if not who.search(_plain(" ".join((*doc.localities, doc.title, doc.text)))):
+            continue
+        articles.append(doc.doc_id)
+        alone = _about_alone(doc, who)
+        for i in index.sentences.of_doc(doc.doc_id):
+            ref = index.sentences[i]
+            draft = _draft(doc, ref.start, ref.end, who, with_, alone)
+            if draft is not None and _within(draft.event, lo, hi):
+                drafts.append(draft)
+    events = _grouped(sorted(drafts, key=lambda d: (d.event.start, d.order)))
+    return Timeline(subject.strip(), partner.strip() if partner else None, lo, hi, tuple(articles),
+                    len(index.documents), tuple(events))
+
+
+def _about_alone(doc: Document, who: re.Pattern) -> bool:
+    if doc.localities:
+        return len(doc.localities) == 1 and bool(who.search(_plain(doc.localities[0])))
+    return bool(who.search(_plain(doc.title)))
+
+
+def _draft(doc: Document, start: int, end: int, who: re.Pattern, with_: re.Pattern | None,
+           alone: bool) -> _Draft | None:
+    text = doc.text[start:end]
+    start, end = start + len(text) - len(text.lstrip()), end - len(text) + len(text.rstrip())
+    quote = doc.text[start:end]
+    plain = _plain(quote)
+    if not quote or (with_ is not None and not with_.search(plain)):
+        return None
+    if not who.search(plain):
+        others = [f for f in find_places(quote, accented=True) if f.place.vietnamese]
+        if not alone or others:
+            return None
+    found = detect(quote, doc.date)
+    if found is None:
+        return None
+    report = Report(doc.doc_id, doc.title, doc.outlet, doc.date_label, doc.url, quote, start, end)
+    if doc.text[report.start : report.end] != report.quote:  # verified: the quote is the article's, sliced
+        return None
+    if found.date is not None:
+        first, last, label = date_bound(found.date.iso), date_bound(found.date.iso, upper=True), found.date.label
+    else:
+        first, last = _published(doc)
+        label = f"{doc.date_label} (ngày đăng bài)" if doc.date else doc.date_label
+    event = Event(found.kind, first, last, label, found.date is not None, report, also=doc.outlets())
+    return _Draft(event, found, (doc.date_sort or doc.date or "", doc.doc_id, start))
+
+
+def _published(doc: Document) -> tuple[str, str]:
+    """The days ``doc`` was published in; an undated one's best lower bound (``date_sort``) twice, or ""."""
+    for when, dated in ((doc.date, True), (doc.date_sort, False)):
+        try:
+            if when:
+                first = date_bound(when[:10])
+                return first, date_bound(when[:10], upper=True) if dated else ""
+        except ValueError:
+            continue
+    return "", ""
+
+
+def _within(e: Event, lo: str, hi: str) -> bool:
+    if not (lo or hi):
+        return True
+    if not e.end:  # undated: nothing to bound it by
+        return False
+    return not (lo and e.end < lo or hi and e.start > hi)
+
+
+def _grouped(drafts: list[_Draft]) -> list[Event]:
+    groups: list[list[_Draft]] = []
+    for d in drafts:
+        for g in groups:
+            if _same_event(g[0], d):
+                g.append(d)
+                break
+        else:
+            groups.append([d])
+    out = []
+    for first, *rest in groups:
+        others = tuple(r.event.report for r in rest if r.event.report.doc_id != first.event.report.doc_id)
+        also = [*first.event.also]
+        for r in rest:
+            if r.event.report.doc_id != first.event.report.doc_id:
+                also += [r.event.report.source, *r.event.also]
+        out.append(replace(first.event, others=tuple(dict.fromkeys(others)), also=tuple(dict.fromkeys(also))))
+    return out
+
+
+def _same_event(a: _Draft, b: _Draft) -> bool:
+    if a.found.kind != b.found.kind:
+        return False
+    if a.found.date is None or b.found.date is None:  # dated by the article: one event only within it
+        if a.event.report.doc_id != b.event.report.doc_id or a.found.date != b.found.date:
+            return False
+    elif a.found.date.iso != b.found.date.iso:
+        return False
+    if a.found.kind == "figure":
+        return bool(set(a.found.figures) & set(b.found.figures))
+    day = a.found.date is not None and len(a.found.date.iso) == 10
+    if day and _specific(a.found.partners) & _specific(b.found.partners):
+        return True
+    return _dice(a.event.report.quote, b.event.report.quote) >= SAME_WORDING
+
+
+def _specific(partners: frozenset[str]) -> frozenset[str]:
+    """The names that are not countries ("gunma" of {"gunma", "nhat ban"}), else all of them."""
+    names = frozenset(p for p in partners if not any(f.place.country for f in find_places(p, accented=False)))
+    return names or partners
+
+
+_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+
+
+def _dice(a: str, b: str) -> float:
+    wa, wb = ({w for w in re.findall(r"\w+", _plain(t)) if w not in _FOLDED_STOPWORDS} for t in (a, b))
+    return 2 * len(wa & wb) / (len(wa) + len(wb)) if wa or wb else 0.0
+
+
+# --- rendering -------------------------------------------------------------------------------
+NO_EVENTS = "Không có sự kiện nào trong kho tài liệu."
+METHOD = ("Mỗi sự kiện là một câu trích nguyên văn từ bài báo (đã đối chiếu với văn bản gốc). Ngày là ngày câu "
+          "văn nêu; khi câu không nêu ngày, dùng ngày đăng bài.")
+
+
+def vn_day(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+def scope(t: Timeline) -> str:
+    """"5 bài viết nhắc đến Hải Phòng (trong 7 bài của kho); thời gian: từ 01/01/2019 đến 31/12/2023"."""
+    when = ("từ " + vn_day(t.since) if t.since else "") + (" đến " + vn_day(t.until) if t.until else "")
+    return (f"{len(t.articles)} bài viết nhắc đến {t.subject} (trong {t.total} bài của kho)"
+            + (f", câu nêu {t.partner}" if t.partner else "")
+            + f"; thời gian: {when.strip() or 'mọi thời điểm'}; {len(t.events)} sự kiện.")
+
+
+def source_line(r: Report) -> str:
+    """"title (doc_id), outlet, date"."""
+    return ", ".join(x for x in (f"{r.title} ({r.doc_id})", r.outlet, r.date_label) if x)
+
+
+def to_markdown(t: Timeline) -> str:
+    out = [f"# {escape(t.title)}", "", f"**Phạm vi:** {escape(scope(t))}  ", f"**Cách lập:** {escape(METHOD)}", ""]
+    if not t.events:
+        out += [f"*{NO_EVENTS}*", ""]
+    for e in t.events:
+        r = e.report
+        lines = [f"**{escape(e.date_label)}** · {escape(e.label)}", f"«{escape(r.quote)}»",
+                 "— " + ", ".join(x for x in (f"*{escape(r.title)}* ({escape(r.doc_id)})", escape(r.outlet),
+                                              escape(r.date_label)) if x)]
+        if e.also:
+            lines.append("Cũng đưa tin: " + escape(", ".join(e.also)))
+        out += [line + "  " for line in lines[:-1]] + [lines[-1], ""]  # two spaces: a line break
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_docx(t: Timeline, path: Path) -> None:
+    """``t`` as a Word document at ``path``: the same content, A4, Times New Roman, vi-VN."""
+    from .word import timeline_document
+
+    timeline_document(t).save(str(path))
