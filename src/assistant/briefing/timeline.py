@@ -132,8 +132,16 @@ def timeline(index: LoadedIndex, subject: str, partner: str | None = None, since
             if draft is not None and _within(draft.event, lo, hi):
                 drafts.append(draft)
     events = _grouped(sorted(drafts, key=lambda d: (d.event.start, d.order)))
-    return Timeline(subject.strip(), partner.strip() if partner else None, lo, hi, tuple(articles),
+    return Timeline(_canonical(subject), _canonical(partner) if partner else None, lo, hi, tuple(articles),
                     len(index.documents), tuple(events))
+
+
+def _canonical(name: str) -> str:
+    """A known place's own spelling ("Hai Phong" -> "Hải Phòng"), else ``name`` as typed."""
+    name = normalize(name).strip()
+    found = find_places(name)
+    whole = len(found) == 1 and found[0].start == 0 and found[0].end == len(name)
+    return found[0].place.name if whole else name
 
 
 def _about_alone(doc: Document, who: re.Pattern) -> bool:
