@@ -15,7 +15,8 @@ are of the same kind and state the same date, and
   "Gunma" rather than "Nhật Bản"), or their wording is close (half of their content words
   shared, Dice >= 0.5: a rewritten lead keeps its nouns; two events of one day and place differ
   in theirs).
-Reports dated only by their article's date are one event only within one article. The first
+A report dated only by its article's date is one event only with a report of the same
+article (a headline restating its lead: same kind and partner, or close wording). The first
 report (the earliest article) is quoted; the others, and the outlets that republished its
 article (``Document.copies``), are listed as "Cũng đưa tin".
 
@@ -220,16 +221,17 @@ def _grouped(drafts: list[_Draft]) -> list[Event]:
 def _same_event(a: _Draft, b: _Draft) -> bool:
     if a.found.kind != b.found.kind:
         return False
+    same_article = a.event.report.doc_id == b.event.report.doc_id
     if a.found.date is None or b.found.date is None:  # dated by the article: one event only within it
-        if a.event.report.doc_id != b.event.report.doc_id or a.found.date != b.found.date:
+        if not same_article:
             return False
     elif a.found.date.iso != b.found.date.iso:
         return False
     if a.found.kind == "figure":
         return bool(set(a.found.figures) & set(b.found.figures))
-    day = a.found.date is not None and len(a.found.date.iso) == 10
-    if day and _specific(a.found.partners) & _specific(b.found.partners):
-        return True
+    day = a.found.date is not None and b.found.date is not None and len(a.found.date.iso) == 10
+    if (day or same_article) and _specific(a.found.partners) & _specific(b.found.partners):
+        return True  # one day (or one article: its headline restating its lead) and one partner
     return _dice(a.event.report.quote, b.event.report.quote) >= SAME_WORDING
 
 
