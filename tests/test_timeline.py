@@ -35,9 +35,10 @@ ARTICLES = {
                            ("Quảng Ngãi và Champasak đã chính thức thiết lập quan hệ hữu nghị ngày 12/9/2017, mở ra giai "
                             "đoạn hợp tác mới giữa hai địa phương."),
                            {"date": "2017-09-13", "outlet": "baotintuc.vn", "localities": ["Quảng Ngãi"]}),
-    "qn_2019.txt": ("Doanh nghiệp Nhật Bản tại miền Trung",
+    "qn_2019.txt": ("Đoàn đại biểu tỉnh Kanagawa thăm Quảng Ngãi",  # a headline restating the visit, undated
                     ("Năm 2019, các doanh nghiệp Nhật Bản đã đầu tư 120 triệu USD vào tỉnh Quảng Ngãi. "
-                     "Đoàn đại biểu tỉnh Kanagawa do Phó Thống đốc dẫn đầu đã sang thăm tỉnh Quảng Ngãi ngày 4/11/2019."),
+                     "Đoàn đại biểu tỉnh Kanagawa do Phó Thống đốc dẫn đầu đã sang thăm tỉnh Quảng Ngãi ngày 4/11/2019. "
+                     "Trong năm 2019, đoàn Kanagawa đã trao đổi với lãnh đạo tỉnh về hợp tác đào tạo."),
                     {"date": "2019-11-05", "outlet": "baodautu.vn", "localities": ["Quảng Ngãi"]}),
     "qn_2023.txt": ("Vốn Nhật Bản vào Quảng Ngãi tiếp tục tăng",
                     ("Năm 2023, vốn đầu tư của doanh nghiệp Nhật Bản vào tỉnh Quảng Ngãi đã tăng lên 350 triệu USD. "
@@ -110,6 +111,12 @@ def test_one_event_reported_by_two_outlets_lists_the_other_and_the_republication
     assert relation.also == ("vov.vn (14/09/2017)", "baoquocte.vn (15/09/2017)")
     md = to_markdown(t)
     assert "Cũng đưa tin: vov.vn (14/09/2017), baoquocte.vn (15/09/2017)" in md
+
+
+def test_an_article_restating_its_event_lists_it_once_under_its_most_precise_date(index):
+    visit = timeline(index, "Quảng Ngãi").events[3]
+    assert visit.report.quote.startswith("Đoàn đại biểu tỉnh Kanagawa do Phó Thống đốc") and not visit.others
+    assert visit.also == ()  # the headline and "Trong năm 2019, …" are the same article
 
 
 def test_a_figure_that_changed_is_an_event_per_figure(index):

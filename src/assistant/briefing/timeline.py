@@ -16,7 +16,8 @@ are of the same kind and state the same date, and
   shared, Dice >= 0.5: a rewritten lead keeps its nouns; two events of one day and place differ
   in theirs).
 A report dated only by its article's date is one event only with a report of the same
-article (a headline restating its lead: same kind and partner, or close wording). The first
+article (a headline restating its lead: same kind and partner, or close wording); within one
+article, a date may also be restated less precisely ("ngày 9/11/2015", then "năm 2015"). The first
 report (the earliest article) is quoted; the others, and the outlets that republished its
 article (``Document.copies``), are listed as "Cũng đưa tin".
 
@@ -130,9 +131,13 @@ def timeline(index: LoadedIndex, subject: str, partner: str | None = None, since
         for i in index.sentences.of_doc(doc.doc_id):
             ref = index.sentences[i]
             draft = _draft(doc, ref.start, ref.end, who, with_, alone)
-            if draft is not None and _within(draft.event, lo, hi):
+            if draft is not None:
                 drafts.append(draft)
-    events = _grouped(sorted(drafts, key=lambda d: (d.event.start, d.order)))
+    # the reports stating their date first, the most precise first: a headline without a date, or
+    # "năm 2015" restating "ngày 9/11/2015", joins the event and never leads it
+    events = _grouped(sorted(drafts, key=lambda d: (-len(d.found.date.iso) if d.found.date else 0, d.event.start,
+                                                    d.order)))
+    events = [e for e in events if _within(e, lo, hi)]  # after grouping: "năm 2019" restating "4/11/2019" goes with it
     return Timeline(_canonical(subject), _canonical(partner) if partner else None, lo, hi, tuple(articles),
                     len(index.documents), tuple(events))
 
@@ -207,6 +212,7 @@ def _grouped(drafts: list[_Draft]) -> list[Event]:
                 break
         else:
             groups.append([d])
+    groups.sort(key=lambda g: (g[0].event.start, g[0].order))  # oldest first
     out = []
     for first, *rest in groups:
         others = tuple(r.event.report for r in rest if r.event.report.doc_id != first.event.report.doc_id)
@@ -226,7 +232,9 @@ def _same_event(a: _Draft, b: _Draft) -> bool:
         if not same_article:
             return False
     elif a.found.date.iso != b.found.date.iso:
-        return False
+        nested = a.found.date.iso.startswith(b.found.date.iso) or b.found.date.iso.startswith(a.found.date.iso)
+        if not (same_article and nested):  # one article may restate "9/11/2015" as "năm 2015"
+            return False
     if a.found.kind == "figure":
         return bool(set(a.found.figures) & set(b.found.figures))
     day = a.found.date is not None and b.found.date is not None and len(a.found.date.iso) == 10
@@ -237,7 +245,8 @@ def _same_event(a: _Draft, b: _Draft) -> bool:
 
 def _specific(partners: frozenset[str]) -> frozenset[str]:
     """The names that are not countries ("gunma" of {"gunma", "nhat ban"}), else all of them."""
-    names = frozenset(p for p in partners if not any(f.place.country for f in find_places(p, accented=False)))
+    # title case: a one-word name is a place only capitalised ("My" is Mỹ, "my" nothing)
+    names = frozenset(p for p in partners if not any(f.place.country for f in find_places(p.title(), accented=False)))
     return names or partners
 
 
