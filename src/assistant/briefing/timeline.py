@@ -35,6 +35,7 @@ from ..question.places import find_places
 from ..vietnamese import STOPWORDS, fold, normalize
 from .events import LABELS, Detected, detect
 from .markdown import escape
+from .wording import TIMELINE_METHOD, TIMELINE_NO_EVENTS, timeline_scope, timeline_source
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -259,38 +260,15 @@ def _dice(a: str, b: str) -> float:
 
 
 # --- rendering -------------------------------------------------------------------------------
-NO_EVENTS = "Không có sự kiện nào trong kho tài liệu."
-METHOD = ("Mỗi sự kiện là một câu trích nguyên văn từ bài báo (đã đối chiếu với văn bản gốc). Ngày là ngày câu "
-          "văn nêu; khi câu không nêu ngày, dùng ngày đăng bài.")
-
-
-def vn_day(iso: str) -> str:
-    y, m, d = iso.split("-")
-    return f"{d}/{m}/{y}"
-
-
-def scope(t: Timeline) -> str:
-    """"5 bài viết nhắc đến Hải Phòng (trong 7 bài của kho); thời gian: từ 01/01/2019 đến 31/12/2023"."""
-    when = ("từ " + vn_day(t.since) if t.since else "") + (" đến " + vn_day(t.until) if t.until else "")
-    return (f"{len(t.articles)} bài viết nhắc đến {t.subject} (trong {t.total} bài của kho)"
-            + (f", câu nêu {t.partner}" if t.partner else "")
-            + f"; thời gian: {when.strip() or 'mọi thời điểm'}; {len(t.events)} sự kiện.")
-
-
-def source_line(r: Report) -> str:
-    """"title (doc_id), outlet, date"."""
-    return ", ".join(x for x in (f"{r.title} ({r.doc_id})", r.outlet, r.date_label) if x)
-
-
 def to_markdown(t: Timeline) -> str:
-    out = [f"# {escape(t.title)}", "", f"**Phạm vi:** {escape(scope(t))}  ", f"**Cách lập:** {escape(METHOD)}", ""]
+    out = [f"# {escape(t.title)}", "", f"**Phạm vi:** {escape(timeline_scope(t))}  ",
+           f"**Cách lập:** {escape(TIMELINE_METHOD)}", ""]
     if not t.events:
-        out += [f"*{NO_EVENTS}*", ""]
+        out += [f"*{TIMELINE_NO_EVENTS}*", ""]
     for e in t.events:
         r = e.report
         lines = [f"**{escape(e.date_label)}** · {escape(e.label)}", f"«{escape(r.quote)}»",
-                 "— " + ", ".join(x for x in (f"*{escape(r.title)}* ({escape(r.doc_id)})", escape(r.outlet),
-                                              escape(r.date_label)) if x)]
+                 f"— *{escape(r.title)}*{escape(timeline_source(r))}"]
         if e.also:
             lines.append("Cũng đưa tin: " + escape(", ".join(e.also)))
         out += [line + "  " for line in lines[:-1]] + [lines[-1], ""]  # two spaces: a line break

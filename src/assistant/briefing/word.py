@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docx import Document as new_document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -29,8 +30,22 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
 from .model import NO_INFO, Briefing, Item, Line
-from .timeline import METHOD, NO_EVENTS, Timeline, scope, source_line
-from .wording import LIST_ARTICLES, SOURCES, footnote_details, header, outline, source_details, source_label
+from .wording import (
+    LIST_ARTICLES,
+    SOURCES,
+    TIMELINE_METHOD,
+    TIMELINE_NO_EVENTS,
+    footnote_details,
+    header,
+    outline,
+    source_details,
+    source_label,
+    timeline_scope,
+    timeline_source,
+)
+
+if TYPE_CHECKING:
+    from .timeline import Timeline
 
 FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 FONT = "Times New Roman"
@@ -255,12 +270,12 @@ def timeline_document(t: Timeline):
     and kind, the quote, its source, the other outlets), as ``timeline.to_markdown`` prints it."""
     doc = vietnamese_document(t.title, "Dòng thời gian có trích dẫn, soạn tự động từ kho bài báo.")
     doc.add_paragraph(_clean(t.title), style="Title")
-    for label, text in (("Phạm vi: ", scope(t)), ("Cách lập: ", METHOD)):
+    for label, text in (("Phạm vi: ", timeline_scope(t)), ("Cách lập: ", TIMELINE_METHOD)):
         p = doc.add_paragraph()
         p.add_run(label).bold = True
         p.add_run(_clean(text))
     if not t.events:
-        doc.add_paragraph().add_run(NO_EVENTS).italic = True
+        doc.add_paragraph().add_run(TIMELINE_NO_EVENTS).italic = True
     for e in t.events:
         head = doc.add_paragraph()
         head.paragraph_format.space_before, head.paragraph_format.space_after = Pt(10), Pt(2)
@@ -273,7 +288,7 @@ def timeline_document(t: Timeline):
         source.paragraph_format.left_indent, source.paragraph_format.space_after = Cm(0.8), Pt(2)
         source.add_run("— ")
         source.add_run(_clean(e.report.title)).italic = True
-        source.add_run(_clean(source_line(e.report)[len(e.report.title) :]))
+        source.add_run(_clean(timeline_source(e.report)))
         if e.also:
             also = doc.add_paragraph()
             also.paragraph_format.left_indent = Cm(0.8)
