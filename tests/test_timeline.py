@@ -25,7 +25,8 @@ ARTICLES = {
     "qn_2015.txt": ("Quảng Ngãi mở rộng hợp tác đào tạo nhân lực",
                     ("Ngày 18/6/2015, tỉnh Quảng Ngãi và tỉnh Kanagawa (Nhật Bản) đã ký biên bản ghi nhớ hợp tác về "
                      "đào tạo nhân lực. Hai bên dự kiến ký kết thỏa thuận về nông nghiệp vào năm sau. "
-                     "Ông Nguyễn Văn Bình, sinh năm 1962, hiện là Giám đốc Sở Ngoại vụ tỉnh Quảng Ngãi."),
+                     "Ông Nguyễn Văn Bình, sinh năm 1962, hiện là Giám đốc Sở Ngoại vụ tỉnh Quảng Ngãi. "
+                     "Quan hệ hai tỉnh đã nâng lên tầm cao mới."),  # "đã nâng" folds as "Đà Nẵng" does
                     {"date": "2015-06-20", "outlet": "baoquangngai.vn", "localities": ["Quảng Ngãi"]}),
     "qn_2017_vov.txt": ("Tin đối ngoại miền Trung tháng 9", RELATION_VOV,
                         {"date": "2017-09-14", "outlet": "vov.vn", "localities": ["Quảng Ngãi"]}),
@@ -101,6 +102,11 @@ def test_every_event_once_oldest_first_each_quote_verbatim(index):
     assert [e.start for e in t.events] == sorted(e.start for e in t.events)
     assert t.title == "Dòng thời gian: Quảng Ngãi — các sự kiện đối ngoại"
     assert set(t.articles) == {"qn_2015", "qn_2017_vov", "qn_2017_tintuc", "qn_2019", "qn_2023"}
+
+
+def test_diacritics_are_optional_but_typed_ones_count(index):
+    assert timeline(index, "Quang Ngai").events == timeline(index, "quảng ngãi").events
+    assert timeline(index, "Đà Nẵng").articles == timeline(index, "Da Nang").articles == ()  # not "đã nâng"
 
 
 def test_one_event_reported_by_two_outlets_lists_the_other_and_the_republication(index):

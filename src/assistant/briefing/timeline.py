@@ -4,7 +4,8 @@
 partner, when one is asked for), keeps those ``events.detect`` files under a kind, and groups
 the reports of one event. ``to_markdown`` and ``write_docx`` print it.
 
-A sentence concerns the subject when it names it (diacritics optional, whole words), or when
+A sentence concerns the subject when it names it (whole words; diacritics optional, but those
+typed, or a known place's own, must match: "Đà Nẵng" is not "đã nâng"), or when
 its article is about the subject alone (its one locality, or its title) and the sentence names
 no other Vietnamese locality: an article on five provinces does not lend its sentences to one.
 
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from ..documents import Document, date_bound
 from ..question.places import find_places
-from ..vietnamese import STOPWORDS, fold, normalize
+from ..vietnamese import STOPWORDS, fold, has_diacritics, normalize
 from .events import LABELS, Detected, detect
 from .markdown import escape
 from .wording import TIMELINE_METHOD, TIMELINE_NO_EVENTS, timeline_scope, timeline_source
@@ -103,8 +104,23 @@ class _Draft:
     order: tuple[str, str, int]  # the article's date, its id, the offset: the earliest report first
 
 
-def _words_re(name: str) -> re.Pattern:
-    return re.compile(rf"(?<!\w){re.escape(fold(_ADMIN.sub('', normalize(name).strip())).casefold())}(?!\w)")
+class _Name:
+    """Whole-word matching of a locality as typed. subtle: diacritics are optional, but typed ones
+    count ("Đà Nẵng" is not "đã nâng", which folds to the same "da nang"); a known place typed
+    without them ("Da Nang") is matched by its own spellings, with diacritics, as places.py does."""
+
+    def __init__(self, name: str) -> None:
+        name = _ADMIN.sub("", normalize(name).strip())
+        found = find_places(name)
+        whole = len(found) == 1 and found[0].start == 0 and found[0].end == len(name)
+        self.accented = whole or has_diacritics(name)
+        names = [_ADMIN.sub("", v) for v in found[0].place.variants] if whole else [name]
+        self.shown = found[0].place.name if whole else name  # "Hai Phong" is titled "Hải Phòng"
+        key = (lambda x: normalize(x).casefold()) if self.accented else _plain
+        self.pattern = re.compile("|".join(rf"(?<!\w){re.escape(key(n))}(?!\w)" for n in names))
+
+    def named(self, text: str) -> bool:
+        return bool(self.pattern.search(normalize(text).casefold() if self.accented else _plain(text)))
 
 
 def _plain(text: str) -> str:
@@ -120,12 +136,12 @@ def timeline(index: LoadedIndex, subject: str, partner: str | None = None, since
     hi = date_bound(until, upper=True) if until else ""
     if lo and hi and lo > hi:
         raise ValueError(f"the range is empty: {since} is after {until}")
-    who = _words_re(subject)
-    with_ = _words_re(partner) if partner else None
+    who = _Name(subject)
+    with_ = _Name(partner) if partner else None
     drafts: list[_Draft] = []
     articles = []
     for doc in index.documents.values():
-        if not who.search(_plain(" ".join((*doc.localities, doc.title, doc.text)))):
+        if not who.named(" ".join((*doc.localities, doc.title, doc.text))):
             continue
         articles.append(doc.doc_id)
         alone = _about_alone(doc, who)
@@ -139,33 +155,24 @@ def timeline(index: LoadedIndex, subject: str, partner: str | None = None, since
     events = _grouped(sorted(drafts, key=lambda d: (-len(d.found.date.iso) if d.found.date else 0, d.event.start,
                                                     d.order)))
     events = [e for e in events if _within(e, lo, hi)]  # after grouping: "năm 2019" restating "4/11/2019" goes with it
-    return Timeline(_canonical(subject), _canonical(partner) if partner else None, lo, hi, tuple(articles),
+    return Timeline(who.shown, with_.shown if with_ else None, lo, hi, tuple(articles),
                     len(index.documents), tuple(events))
 
 
-def _canonical(name: str) -> str:
-    """A known place's own spelling ("Hai Phong" -> "Hải Phòng"), else ``name`` as typed."""
-    name = normalize(name).strip()
-    found = find_places(name)
-    whole = len(found) == 1 and found[0].start == 0 and found[0].end == len(name)
-    return found[0].place.name if whole else name
-
-
-def _about_alone(doc: Document, who: re.Pattern) -> bool:
+def _about_alone(doc: Document, who: _Name) -> bool:
     if doc.localities:
-        return len(doc.localities) == 1 and bool(who.search(_plain(doc.localities[0])))
-    return bool(who.search(_plain(doc.title)))
+        return len(doc.localities) == 1 and who.named(doc.localities[0])
+    return who.named(doc.title)
 
 
-def _draft(doc: Document, start: int, end: int, who: re.Pattern, with_: re.Pattern | None,
+def _draft(doc: Document, start: int, end: int, who: _Name, with_: _Name | None,
            alone: bool) -> _Draft | None:
     text = doc.text[start:end]
     start, end = start + len(text) - len(text.lstrip()), end - len(text) + len(text.rstrip())
     quote = doc.text[start:end]
-    plain = _plain(quote)
-    if not quote or (with_ is not None and not with_.search(plain)):
+    if not quote or (with_ is not None and not with_.named(quote)):
         return None
-    if not who.search(plain):
+    if not who.named(quote):
         others = [f for f in find_places(quote, accented=True) if f.place.vietnamese]
         if not alone or others:
             return None
