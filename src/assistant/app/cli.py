@@ -81,6 +81,7 @@ def main() -> None:
       assistant ask "Sở Ngoại vụ Hà Nội được thành lập khi nào?"
       assistant search "kiều bào Hải Phòng" --k 3 --json
       assistant brief questions.txt --topic "Đối ngoại Hải Phòng"   # cited .md + .docx
+      assistant timeline "Hải Phòng" --partner Kitakyushu   # dated events, each a quote
     """
     try:  # before a command reads its options: a plugin may add choices (ASSISTANT_PLUGINS)
         load_plugins()
@@ -558,6 +559,56 @@ def brief(settings: Settings, questions_file: Path, topic: str | None, out: Path
         changed = f"; {b.changes.changed(b.items)}/{len(b.items)} changed since {b.changes.since.isoformat()}"
     click.echo(f"Wrote {', '.join(paths[:-1])} and {paths[-1]}: {answered}/{len(b.items)} questions answered, "
                f"{len(b.footnotes)} footnotes from {len(b.sources)} articles{changed}.")
+
+
+@main.command("timeline")
+@click.argument("subject")
+@common_options
+@click.option("--partner", metavar="NAME", help="Only events whose sentence names NAME (a foreign locality or country).")
+@click.option("--since", metavar="DATE", help="Only events on or after DATE (YYYY, YYYY-MM, YYYY-MM-DD or dd/mm/yyyy).")
+@click.option("--until", metavar="DATE", help="Only events on or before DATE (same forms).")
+@click.option("--format", "fmt", type=click.Choice(["md", "docx"]), default="md", show_default=True,
+              help="Markdown (printed, or written to -o) or Word (written to -o, else dong-thoi-gian-<subject>.docx).")
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), help="Write to this file instead.")
+def timeline_cmd(settings: Settings, subject: str, partner: str | None, since: str | None, until: str | None,
+                 fmt: str, out: Path | None) -> None:
+    """List the dated events the articles state about SUBJECT, a locality, oldest first.
+
+    Agreements and memoranda signed, visits and delegations, relationships established
+    (kết nghĩa, thiết lập quan hệ) and figures (investment, projects, aid, trade). Each is
+    the article's sentence, quoted verbatim and checked against the index, with its article,
+    outlet and date; the date the sentence states, else the article's ("ngày đăng bài"); and
+    the other outlets that reported it. Diacritics are optional in SUBJECT and --partner.
+
+    \b
+    Examples:
+      assistant timeline "Hải Phòng"
+      assistant timeline "Hai Phong" --partner Kitakyushu --since 2010
+      assistant timeline "Bình Định" --format docx -o dong-thoi-gian.docx
+    """
+    from ..briefing import timeline_stem, write_atomically
+    from ..briefing.timeline import timeline, to_markdown, write_docx
+    from ..store.disk import load_index
+
+    subject, partner = clean_input(subject).strip(), clean_input(partner).strip() if partner else None
+    if not subject:
+        raise click.BadParameter("name a locality", param_hint="SUBJECT")
+    index = load_index(settings)
+    try:
+        t = timeline(index, subject, partner, since, until)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since/--until") from None
+    finally:
+        index.store.close()
+    if fmt == "md" and out is None:
+        click.echo(to_markdown(t), nl=False)
+        return
+    path = out or Path(timeline_stem(subject, partner) + ".docx")
+    if fmt == "md":
+        write_atomically(path, lambda tmp: tmp.write_text(to_markdown(t), encoding="utf-8"))
+    else:
+        write_atomically(path, lambda tmp: write_docx(t, tmp))
+    click.echo(f"Wrote {path}: {len(t.events)} events from {len(t.articles)} articles naming {subject}.")
 
 
 # --- accounts -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Cited briefings: questions in, a Markdown and a Word briefing with verified footnotes out.
 
+    timeline.py  a locality's dated events (events.py: is a sentence one, of which kind) -> Timeline
     spec.py      the question file (text, YAML or TOML) -> BriefSpec
     model.py     answers -> Briefing: footnotes numbered and verified, sources, scope
     wording.py   the Vietnamese both renderers print (scope, method, result, footnote parts)
@@ -32,8 +33,8 @@ from .spec import BriefSpec, Question, SectionSpec, load_spec, spec_from_mapping
 
 __all__ = ["NO_INFO", "BriefSpec", "Briefing", "Comparison", "Edition", "Footnote", "Item", "Line", "Question",
            "SectionSpec", "Source", "assemble", "briefing_stem", "build_briefing", "compare", "edition_json",
-           "load_edition", "load_spec", "spec_from_mapping", "title_for", "to_markdown", "unescape",
-           "write_briefing"]
+           "load_edition", "load_spec", "spec_from_mapping", "timeline_stem", "title_for", "to_markdown", "unescape",
+           "write_atomically", "write_briefing"]
 
 FORMATS = {"md": ".md", "docx": ".docx", "json": ".json"}
 
@@ -104,27 +105,39 @@ def write_briefing(b: Briefing, stem: Path, formats: tuple[str, ...] = ("md", "d
             raise BriefingError(f"unknown briefing format {fmt!r}", hint="use md, docx or json")
         path = stem.with_name(stem.name + FORMATS[fmt]) if stem.suffix.lower() not in (".md", ".docx") \
             else stem.with_suffix(FORMATS[fmt])
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        except OSError as exc:
-            raise BriefingError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        os.close(fd)
-        tmp = Path(name)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)  # mkstemp makes 0600; the briefing is an ordinary document
-        try:
-            if fmt == "md":
-                tmp.write_text(to_markdown(b), encoding="utf-8")
-            elif fmt == "json":
-                tmp.write_text(edition_json(b), encoding="utf-8")
-            else:
-                write_docx(b, tmp)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise BriefingError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
+        if fmt == "md":
+            write_atomically(path, lambda tmp: tmp.write_text(to_markdown(b), encoding="utf-8"))
+        elif fmt == "json":
+            write_atomically(path, lambda tmp: tmp.write_text(edition_json(b), encoding="utf-8"))
+        else:
+            write_atomically(path, lambda tmp: write_docx(b, tmp))
         paths.append(path)
     return paths
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` to a temporary file beside ``path``, then renamed to it: ``path`` appears
+    whole or not at all, with the permissions of an ordinary document; BriefingError if it cannot."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise BriefingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    os.close(fd)
+    tmp = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)  # mkstemp makes 0600; the briefing is an ordinary document
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise BriefingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def timeline_stem(subject: str, partner: str | None = None) -> str:
+    """A file name (no extension) for a timeline: "dong-thoi-gian-hai-phong[-kitakyushu]"."""
+    return "-".join(x for x in ("dong-thoi-gian", *(re.sub(r"[^a-z0-9]+", "-", fold(w).lower()).strip("-")
+                                                   for w in (subject, partner or ""))) if x)

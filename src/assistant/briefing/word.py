@@ -8,6 +8,8 @@ field to that bookmark (Word's own cross-reference to a footnote), so one source
 keeps one footnote and one number. The number is also written as the field's cached result,
 so a reader that does not update fields shows it too.
 
+The timeline's Word document (:func:`timeline_document`) is laid out the same way.
+
 Layout follows Vietnamese administrative documents: A4, Times New Roman 13 pt, margins
 2/2/3/2 cm, language vi-VN (so Word spell-checks in Vietnamese).
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docx import Document as new_document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -31,6 +34,8 @@ from .wording import (
     LIST_ARTICLES,
     NEW_MARK,
     SOURCES,
+    TIMELINE_METHOD,
+    TIMELINE_NO_EVENTS,
     change_text,
     footnote_details,
     header,
@@ -38,7 +43,12 @@ from .wording import (
     since_label,
     source_details,
     source_label,
+    timeline_scope,
+    timeline_source,
 )
+
+if TYPE_CHECKING:
+    from .timeline import Timeline
 
 FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 FONT = "Times New Roman"
@@ -96,11 +106,59 @@ def _child(parent, tag: str, **attrs: str):
     return el
 
 
+def vietnamese_document(title: str, comments: str):
+    """A new python-docx Document laid out as Vietnamese administrative documents are: A4,
+    margins 2/2/3/2 cm, Times New Roman 13 pt in every style, language vi-VN (the briefing's
+    and the timeline's)."""
+    doc = new_document()
+    for rid, rel in list(doc.part.package.rels.items()):  # the template's thumbnail shows a blank page
+        if rel.reltype == RT.THUMBNAIL:
+            doc.part.package.rels.pop(rid)
+    styles = doc.styles.element
+    for style in parse_xml(_STYLES):
+        styles.append(style)
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin = section.bottom_margin = Cm(2)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet"):
+        _font(doc.styles[name])
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(13)
+    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    title_style = doc.styles["Title"]
+    title_style.font.size, title_style.font.color.rgb = Pt(20), RGBColor(0x1F, 0x2A, 0x44)
+    for name, size in (("Heading 1", 15), ("Heading 2", 13.5)):
+        doc.styles[name].font.size, doc.styles[name].font.color.rgb = Pt(size), RGBColor(0x1F, 0x3A, 0x68)
+    props = doc.core_properties
+    props.title, props.author, props.language = title, "assistant", "vi-VN"
+    props.comments = comments
+    return doc
+
+
+def _font(style) -> None:
+    """Times New Roman everywhere: set every script slot and drop the theme fonts, which win otherwise."""
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for key in list(fonts.attrib):
+        if key.endswith("Theme"):
+            del fonts.attrib[key]
+    for slot in ("ascii", "hAnsi", "cs", "eastAsia"):
+        fonts.set(qn(f"w:{slot}"), FONT)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = _child(rpr, "w:lang")
+    lang.set(qn("w:val"), "vi-VN")
+
+
 class _WordBriefing:
     def __init__(self, b: Briefing) -> None:
         self.b = b
-        self.doc = new_document()
-        self._setup()
+        self.doc = vietnamese_document(b.title, "Bản tin có trích dẫn, soạn tự động từ kho bài báo.")
         self.notes = XmlPart(PackURI("/word/footnotes.xml"), FOOTNOTES_CT, parse_xml(_SEPARATORS),
                              self.doc.part.package)
         self.doc.part.relate_to(self.notes, RT.FOOTNOTES)
@@ -113,51 +171,6 @@ class _WordBriefing:
         else:
             settings.append(pr)
         self._referenced: set[int] = set()
-
-    # -- document-wide settings ------------------------------------------------------------
-    def _setup(self) -> None:
-        doc = self.doc
-        for rid, rel in list(doc.part.package.rels.items()):  # the template's thumbnail shows a blank page
-            if rel.reltype == RT.THUMBNAIL:
-                doc.part.package.rels.pop(rid)
-        styles = doc.styles.element
-        for style in parse_xml(_STYLES):
-            styles.append(style)
-        section = doc.sections[0]
-        section.page_width, section.page_height = Cm(21), Cm(29.7)
-        section.top_margin = section.bottom_margin = Cm(2)
-        section.left_margin, section.right_margin = Cm(3), Cm(2)
-        for name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet"):
-            self._font(doc.styles[name])
-        normal = doc.styles["Normal"]
-        normal.font.size = Pt(13)
-        normal.paragraph_format.space_after = Pt(6)
-        normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-        title = doc.styles["Title"]
-        title.font.size, title.font.color.rgb = Pt(20), RGBColor(0x1F, 0x2A, 0x44)
-        for name, size in (("Heading 1", 15), ("Heading 2", 13.5)):
-            doc.styles[name].font.size, doc.styles[name].font.color.rgb = Pt(size), RGBColor(0x1F, 0x3A, 0x68)
-        props = doc.core_properties
-        props.title, props.author, props.language = self.b.title, "assistant", "vi-VN"
-        props.comments = "Bản tin có trích dẫn, soạn tự động từ kho bài báo."
-
-    @staticmethod
-    def _font(style) -> None:
-        """Times New Roman everywhere: set every script slot and drop the theme fonts, which win otherwise."""
-        rpr = style.element.get_or_add_rPr()
-        fonts = rpr.find(qn("w:rFonts"))
-        if fonts is None:
-            fonts = OxmlElement("w:rFonts")
-            rpr.insert(0, fonts)
-        for key in list(fonts.attrib):
-            if key.endswith("Theme"):
-                del fonts.attrib[key]
-        for slot in ("ascii", "hAnsi", "cs", "eastAsia"):
-            fonts.set(qn(f"w:{slot}"), FONT)
-        lang = rpr.find(qn("w:lang"))
-        if lang is None:
-            lang = _child(rpr, "w:lang")
-        lang.set(qn("w:val"), "vi-VN")
 
     # -- footnotes -------------------------------------------------------------------------
     def _footnote(self, n: int) -> None:
@@ -270,3 +283,35 @@ def _new_mark():
 def write_docx(b: Briefing, path: Path) -> None:
     """Write ``b`` to ``path`` (a .docx file)."""
     _WordBriefing(b).build().save(str(path))
+
+
+def timeline_document(t: Timeline):
+    """A Timeline as a Word document: title, scope and method, then one block per event (date
+    and kind, the quote, its source, the other outlets), as ``timeline.to_markdown`` prints it."""
+    doc = vietnamese_document(t.title, "Dòng thời gian có trích dẫn, soạn tự động từ kho bài báo.")
+    doc.add_paragraph(_clean(t.title), style="Title")
+    for label, text in (("Phạm vi: ", timeline_scope(t)), ("Cách lập: ", TIMELINE_METHOD)):
+        p = doc.add_paragraph()
+        p.add_run(label).bold = True
+        p.add_run(_clean(text))
+    if not t.events:
+        doc.add_paragraph().add_run(TIMELINE_NO_EVENTS).italic = True
+    for e in t.events:
+        head = doc.add_paragraph()
+        head.paragraph_format.space_before, head.paragraph_format.space_after = Pt(10), Pt(2)
+        head.paragraph_format.keep_with_next = True
+        head.add_run(_clean(e.date_label)).bold = True
+        head.add_run(f" · {e.label}")
+        quote = doc.add_paragraph(_clean(f"«{e.report.quote}»"))
+        quote.paragraph_format.left_indent, quote.paragraph_format.space_after = Cm(0.8), Pt(2)
+        source = doc.add_paragraph()
+        source.paragraph_format.left_indent, source.paragraph_format.space_after = Cm(0.8), Pt(2)
+        source.add_run("— ")
+        source.add_run(_clean(e.report.title)).italic = True
+        source.add_run(_clean(timeline_source(e.report)))
+        if e.also:
+            also = doc.add_paragraph()
+            also.paragraph_format.left_indent = Cm(0.8)
+            also.add_run("Cũng đưa tin: ").bold = True
+            also.add_run(_clean(", ".join(e.also)))
+    return doc

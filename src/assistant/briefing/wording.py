@@ -1,13 +1,18 @@
 """The Vietnamese a briefing prints, the same in Markdown and in Word: headings, scope, method,
-result, and the parts of a footnote and of a source entry. Renderers add only the markup."""
+result, and the parts of a footnote and of a source entry; and a timeline's scope, method and
+source lines. Renderers add only the markup."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import TYPE_CHECKING
 
 from .edition import NEW_FIGURE, NEW_QUESTION, NEW_SOURCE, OTHER, UNCHANGED, UNSUPPORTED, Change, Cited
 from .model import Briefing, Footnote, Item, Source
+
+if TYPE_CHECKING:
+    from .timeline import Report, Timeline
 
 LIST_ARTICLES = 30  # the scope names every article up to this many
 UNKNOWN_OUTLET = "không rõ nơi đăng"
@@ -148,3 +153,27 @@ def source_details(source: Source) -> list[str]:
 
 def source_label(note: Footnote) -> str:
     return f"[Nguồn {note.source}]"
+
+
+# --- timelines ---------------------------------------------------------------------------------
+TIMELINE_NO_EVENTS = "Không có sự kiện nào trong kho tài liệu."
+TIMELINE_METHOD = ("Mỗi sự kiện là một câu trích nguyên văn từ bài báo (đã đối chiếu với văn bản gốc). Ngày là ngày "
+                   "câu văn nêu; khi câu không nêu ngày, dùng ngày đăng bài.")
+
+
+def _vn_day(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+def timeline_scope(t: Timeline) -> str:
+    """"5 bài viết nhắc đến Hải Phòng (trong 7 bài của kho); thời gian: từ 01/01/2019 đến 31/12/2023; 4 sự kiện."."""
+    when = ("từ " + _vn_day(t.since) if t.since else "") + (" đến " + _vn_day(t.until) if t.until else "")
+    return (f"{len(t.articles)} bài viết nhắc đến {t.subject} (trong {t.total} bài của kho)"
+            + (f", câu nêu {t.partner}" if t.partner else "")
+            + f"; thời gian: {when.strip() or 'mọi thời điểm'}; {len(t.events)} sự kiện.")
+
+
+def timeline_source(r: Report) -> str:
+    """What follows an event's article title: " (doc_id), outlet, date"."""
+    return "".join(f", {x}" if i else f" ({x})" for i, x in enumerate((r.doc_id, r.outlet, r.date_label)) if x)

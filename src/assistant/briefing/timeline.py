@@ -1,0 +1,289 @@
+"""A locality's timeline: the dated events its articles state, oldest first, each a verified quote.
+
+:func:`timeline` reads every indexed sentence that concerns the subject (and names the
+partner, when one is asked for), keeps those ``events.detect`` files under a kind, and groups
+the reports of one event. ``to_markdown`` and ``write_docx`` print it.
+
+A sentence concerns the subject when it names it (whole words; diacritics optional, but those
+typed, or a known place's own, must match: "Đà Nẵng" is not "đã nâng"), or when
+its article is about the subject alone (its one locality, or its title) and the sentence names
+no other Vietnamese locality: an article on five provinces does not lend its sentences to one.
+
+One event, reported by several articles, is one entry. Two reports are of one event when they
+are of the same kind and state the same date, and
+* a figure: they state the same amount (a figure that changed is an event per amount);
+* otherwise: the date is a day and they name the same partner (the most specific names:
+  "Gunma" rather than "Nhật Bản"), or their wording is close (half of their content words
+  shared, Dice >= 0.5: a rewritten lead keeps its nouns; two events of one day and place differ
+  in theirs).
+A report dated only by its article's date is one event only with a report of the same
+article (a headline restating its lead: same kind and partner, or close wording); within one
+article, a date may also be restated less precisely ("ngày 9/11/2015", then "năm 2015"). The first
+report (the earliest article) is quoted; the others, and the outlets that republished its
+article (``Document.copies``), are listed as "Cũng đưa tin".
+
+Deliberately not here: what a sentence's kind and date are (``events.py``); asking questions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ..documents import Document, date_bound
+from ..question.places import find_places
+from ..vietnamese import STOPWORDS, fold, has_diacritics, normalize
+from .events import LABELS, Detected, detect
+from .markdown import escape
+from .wording import TIMELINE_METHOD, TIMELINE_NO_EVENTS, timeline_scope, timeline_source
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..store.disk import LoadedIndex
+
+SAME_WORDING = 0.5  # Dice of content words above which two reports of one date and kind are one event
+_ADMIN = re.compile(r"^(?:tỉnh|thành phố|tp\.?|thủ đô)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One article's sentence stating an event: ``quote == text[start:end]`` of that article."""
+
+    doc_id: str
+    title: str
+    outlet: str
+    date_label: str
+    url: str
+    quote: str
+    start: int
+    end: int
+
+    @property
+    def source(self) -> str:
+        """"vov.vn (16/03/2024)"."""
+        return f"{self.outlet or self.title} ({self.date_label})"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # events.KINDS
+    start: str  # ISO: the first and last day the event may be on
+    end: str
+    date_label: str  # "12/03/2019", "03/2019", "2019", or the article's: "27/04/2025 (ngày đăng bài)"
+    stated: bool  # the sentence states the date (else it is the article's)
+    report: Report
+    others: tuple[Report, ...] = ()  # other articles stating it
+    also: tuple[str, ...] = ()  # every other outlet that reported it: "vov.vn (16/03/2024)"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    subject: str
+    partner: str | None
+    since: str  # ISO bounds, "" for none
+    until: str
+    articles: tuple[str, ...]  # doc_ids of the articles naming the subject
+    total: int  # articles in the index
+    events: tuple[Event, ...]
+
+    @property
+    def title(self) -> str:
+        return f"Dòng thời gian: {self.subject} — " + (self.partner or "các sự kiện đối ngoại")
+
+
+@dataclass(frozen=True)
+class _Draft:
+    event: Event
+    found: Detected
+    order: tuple[str, str, int]  # the article's date, its id, the offset: the earliest report first
+
+
+class _Name:
+    """Whole-word matching of a locality as typed. subtle: diacritics are optional, but typed ones
+    count ("Đà Nẵng" is not "đã nâng", which folds to the same "da nang"); a known place typed
+    without them ("Da Nang") is matched by its own spellings, with diacritics, as places.py does."""
+
+    def __init__(self, name: str) -> None:
+        name = _ADMIN.sub("", normalize(name).strip())
+        found = find_places(name)
+        whole = len(found) == 1 and found[0].start == 0 and found[0].end == len(name)
+        self.accented = whole or has_diacritics(name)
+        names = [_ADMIN.sub("", v) for v in found[0].place.variants] if whole else [name]
+        self.shown = found[0].place.name if whole else name  # "Hai Phong" is titled "Hải Phòng"
+        key = (lambda x: normalize(x).casefold()) if self.accented else _plain
+        self.pattern = re.compile("|".join(rf"(?<!\w){re.escape(key(n))}(?!\w)" for n in names))
+
+    def named(self, text: str) -> bool:
+        return bool(self.pattern.search(normalize(text).casefold() if self.accented else _plain(text)))
+
+
+def _plain(text: str) -> str:
+    return fold(text).casefold()
+
+
+def timeline(index: LoadedIndex, subject: str, partner: str | None = None, since: str | None = None,
+             until: str | None = None) -> Timeline:
+    """The events the articles of ``index`` state about ``subject`` (with ``partner``), from
+    ``since`` to ``until`` (as the filters take dates: "2019", "03/2019", "2019-03-12";
+    ValueError for a bad one). An event dated by an undated article is left out by a bound."""
+    lo = date_bound(since) if since else ""
+    hi = date_bound(until, upper=True) if until else ""
+    if lo and hi and lo > hi:
+        raise ValueError(f"the range is empty: {since} is after {until}")
+    who = _Name(subject)
+    with_ = _Name(partner) if partner else None
+    drafts: list[_Draft] = []
+    articles = []
+    for doc in index.documents.values():
+        if not who.named(" ".join((*doc.localities, doc.title, doc.text))):
+            continue
+        articles.append(doc.doc_id)
+        alone = _about_alone(doc, who)
+        for i in index.sentences.of_doc(doc.doc_id):
+            ref = index.sentences[i]
+            draft = _draft(doc, ref.start, ref.end, who, with_, alone)
+            if draft is not None:
+                drafts.append(draft)
+    # the reports stating their date first, the most precise first: a headline without a date, or
+    # "năm 2015" restating "ngày 9/11/2015", joins the event and never leads it
+    events = _grouped(sorted(drafts, key=lambda d: (-len(d.found.date.iso) if d.found.date else 0, d.event.start,
+                                                    d.order)))
+    events = [e for e in events if _within(e, lo, hi)]  # after grouping: "năm 2019" restating "4/11/2019" goes with it
+    return Timeline(who.shown, with_.shown if with_ else None, lo, hi, tuple(articles),
+                    len(index.documents), tuple(events))
+
+
+def _about_alone(doc: Document, who: _Name) -> bool:
+    if doc.localities:
+        return len(doc.localities) == 1 and who.named(doc.localities[0])
+    return who.named(doc.title)
+
+
+def _draft(doc: Document, start: int, end: int, who: _Name, with_: _Name | None,
+           alone: bool) -> _Draft | None:
+    text = doc.text[start:end]
+    start, end = start + len(text) - len(text.lstrip()), end - len(text) + len(text.rstrip())
+    quote = doc.text[start:end]
+    if not quote or (with_ is not None and not with_.named(quote)):
+        return None
+    if not who.named(quote):
+        others = [f for f in find_places(quote, accented=True) if f.place.vietnamese]
+        if not alone or others:
+            return None
+    found = detect(quote, doc.date)
+    if found is None:
+        return None
+    report = Report(doc.doc_id, doc.title, doc.outlet, doc.date_label, doc.url, quote, start, end)
+    if doc.text[report.start : report.end] != report.quote:  # verified: the quote is the article's, sliced
+        return None
+    if found.date is not None:
+        first, last, label = date_bound(found.date.iso), date_bound(found.date.iso, upper=True), found.date.label
+    else:
+        first, last = _published(doc)
+        label = f"{doc.date_label} (ngày đăng bài)" if doc.date else doc.date_label
+    event = Event(found.kind, first, last, label, found.date is not None, report, also=doc.outlets())
+    return _Draft(event, found, (doc.date_sort or doc.date or "", doc.doc_id, start))
+
+
+def _published(doc: Document) -> tuple[str, str]:
+    """The days ``doc`` was published in; an undated one's best lower bound (``date_sort``) twice, or ""."""
+    for when, dated in ((doc.date, True), (doc.date_sort, False)):
+        try:
+            if when:
+                first = date_bound(when[:10])
+                return first, date_bound(when[:10], upper=True) if dated else ""
+        except ValueError:
+            continue
+    return "", ""
+
+
+def _within(e: Event, lo: str, hi: str) -> bool:
+    if not (lo or hi):
+        return True
+    if not e.end:  # undated: nothing to bound it by
+        return False
+    return not (lo and e.end < lo or hi and e.start > hi)
+
+
+def _grouped(drafts: list[_Draft]) -> list[Event]:
+    groups: list[list[_Draft]] = []
+    for d in drafts:
+        for g in groups:
+            if _same_event(g[0], d):
+                g.append(d)
+                break
+        else:
+            groups.append([d])
+    groups.sort(key=lambda g: (g[0].event.start, g[0].order))  # oldest first
+    out = []
+    for first, *rest in groups:
+        others = tuple(r.event.report for r in rest if r.event.report.doc_id != first.event.report.doc_id)
+        also = [*first.event.also]
+        for r in rest:
+            if r.event.report.doc_id != first.event.report.doc_id:
+                also += [r.event.report.source, *r.event.also]
+        out.append(replace(first.event, others=tuple(dict.fromkeys(others)), also=tuple(dict.fromkeys(also))))
+    return out
+
+
+def _same_event(a: _Draft, b: _Draft) -> bool:
+    if a.found.kind != b.found.kind:
+        return False
+    same_article = a.event.report.doc_id == b.event.report.doc_id
+    if a.found.date is None or b.found.date is None:  # dated by the article: one event only within it
+        if not same_article:
+            return False
+    elif a.found.date.iso != b.found.date.iso:
+        nested = a.found.date.iso.startswith(b.found.date.iso) or b.found.date.iso.startswith(a.found.date.iso)
+        if not (same_article and nested):  # one article may restate "9/11/2015" as "năm 2015"
+            return False
+    if a.found.kind == "figure":
+        return bool(set(a.found.figures) & set(b.found.figures))
+    day = a.found.date is not None and b.found.date is not None and len(a.found.date.iso) == 10
+    if (day or same_article) and _specific(a.found.partners) & _specific(b.found.partners):
+        return True  # one day (or one article: its headline restating its lead) and one partner
+    return _dice(a.event.report.quote, b.event.report.quote) >= SAME_WORDING
+
+
+def _specific(partners: frozenset[str]) -> frozenset[str]:
+    """The names that are not countries ("gunma" of {"gunma", "nhat ban"}), else all of them."""
+    # title case: a one-word name is a place only capitalised ("My" is Mỹ, "my" nothing)
+    names = frozenset(p for p in partners if not any(f.place.country for f in find_places(p.title(), accented=False)))
+    return names or partners
+
+
+_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+
+
+def _dice(a: str, b: str) -> float:
+    wa, wb = ({w for w in re.findall(r"\w+", _plain(t)) if w not in _FOLDED_STOPWORDS} for t in (a, b))
+    return 2 * len(wa & wb) / (len(wa) + len(wb)) if wa or wb else 0.0
+
+
+# --- rendering -------------------------------------------------------------------------------
+def to_markdown(t: Timeline) -> str:
+    out = [f"# {escape(t.title)}", "", f"**Phạm vi:** {escape(timeline_scope(t))}  ",
+           f"**Cách lập:** {escape(TIMELINE_METHOD)}", ""]
+    if not t.events:
+        out += [f"*{TIMELINE_NO_EVENTS}*", ""]
+    for e in t.events:
+        r = e.report
+        lines = [f"**{escape(e.date_label)}** · {escape(e.label)}", f"«{escape(r.quote)}»",
+                 f"— *{escape(r.title)}*{escape(timeline_source(r))}"]
+        if e.also:
+            lines.append("Cũng đưa tin: " + escape(", ".join(e.also)))
+        out += [line + "  " for line in lines[:-1]] + [lines[-1], ""]  # two spaces: a line break
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_docx(t: Timeline, path: Path) -> None:
+    """``t`` as a Word document at ``path``: the same content, A4, Times New Roman, vi-VN."""
+    from .word import timeline_document
+
+    timeline_document(t).save(str(path))
