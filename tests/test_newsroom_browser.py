@@ -105,3 +105,42 @@ def test_an_admin_follows_a_feed_in_the_chat_and_the_schedule_makes_it_answerabl
         assert "Khánh Hòa có 312 dự án FDI còn hiệu lực" in docs
     finally:
         ctx.close()
+
+
+def test_the_timeline_view_lists_a_partnerships_events_oldest_first_with_downloads(browser, newsroom, tmp_path):
+    shots = Path(os.environ.get("DESK_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN", accept_downloads=True)
+    ctx.set_default_timeout(TIMEOUT)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{newsroom.url}/login", wait_until="domcontentloaded")
+        page.fill("input[name=name]", ADMIN)
+        page.fill("input[name=password]", PASSWORDS[ADMIN][1])
+        page.click("button[type=submit]")
+        servers.loaded(page)
+        page.click("#timeline-panel button, #timeline-panel .label-wrap")
+        page.fill("#timeline-subject input", "Binh Dinh")  # typed without diacritics
+        page.fill("#timeline-partner input", "Gunma")
+        page.click("#timeline-make")
+        view = page.locator("#timeline-view")
+        sync_api.expect(view).to_contain_text("Dòng thời gian: Bình Định")
+        text = view.inner_text()
+        first = text.find("«Năm 2019, tỉnh Bình Định đã ký biên bản ghi nhớ với tỉnh Gunma")
+        second = text.find("«Năm 2023, tỉnh Bình Định và tỉnh Gunma (Nhật Bản) đã nâng số học viên")
+        assert 0 < first < second, text  # every event once, oldest first, each with its quote and its article
+        assert text.count("350 người") == 1 and "baobinhdinh.vn, 10/05/2019" in text and "vov.vn, 02/08/2023" in text
+        sync_api.expect(page.locator("#timeline-docx")).to_be_visible()
+        with page.expect_download() as got:
+            page.click("#timeline-docx")
+        saved = tmp_path / got.value.suggested_filename
+        got.value.save_as(saved)
+        assert saved.suffix == ".docx" and saved.stat().st_size > 5000
+        page.locator("#timeline-panel").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "timeline-view.png"), full_page=True)
+        page.locator("#timeline-since input").fill("2024")
+        page.locator("#timeline-until input").fill("2020")
+        page.click("#timeline-make")
+        sync_api.expect(view).to_contain_text("Không lập được")
+    finally:
+        ctx.close()

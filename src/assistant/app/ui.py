@@ -393,6 +393,63 @@ class _Export:
                 fresh)
 
 
+class _Timeline:
+    """"Dòng thời gian": the dated events the articles state about a locality (and a partner),
+    oldest first, each a verified quote (``briefing.timeline``), with Markdown and Word downloads."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        with gr.Accordion("Dòng thời gian", open=False, elem_id="timeline-panel"):
+            with gr.Row():
+                self.subject = gr.Textbox(label="Địa phương", placeholder="ví dụ: Hải Phòng", max_lines=1,
+                                          max_length=TOPIC_CHARS, elem_id="timeline-subject")
+                self.partner = gr.Textbox(label="Đối tác (không bắt buộc)", placeholder="ví dụ: Kitakyushu",
+                                          max_lines=1, max_length=TOPIC_CHARS, elem_id="timeline-partner")
+            with gr.Row():
+                self.since = gr.Textbox(label="Từ (năm, tháng hoặc ngày)", max_lines=1, elem_id="timeline-since")
+                self.until = gr.Textbox(label="Đến", max_lines=1, elem_id="timeline-until")
+                self.button = gr.Button("Lập dòng thời gian", size="sm", elem_id="timeline-make", min_width=120)
+            self.view = gr.Markdown("", elem_id="timeline-view", max_height=600)
+            with gr.Row():
+                self.dl_md = gr.DownloadButton("Tải Markdown (.md)", size="sm", visible=False, elem_id="timeline-md")
+                self.dl_docx = gr.DownloadButton("Tải Word (.docx)", size="sm", visible=False, elem_id="timeline-docx")
+            self.folder = gr.State(None)
+
+    def wire(self) -> None:
+        self.button.click(self.make, inputs=[self.subject, self.partner, self.since, self.until, self.folder],
+                          outputs=[self.view, self.dl_md, self.dl_docx, self.folder])
+
+    def make(self, subject: str, partner: str, since: str, until: str, folder: str | None, request: gr.Request):
+        """The timeline shown, its two downloads, and the folder holding them."""
+        from ..briefing import timeline_stem, write_atomically
+        from ..briefing.timeline import timeline, to_markdown, write_docx
+
+        self.ctx.signed_in(request)  # the session's own user only
+        hidden = gr.update(visible=False)
+        subject, partner = (" ".join(clean_input(x or "").split())[:TOPIC_CHARS] for x in (subject, partner))
+        since, until = (" ".join(clean_input(x or "").split())[:20] for x in (since, until))
+        if not subject:
+            return "Hãy nhập tên địa phương (tỉnh, thành phố).", hidden, hidden, folder
+        try:
+            t = timeline(self.ctx.engine.index, subject, partner or None, since or None, until or None)
+        except ValueError:
+            return ("Không lập được: thời gian phải là năm, tháng hoặc ngày (2019, 03/2019, 12/03/2019) và «Từ» "
+                    "không sau «Đến»."), hidden, hidden, folder
+        text = to_markdown(t)
+        fresh = tempfile.mkdtemp(prefix="dong-thoi-gian-")
+        try:
+            stem = Path(fresh) / timeline_stem(subject, partner or None)
+            md, docx = stem.with_suffix(".md"), stem.with_suffix(".docx")
+            write_atomically(md, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+            write_atomically(docx, lambda tmp: write_docx(t, tmp))
+        except Exception:
+            log.exception("writing the timeline of %s failed", subject)
+            _remove(fresh)
+            return text, hidden, hidden, folder
+        _remove(folder)
+        return text, gr.update(value=str(md), visible=True), gr.update(value=str(docx), visible=True), fresh
+
+
 def reset_export(folder: str | None):
     _remove(folder)
     return "", gr.update(value=None, visible=False), gr.update(value=None, visible=False), None
@@ -1080,6 +1137,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
             with gr.Column(scale=3, min_width=320, elem_id="talk-col"):
                 talk = _ChatPanel(ctx, tab)
                 export = _Export(ctx, tab)
+                history = _Timeline(ctx)
                 k, backend = _settings_panel(ctx, talk.box)
                 upload = _Upload(ctx) if ctx.uploads else None
             with gr.Column(scale=2, min_width=320, elem_id="sources-col"):
@@ -1092,6 +1150,7 @@ def create_app(settings: Settings, assistant=None, *, engine: ChatEngine | None 
         tab.show(talk.chatbot, sources)
         side.wire(export, new_conversation=talk.clear)
         export.wire()
+        history.wire()
         talk.wire(export, side.saved_list, k, backend, header)
         if upload:
             upload.wire(header)
