@@ -48,6 +48,11 @@ BODY_C2 = [
     "Nhân dịp này, tỉnh Bình Định trao tặng 20 suất học bổng cho sinh viên Lào đang học tập tại Quy Nhơn.",
 ]
 
+BODY_D = [
+    "Ngày 2/5/2024, Chủ tịch UBND tỉnh Ninh Thuận đã tiếp Đại sứ Israel tại Việt Nam.",
+    "Hai bên trao đổi về hợp tác nông nghiệp tiết kiệm nước và năng lượng mặt trời.",
+]
+
 MENU = ("<nav class='menu'><ul><li><a href='/'>Trang chủ</a></li><li><a href='/thoi-su'>Thời sự</a></li>"
         "<li><a href='/kinh-te'>Kinh tế</a></li><li><a href='/doi-ngoai'>Đối ngoại</a></li></ul></nav>")
 TEASERS = ("<aside class='related'><h3>Tin liên quan</h3><ul>"
@@ -78,12 +83,16 @@ class Sites:
 
     def __init__(self) -> None:
         self.log: list[tuple[str, str, dict]] = []  # (site, path, headers) of every request
+        self.answered: list[tuple[str, str, int]] = []  # (site, path, status) of every response
         self._lock = threading.Lock()
         self.a = self._serve("a")
         self.b = self._serve("b")
         self.a_url = f"http://127.0.0.1:{self.a.server_address[1]}"
         self.b_url = f"http://127.0.0.1:{self.b.server_address[1]}"
         self.stamp = email.utils.formatdate(time.time() - 3600, usegmt=True)
+        self.robots_a = "User-agent: *\nDisallow: /noi-bo/\n"
+        self.robots_b: str | int = 404  # site B has none; an int answers robots.txt with that status
+        self.later: list[str] = []  # paths of site B's own pages added to its second sitemap after a fetch
 
     def _serve(self, site: str) -> ThreadingHTTPServer:
         sites = self
@@ -96,6 +105,11 @@ class Sites:
                 with sites._lock:
                     sites.log.append((site, self.path, dict(self.headers)))
                 sites.answer(site, self)
+
+            def send_response(self, code, message=None) -> None:
+                with sites._lock:
+                    sites.answered.append((site, self.path, code))
+                super().send_response(code, message)
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
@@ -140,6 +154,16 @@ class Sites:
                        for p in ("/bai/phu-yen-gyeonggi-dang-lai.html", "/bai/binh-dinh-champasak.html"))
         return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
 
+    def sitemap_index(self) -> str:
+        b = self.b_url
+        return ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"<sitemap><loc>{b}/sitemap.xml</loc></sitemap><sitemap><loc>{b}/sitemap-moi.xml</loc></sitemap>"
+                "</sitemapindex>")
+
+    def sitemap_later(self) -> str:
+        urls = "".join(f"<url><loc>{self.b_url}{p}</loc></url>" for p in self.later)
+        return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+
     def pages(self, site: str) -> dict[str, str]:
         if site == "a":
             a = self.a_url
@@ -164,25 +188,48 @@ class Sites:
             "/bai/binh-dinh-champasak.html": page("Thời báo Duyên hải", "Bình Định kỷ niệm 10 năm hợp tác với Champasak",
                                                   "2024-04-22T07:30:00+07:00", BODY_C2,
                                                   f"{b}/bai/binh-dinh-champasak.html"),
+            "/bai/ninh-thuan-tiep-dai-su.html": page("Thời báo Duyên hải", "Ninh Thuận tiếp Đại sứ Israel",
+                                                     "2024-05-02T07:30:00+07:00", BODY_D,
+                                                     f"{b}/bai/ninh-thuan-tiep-dai-su.html"),
         }
 
     def answer(self, site: str, h: BaseHTTPRequestHandler) -> None:
         path = h.path.split("?")[0]
         if site == "a" and path == "/robots.txt":
-            return self._send(h, 200, "text/plain", "User-agent: *\nDisallow: /noi-bo/\n")
+            return self._send(h, 200, "text/plain", self.robots_a)
+        if site == "b" and path == "/robots.txt":
+            if isinstance(self.robots_b, int):
+                return self._send(h, self.robots_b, "text/plain", "")
+            return self._send(h, 200, "text/plain", self.robots_b)
         feeds = {("a", "/rss.xml"): ("application/rss+xml", self.rss),
                  ("a", "/atom.xml"): ("application/atom+xml", self.atom),
-                 ("b", "/sitemap.xml"): ("application/xml", self.sitemap)}
+                 ("b", "/sitemap.xml"): ("application/xml", self.sitemap),
+                 ("b", "/sitemap-index.xml"): ("application/xml", self.sitemap_index),
+                 ("b", "/sitemap-moi.xml"): ("application/xml", self.sitemap_later)}
         if (site, path) in feeds:
             kind, make = feeds[(site, path)]
             body = make()
             etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:16] + '"'
-            if h.headers.get("If-None-Match") == etag or h.headers.get("If-Modified-Since") == self.stamp:
+            match = h.headers.get("If-None-Match")  # it takes precedence over If-Modified-Since (RFC 9110)
+            if match == etag or (match is None and h.headers.get("If-Modified-Since") == self.stamp):
                 return self._send(h, 304, kind, "", {"ETag": etag, "Last-Modified": self.stamp})
             return self._send(h, 200, kind, body, {"ETag": etag, "Last-Modified": self.stamp})
         if path == "/tin/tai-cham.html":
             time.sleep(SLOW_SECONDS)
             return self._send(h, 200, "text/html; charset=utf-8", "<html><body>muộn</body></html>")
+        if path == "/tin/chuyen-huong.html":  # a redirect into the path robots.txt disallows
+            return self._send(h, 302, "text/html", "", {"Location": "/noi-bo/ban-tin-mat.html"})
+        if path == "/tin/nho-giot.html":  # headers trickled a byte at a time: a read never times out
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: " + b"a" * 200:
+                    h.wfile.write(bytes([byte]))
+                    h.wfile.flush()
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return None
+        if path == "/trang-chu.html":  # a web page given as a feed
+            return self._send(h, 200, "text/html; charset=utf-8", MENU)
         if path == "/tin/loi-may-chu.html":
             return self._send(h, 500, "text/html", "<h1>500 Internal Server Error</h1>")
         if path == "/tin/anh-su-kien.png":

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from assistant.app.newsroom import FeedResult, _listing
 from assistant.config import every_seconds
 from assistant.errors import ConfigError
-from assistant.ingest.feeds import Fetcher, FetchError, feed_links, page_name
+from assistant.ingest.feeds import Feed, Fetcher, FetchError, feed_links, page_name, private_address
 from newsites import BODY_C2, Sites
 from servers import GUNMA, run, write_corpus
 
@@ -90,6 +92,8 @@ def test_feeds_fetch_adds_exactly_the_new_articles_and_a_second_fetch_nothing(tm
     again = sites.log[n:]
     feeds = [(path, headers) for _, path, headers in again if path.endswith(".xml")]
     assert len(feeds) == 3 and all("If-None-Match" in h and "If-Modified-Since" in h for _, h in feeds)
+    assert sorted(code for _, path, code in sites.answered if path.endswith(".xml"))[-3:] == [304, 304, 304]
+    assert [code for _, path, code in sites.answered if path.endswith(".xml")].count(304) == 3
     fetched_pages = {path for _, path, _ in again if path.endswith(".html") and not path.startswith("/tin/t")}
     assert fetched_pages == {"/tin/loi-may-chu.html"}  # only the failed ones are tried again; none that was added
     assert _docs(where).keys() == docs.keys()
@@ -149,3 +153,78 @@ def test_page_names_and_periods():
     assert every_seconds("") is None and every_seconds("0") is None
     with pytest.raises(ConfigError):
         every_seconds("sáu giờ")
+
+
+def test_a_sitemap_index_is_read_again_through_its_sitemaps_when_it_answers_304(sites):
+    feed = Feed(url=f"{sites.b_url}/sitemap-index.xml", name="Duyên hải")
+    fetcher = Fetcher(timeout=2, delay=0, retries=0)
+    try:
+        first = _listing(fetcher, feed, FeedResult(feed.name, feed.url), private_ok=True)
+        assert first == [f"{sites.b_url}/bai/phu-yen-gyeonggi-dang-lai.html", f"{sites.b_url}/bai/binh-dinh-champasak.html"]
+        sites.later.append("/bai/ninh-thuan-tiep-dai-su.html")  # a new page in a sitemap; the index is unchanged
+        result = FeedResult(feed.name, feed.url)
+        second = _listing(fetcher, feed, result, private_ok=True)
+    finally:
+        fetcher.close()
+    assert result.conditional  # the index answered 304 ...
+    assert f"{sites.b_url}/bai/ninh-thuan-tiep-dai-su.html" in second  # ... and its sitemaps were read again
+    index = [code for _, path, code in sites.answered if path == "/sitemap-index.xml"]
+    assert index == [200, 304]
+
+
+def test_redirects_are_checked_against_robots_txt_at_every_hop(sites):
+    fetcher = Fetcher(timeout=2, delay=0, retries=0)
+    try:
+        with pytest.raises(FetchError, match="robots.txt"):
+            fetcher.get(f"{sites.a_url}/tin/chuyen-huong.html")
+    finally:
+        fetcher.close()
+    assert "/tin/chuyen-huong.html" in sites.requested("a")
+    assert not [p for p in sites.requested() if p.startswith("/noi-bo/")]
+
+
+def test_robots_txt_wildcards_longest_match_a_bom_and_an_unreachable_one(sites):
+    sites.robots_a = "\ufeffUser-agent: *\nAllow: /\nDisallow: /noi-bo/\nDisallow: /*?in=\n"
+    sites.robots_b = 503
+    fetcher = Fetcher(timeout=2, delay=0, retries=0)
+    try:
+        assert fetcher.refusal(f"{sites.a_url}/noi-bo/x.html") is not None  # the longer rule wins over "Allow: /"
+        assert fetcher.refusal(f"{sites.a_url}/tin/a.html?in=1") is not None  # a wildcard
+        assert fetcher.refusal(f"{sites.a_url}/tin/phu-yen-gyeonggi.html") is None
+        refused = fetcher.refusal(f"{sites.b_url}/bai/binh-dinh-champasak.html")  # robots.txt answers 503
+        assert refused is not None and "could not be read" in str(refused)
+    finally:
+        fetcher.close()
+    assert "/bai/binh-dinh-champasak.html" not in sites.requested("b")
+
+
+def test_a_page_trickling_its_headers_is_cut_at_the_time_limit(sites):
+    fetcher = Fetcher(timeout=1, delay=0, retries=0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError, match="timed out after 1 s"):
+            fetcher.get(f"{sites.a_url}/tin/nho-giot.html")
+        took = time.monotonic() - started
+        fetcher.get(f"{sites.a_url}/tin/phu-yen-gyeonggi.html")  # the next request has a fresh connection
+    finally:
+        fetcher.close()
+    assert took < 2.5  # a read timeout alone would wait 20 s (0.1 s per byte)
+
+
+def test_a_web_page_is_not_a_feed_and_bad_links_are_dropped(sites):
+    with pytest.raises(FetchError, match="not an RSS/Atom feed or a sitemap"):
+        feed_links(f"{sites.a_url}/trang-chu.html", "<!doctype html><html><body><a href='/x'>x</a></body></html>")
+    rss = ("<?xml version='1.0'?><rss version='2.0'><channel><item><link>http://[bad/x</link></item>"
+           f"<item><link>javascript:alert(1)</link></item><item><link>{sites.a_url}/tin/ok.html</link></item>"
+           "</channel></rss>")
+    assert feed_links(f"{sites.a_url}/rss.xml", rss) == ([f"{sites.a_url}/tin/ok.html"], [])
+
+
+def test_a_public_feed_cannot_lead_to_a_private_address(sites):
+    assert private_address(sites.a_url) and private_address("http://10.1.2.3/x") and private_address("http://[::1]/")
+    fetcher = Fetcher(timeout=2, delay=0, retries=0)
+    try:
+        with pytest.raises(FetchError, match="private or local address"):
+            fetcher.get(f"{sites.a_url}/tin/phu-yen-gyeonggi.html", private_ok=False)
+    finally:
+        fetcher.close()

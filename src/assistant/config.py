@@ -211,6 +211,7 @@ class Settings:
     feeds_timeout: float = _f(20.0, "Time limit of one feed or page request, in seconds.")
     feeds_delay: float = _f(1.0, "Seconds between two requests to one site (more when its robots.txt asks).")
     feeds_retries: int = _f(2, "Retries of a request that timed out or got 429/5xx, with back-off.")
+    feeds_max_pages: int = _f(100, "Pages one fetch asks for at most; the rest wait for the next fetch.")
     host: str = _f("127.0.0.1", 'Address the chat UI listens on ("0.0.0.0" to serve the local network).')
     port: int = _f(7860, "Port the chat UI listens on.")
     timezone: str = _f("Asia/Ho_Chi_Minh", "Time zone of the times the chat and briefings show (IANA name).")
@@ -239,8 +240,8 @@ def every_seconds(text: str) -> float | None:
     if not parts or not any(parts.groups()):
         raise ConfigError(f"not a period: {text!r}", hint='write it as "6h", "30m", "1d" or "2h30m"')
     seconds = sum(float(g or 0) * unit for g, unit in zip(parts.groups(), (86400, 3600, 60, 1)))
-    if seconds < 1:
-        raise ConfigError(f"period too short: {text!r}", hint="at least 1s")
+    if seconds < 1 or seconds > 366 * 86400:
+        raise ConfigError(f"period out of range: {text!r}", hint="from 1s to 366d")
     return seconds
 
 

@@ -157,9 +157,9 @@ class ChatEngine:
         ``audit`` (an ``Accounts``) records what each feed brought, as done by ``actor``."""
         from .newsroom import fetch_feeds
 
-        with self._adding:  # after an upload, a removal or another fetch of this server; the build lock covers others
-            report = fetch_feeds(self._default.settings)
-            self._swap(report.build)
+        # the downloads run beside uploads and questions; the build waits for an upload's (one at a
+        # time per server, the build lock covers other processes) and is swapped in under that lock
+        report = fetch_feeds(self._default.settings, building=self._adding, built=self._swap)
         if audit is not None:
             for r in report.feeds:
                 audit.audit(actor, "fetched feed", r.name, r.line())

@@ -12,17 +12,20 @@ build indexes them).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import Settings
-from ..ingest.adding import place_files, record_metadata
+from ..errors import AssistantError
+from ..ingest.adding import metadata_for_update, place_files, record_metadata
 from ..ingest.feeds import (
     RETRY_FETCHES,
     Feed,
@@ -37,6 +40,7 @@ from ..ingest.feeds import (
     is_html,
     load_state,
     page_name,
+    private_address,
     save_state,
 )
 from ..ingest.loading import make_document
@@ -44,6 +48,7 @@ from ..pipeline import BuildReport, build_index, read_limits
 from ..store.disk import live_documents
 
 MAX_SITEMAPS = 20  # sitemaps read from one sitemap index per fetch
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -57,6 +62,7 @@ class FeedResult:
     reason: str = ""  # why the feed failed
     reason_vi: str = ""
     conditional: bool = False  # the feed answered 304 Not Modified
+    deferred: int = 0  # new pages left for the next fetch (feeds_max_pages)
 
     def line(self) -> str:
         """The one line ``feeds fetch`` prints for this feed."""
@@ -68,6 +74,8 @@ class FeedResult:
             parts.append(f"{len(self.copies)} of them another publication of an article already there")
         if self.failed:
             parts.append(f"{len(self.failed)} page{'s' * (len(self.failed) != 1)} failed")
+        if self.deferred:
+            parts.append(f"{self.deferred} left for the next fetch")
         return f"{self.name}: " + ", ".join(parts)
 
     def line_vi(self) -> str:
@@ -79,11 +87,15 @@ class FeedResult:
             parts.append(f"{len(self.copies)} bài là bản đăng lại")
         if self.failed:
             parts.append(f"{len(self.failed)} trang lỗi")
+        if self.deferred:
+            parts.append(f"{self.deferred} trang để lần sau")
         return f"{self.name}: " + ", ".join(parts)
 
     def summary(self) -> dict:
+        """What ``feeds list`` and the admin panel show of this fetch (the reasons in Vietnamese)."""
         return {"at": time.time(), "status": self.status, "new": len(self.added), "copies": len(self.copies),
-                "failed": [[u, why] for u, why, _ in self.failed], "reason": self.reason, "line": self.line_vi()}
+                "failed": [[u, vi or why] for u, why, vi in self.failed], "reason": self.reason,
+                "reason_vi": self.reason_vi, "deferred": self.deferred, "line": self.line_vi()}
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,7 @@ def fetcher_for(settings: Settings) -> Fetcher:
 def add_feed(settings: Settings, url: str, name: str | None = None, who: str = "") -> Feed:
     """Follow the feed at ``url``; ValueError when the address is not http(s) or is followed already."""
     url = check_feed_url(url)
-    with feeds_lock(settings.corpus_dir):
+    with feeds_lock(settings.corpus_dir, wait=10):
         state = load_state(settings.corpus_dir)
         name = (name or "").strip() or default_name(url)
         for f in state.feeds:
@@ -117,7 +129,7 @@ def add_feed(settings: Settings, url: str, name: str | None = None, who: str = "
 
 def remove_feed(settings: Settings, key: str) -> Feed:
     """Stop following the feed named ``key`` (or at URL ``key``); its articles stay in the corpus."""
-    with feeds_lock(settings.corpus_dir):
+    with feeds_lock(settings.corpus_dir, wait=10):
         state = load_state(settings.corpus_dir)
         feed = state.feed(key)
         if feed is None:
@@ -133,33 +145,38 @@ def list_feeds(settings: Settings) -> list[Feed]:
 
 
 # --- fetching -------------------------------------------------------------------------------
-def _listing(fetcher: Fetcher, feed: Feed, result: FeedResult) -> list[str]:
-    """The page links ``feed`` lists now (its last listing when it answers 304 Not Modified)."""
+def _read_listing(fetcher: Fetcher, url: str, memo: dict, private_ok: bool) -> tuple[list[str], list[str], bool]:
+    """(pages, sitemaps, unchanged) of the feed or sitemap at ``url``: asked conditionally with the
+    validators ``memo`` keeps (and updates), its last listing when it answers 304."""
     headers = {}
-    if feed.etag:
-        headers["If-None-Match"] = feed.etag
-    if feed.last_modified:
-        headers["If-Modified-Since"] = feed.last_modified
-    r = fetcher.get(feed.url, headers)
+    if memo.get("etag"):
+        headers["If-None-Match"] = memo["etag"]
+    if memo.get("last_modified"):
+        headers["If-Modified-Since"] = memo["last_modified"]
+    r = fetcher.get(url, headers, private_ok=private_ok)
     if r.status == 304:
-        result.conditional = True
-        return list(feed.links)
-    text = r.content.decode("utf-8", "replace")
-    pages, sitemaps = feed_links(r.url, text)
-    if not pages and not sitemaps and not text.lstrip().startswith(("<", "{")):
-        raise FetchError("not an RSS/Atom feed or a sitemap", "không phải nguồn tin RSS/Atom hay sơ đồ trang (sitemap)")
-    seen = {r.url}
-    for sm in sitemaps[:MAX_SITEMAPS]:  # a sitemap index: its sitemaps' pages (one level)
-        if sm in seen:
-            continue
-        seen.add(sm)
+        return list(memo.get("links", [])), list(memo.get("sitemaps", [])), True
+    pages, sitemaps = feed_links(r.url, r.content.decode("utf-8", "replace"))
+    memo.update(etag=r.etag, last_modified=r.last_modified, links=pages, sitemaps=sitemaps)
+    return pages, sitemaps, False
+
+
+def _listing(fetcher: Fetcher, feed: Feed, result: FeedResult, private_ok: bool) -> list[str]:
+    """The page links ``feed`` lists now; a sitemap index's sitemaps are read (conditionally) each
+    time, even when the index itself has not changed: new pages appear in them, not in it."""
+    memo: dict[str, Any] = {"etag": feed.etag, "last_modified": feed.last_modified, "links": feed.links,
+                            "sitemaps": feed.sitemaps}
+    pages, sitemaps, result.conditional = _read_listing(fetcher, feed.url, memo, private_ok)
+    feed.etag, feed.last_modified = memo["etag"], memo["last_modified"]
+    feed.links, feed.sitemaps = memo["links"], memo["sitemaps"]
+    feed.children = {sm: feed.children.get(sm, {}) for sm in sitemaps[:MAX_SITEMAPS]}
+    for sm, child in feed.children.items():
         try:
-            more, _ = feed_links(sm, fetcher.get(sm).content.decode("utf-8", "replace"))
+            more, _, _ = _read_listing(fetcher, sm, child, private_ok)
         except FetchError as exc:
             result.failed.append((sm, exc.args[0], exc.vi))
             continue
         pages.extend(u for u in more if u not in pages)
-    feed.etag, feed.last_modified, feed.links = r.etag, r.last_modified, pages
     return pages
 
 
@@ -171,69 +188,75 @@ def _known(settings: Settings, state: State) -> set[str]:
     return known
 
 
+def _unindexed(settings: Settings, state: State) -> bool:
+    """Whether a page the feeds brought is in the corpus but not in the live build (a fetch that
+    stopped before its build): the next fetch builds even if it brings nothing new."""
+    live = live_documents(settings.index_dir)
+    if live is None:
+        return True
+    ids = {d.doc_id for d in live} | {c.doc_id for d in live for c in d.copies}
+    for page in state.pages.values():
+        name = page.get("name", "")
+        if name and (settings.corpus_dir / name).is_file() and Path(name).stem not in ids and name not in ids:
+            return True
+    return False
+
+
+def _failed(state: State, result: FeedResult, url: str, exc: FetchError, tries: int) -> None:
+    result.failed.append((url, exc.args[0], exc.vi))
+    state.failed[url] = {"reason": exc.args[0], "vi": exc.vi, "attempts": tries + 1, "at": time.time(),
+                         "feed": result.name}
+
+
 def fetch_feeds(settings: Settings, keys: list[str] | None = None, *, show_progress: bool = False,
-                log: Callable[[str], None] | None = None) -> FetchReport:
-    """Fetch the new pages of every feed (or of those named by ``keys``) and update the index once."""
+                building: AbstractContextManager | None = None,
+                built: Callable[[BuildReport | None], None] | None = None) -> FetchReport:
+    """Fetch the new pages of every feed (or of those named by ``keys``) and update the index once.
+
+    Each page is placed in the corpus, its ``metadata.json`` entry written and the record saved
+    as soon as it is fetched, so a crash loses at most the page being fetched. ``building`` (the
+    chat server's lock) is held around the build only, and ``built`` hears the build (None when
+    nothing was built) while it is held: the server answers from it from then on."""
     corpus = settings.corpus_dir
+    metadata_for_update(corpus)  # a metadata.json that cannot be read: stop before fetching anything
     with feeds_lock(corpus):
         state = load_state(corpus)
-        feeds = state.feeds if not keys else [f for f in state.feeds if f.name in keys or f.url in keys]
         missing = [k for k in keys or [] if state.feed(k) is None]
         if missing:
-            raise ValueError(f"no feed is named {missing[0]!r} or has that address")
+            raise FeedListError(f"no feed is named {missing[0]!r} or has that address",
+                                "không có nguồn tin nào mang tên hay địa chỉ này")
+        feeds = state.feeds if not keys else [f for f in state.feeds if f.name in keys or f.url in keys]
         known = _known(settings, state)
+        budget = settings.feeds_max_pages
         results: list[FeedResult] = []
         with tempfile.TemporaryDirectory(prefix="feeds-") as tmp, closing(fetcher_for(settings)) as fetcher:
-            pages: dict[str, tuple[str, FeedResult, str]] = {}  # temporary file -> (URL asked, feed, final URL)
             for feed in feeds:
                 result = FeedResult(feed.name, feed.url)
                 results.append(result)
                 try:
-                    links = _listing(fetcher, feed, result)
+                    private_ok = private_address(feed.url)  # a feed on the intranet may link there; others not
+                    for url in _listing(fetcher, feed, result, private_ok):
+                        tries = state.failed.get(url, {}).get("attempts", 0)
+                        if url in known or tries >= RETRY_FETCHES:
+                            continue
+                        if budget <= 0:
+                            result.deferred += 1
+                            continue
+                        budget -= 1
+                        known.add(url)
+                        _fetch_page(settings, fetcher, state, result, url, tries, Path(tmp), known, private_ok)
                 except FetchError as exc:
                     result.status, result.reason, result.reason_vi = "failed", exc.args[0], exc.vi
-                    feed.last = result.summary()
-                    continue
-                for url in links:
-                    tries = state.failed.get(url, {}).get("attempts", 0)
-                    if url in known or tries >= RETRY_FETCHES:
-                        continue
-                    known.add(url)
-                    try:
-                        r = fetcher.get(url)
-                        if not is_html(r):
-                            kind = r.content_type.split(";")[0].strip() or "no content type"
-                            raise FetchError(f"not an HTML page ({kind})", f"không phải trang HTML ({kind})")
-                    except FetchError as exc:
-                        result.failed.append((url, exc.args[0], exc.vi))
-                        state.failed[url] = {"reason": exc.args[0], "vi": exc.vi, "attempts": tries + 1,
-                                             "at": time.time(), "feed": feed.name}
-                        if log:
-                            log(f"  failed: {url} ({exc.args[0]})")
-                        continue
-                    if r.url != url and r.url in known:  # a redirect to a page the archive has
-                        state.pages[url] = {"name": "", "at": time.time(), "feed": feed.name, "status": "known"}
-                        continue
-                    known.add(r.url)
-                    path = Path(tmp) / _free(Path(tmp), page_name(r.url))
-                    path.write_bytes(r.content)
-                    pages[path.name] = (url, result, r.url)
-            placed = place_files([Path(tmp) / n for n in pages], corpus, max_bytes=int(settings.max_file_mb * 1e6),
-                                 limits=read_limits(settings)) if pages else []
-            entries: dict[str, dict] = {}
-            for p in placed:
-                url, result, final = pages[Path(p.source).name]
-                if p.status == "skipped":
-                    result.failed.append((url, p.reason, p.reason_vi))
-                    continue
-                state.pages[url] = {"name": p.name, "at": time.time(), "feed": result.name, "status": p.status}
-                state.failed.pop(url, None)
-                if p.status == "added":
-                    result.added.append((url, p.name))
-                    entries[p.name] = _entry(Path(tmp) / Path(p.source).name, final)
-        record_metadata(corpus, entries)
-        save_state(corpus, state)  # the pages are in the corpus: never fetched again, even if the build fails
-        build = build_index(settings, show_progress=show_progress) if entries else None
+                except (OSError, ValueError, AssistantError) as exc:  # one feed's trouble never stops the others
+                    log.exception("fetching the feed %s failed", feed.url)
+                    result.status, result.reason = "failed", f"{type(exc).__name__}: {exc}"
+                    result.reason_vi = f"lỗi khi lấy tin ({type(exc).__name__})"
+                feed.last = result.summary()
+                save_state(corpus, state)
+        with building if building is not None else nullcontext():
+            build = build_index(settings, show_progress=show_progress) if _unindexed(settings, state) else None
+            if built is not None:
+                built(build)
         if build is not None:
             of = dict(build.copies)
             for result in results:
@@ -245,9 +268,39 @@ def fetch_feeds(settings: Settings, keys: list[str] | None = None, *, show_progr
         for feed, result in zip(feeds, results):
             if result.status != "failed":
                 result.status = "new" if result.added or result.copies else "unchanged"
-                feed.last = result.summary()
+            feed.last = result.summary()
         save_state(corpus, state)
     return FetchReport(tuple(results), build)
+
+
+def _fetch_page(settings: Settings, fetcher: Fetcher, state: State, result: FeedResult, url: str, tries: int,
+                tmp: Path, known: set[str], private_ok: bool) -> None:
+    """One page: fetched, placed in the corpus, its metadata entry and the record written."""
+    try:
+        r = fetcher.get(url, private_ok=private_ok)
+        if not is_html(r):
+            kind = r.content_type.split(";")[0].strip() or "no content type"
+            raise FetchError(f"not an HTML page ({kind})", f"không phải trang HTML ({kind})")
+    except FetchError as exc:
+        _failed(state, result, url, exc, tries)
+        return
+    if r.url != url and r.url in known:  # a redirect to a page the archive has
+        state.pages[url] = {"name": "", "at": time.time(), "feed": result.name, "status": "known"}
+        return
+    known.add(r.url)
+    path = tmp / _free(tmp, page_name(r.url))
+    path.write_bytes(r.content)
+    [p] = place_files([path], settings.corpus_dir, max_bytes=int(settings.max_file_mb * 1e6),
+                      limits=read_limits(settings))
+    if p.status == "skipped":
+        _failed(state, result, url, FetchError(p.reason, p.reason_vi or p.reason), tries)
+        return
+    record_metadata(settings.corpus_dir, {p.name: _entry(path, r.url)})
+    state.pages[url] = {"name": p.name, "at": time.time(), "feed": result.name, "status": p.status}
+    state.failed.pop(url, None)
+    save_state(settings.corpus_dir, state)
+    if p.status in ("added", "updated"):
+        result.added.append((url, p.name))
 
 
 def _free(folder: Path, name: str) -> str:

@@ -736,10 +736,12 @@ def _build(settings: Settings, engine: ChatEngine, accounts: Accounts, backends:
 class Running:
     """A server on a thread: ``url``, and ``stop()``."""
 
-    def __init__(self, server, thread: threading.Thread, url: str) -> None:
-        self.server, self.thread, self.url = server, thread, url
+    def __init__(self, server, thread: threading.Thread, url: str, schedule: FeedSchedule | None = None) -> None:
+        self.server, self.thread, self.url, self.schedule = server, thread, url, schedule
 
     def stop(self) -> None:
+        if self.schedule is not None:
+            self.schedule.stop()
         self.server.should_exit = True
         self.thread.join(timeout=30)
 
@@ -859,6 +861,5 @@ def start(settings: Settings, assistant=None, *, host: str | None = None, port: 
         if not thread.is_alive() or time.monotonic() > deadline:
             raise ConfigError(f"the server did not start on {host}:{port}")
         time.sleep(0.05)
-    if every is not None:
-        FeedSchedule(app.state.engine, every, app.state.accounts).start()
-    return Running(server, thread, f"http://{host}:{port}/")
+    schedule = FeedSchedule(app.state.engine, every, app.state.accounts).start() if every is not None else None
+    return Running(server, thread, f"http://{host}:{port}/", schedule)

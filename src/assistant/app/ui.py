@@ -1054,7 +1054,8 @@ class _Feeds:
         try:
             report = self.ctx.engine.fetch_feeds(user.name, self.ctx.accounts)
         except (ValueError, AssistantError) as exc:
-            return f"Không lấy được tin: {inert(str(exc))}", gr.skip()
+            log.warning("fetching the feeds for %s failed: %s", user.name, exc)
+            return f"Không lấy được tin: {inert(getattr(exc, 'vi', '') or str(exc))}", gr.skip()
         if not report.feeds:
             return "Chưa theo dõi nguồn tin nào.", feeds_table(self.ctx.settings)
         lines = "\n".join(f"- {inert(r.line_vi())}" for r in report.feeds)

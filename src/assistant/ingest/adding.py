@@ -21,7 +21,8 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,7 +257,9 @@ def withdraw_files(targets: Iterable[str], corpus_dir: Path, copies: dict[str, l
         moved.append(path)
         out.append(replace_status(w, "removed", w.reason, kept=str(folder / path.name)))
     try:
-        _withdraw_metadata(corpus_dir / METADATA_FILE, corpus_dir, folder, {k for p in moved for k in (p.name, ids[p])})
+        with metadata_lock(corpus_dir):
+            _withdraw_metadata(corpus_dir / METADATA_FILE, corpus_dir, folder,
+                               {k for p in moved for k in (p.name, ids[p])})
     except OSError as exc:  # the files are out; their entries stay, and the next build names them
         out.append(Withdrawn(METADATA_FILE, METADATA_FILE, "skipped",
                              f"the removed articles' entries stay in it: {exc.strerror or exc}"))
@@ -294,23 +297,52 @@ def _read_metadata(path: Path) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def record_metadata(corpus: Path, entries: dict[str, dict]) -> None:
-    """``entries`` (keyed by corpus file name) into ``metadata.json``, atomically; others unchanged."""
-    if not entries:
-        return
+@contextmanager
+def metadata_lock(corpus_dir: Path) -> Iterator[None]:
+    """One change to ``metadata.json`` at a time, across processes (a fetch of the feeds, a removal)."""
+    import fcntl
+
+    with open(corpus_dir / ".metadata.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def metadata_for_update(corpus_dir: Path) -> dict:
+    """``metadata.json`` to add entries to: {} when there is none; CorpusError naming it when it
+    cannot be read or is not an object (then nothing is written over it)."""
     from .loading import METADATA_FILE
 
-    path = corpus / METADATA_FILE
-    meta = _read_metadata(path) if path.exists() else {"articles": {}}
-    if path.exists() and not meta:
-        return  # a metadata.json that cannot be read is left as it is (the build names it)
-    articles = meta.setdefault("articles", {}) if "articles" in meta or not meta else meta
-    for name, entry in entries.items():
-        key = Path(name).stem
-        articles[key] = {**articles.get(key, {}), **entry}
-    tmp = corpus / f".metadata-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+    path = corpus_dir / METADATA_FILE
+    if not path.exists():
+        return {}
     try:
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        meta = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise CorpusError(f"{shown_path(path)} cannot be read ({exc}); fix it before fetching feeds") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("articles", {}), dict):
+        raise CorpusError(f"{shown_path(path)} is not an object of articles; fix it before fetching feeds")
+    return meta
+
+
+def record_metadata(corpus: Path, entries: dict[str, dict]) -> None:
+    """``entries`` (keyed by corpus file name) into ``metadata.json``, atomically, under its lock;
+    the other entries unchanged. CorpusError when the file cannot be read (nothing is written)."""
+    from .loading import METADATA_FILE
+
+    if not entries:
+        return
+    with metadata_lock(corpus):
+        meta = metadata_for_update(corpus)
+        articles = meta.setdefault("articles", {}) if "articles" in meta or not meta else meta
+        for name, entry in entries.items():
+            key = Path(name).stem
+            articles[key] = {**articles.get(key, {}), **entry}
+        tmp = corpus / f".metadata-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+        try:
+            tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+            os.replace(tmp, corpus / METADATA_FILE)
+        finally:
+            tmp.unlink(missing_ok=True)
