@@ -105,7 +105,10 @@ def detect(sentence: str, published: str | None = None) -> Detected | None:
             break
     if kind is None:
         return None
-    return Detected(kind, stated_date(sentence, published), partners, figures if kind == "figure" else ())
+    date, planned = stated_dates(sentence, published)
+    if planned:
+        return None  # every date it states is after its article's: a plan or a target
+    return Detected(kind, date, partners, figures if kind == "figure" else ())
 
 
 _LONG_WORD = re.compile(r"\w+(?:_\w+){2,}")
@@ -182,20 +185,45 @@ _FORMS = (  # (pattern, what its groups are), most precise first
 _BIRTH = re.compile(r"\bsinh(?: ra)?(?: vào)?\s*(?:ngày|tháng|năm)?\s*$", re.IGNORECASE)
 
 
-def stated_date(sentence: str, published: str | None = None) -> StatedDate | None:
-    """The most precise date ``sentence`` states (a day, else a month, else a year), the first
-    of those; not a year inside a period ("2016-2020") nor a date of birth."""
+_DOCUMENT = re.compile(r"(?:\bsố|nghị quyết|quyết định|chỉ thị|thông tư|nghị định|công văn|kế hoạch|thông báo)\s*$",
+                       re.IGNORECASE)  # "Nghị quyết 05/2019": a document's number, not its month
+
+
+def stated_dates(sentence: str, published: str | None = None) -> tuple[StatedDate | None, bool]:
+    """``(date, planned)``: the most precise date ``sentence`` states (a day, else a month, else a
+    year), the first of those, and whether every date it states is after its article's date.
+
+    Not a date: a year inside a period ("2016-2020"), a date of birth, a document's number
+    ("Nghị quyết 05/2019"), a bare number counting something ("2000 tỷ đồng", "1800 doanh
+    nghiệp"), nor a date after the article's (news reports what has happened: "đến năm 2030",
+    "định hướng đến 2020" in 2016 is a plan or a target, and such a sentence is no event)."""
     periods = [m.span() for m in RANGE.finditer(sentence)]
     best: tuple[int, int, StatedDate] | None = None
+    future = False
     for s, e in spans("year", sentence):
+        text = sentence[s:e]
         if any(ps <= s and e <= pe for ps, pe in periods) or _BIRTH.search(sentence[max(0, s - 20) : s]):
             continue
-        found = _parse(sentence[s:e], published)
-        if found is not None:
-            rank = (-len(found.iso), s)
-            if best is None or rank < best[:2]:
-                best = (*rank, found)
-    return best[2] if best else None
+        if _DOCUMENT.search(sentence[max(0, s - 20) : s]):
+            continue
+        if text.isdigit() and sentence[e : counted(sentence, (s, e))[1]].strip():
+            continue  # "2000 tỷ đồng": an amount
+        found = _parse(text, published)
+        if found is None:
+            continue
+        n = min(len(found.iso), len(published or ""))
+        if published and published[:4].isdigit() and found.iso[:n] > published[:n]:
+            future = True  # after the article: planned, not done
+            continue
+        rank = (-len(found.iso), s)
+        if best is None or rank < best[:2]:
+            best = (*rank, found)
+    return (best[2] if best else None), future and best is None
+
+
+def stated_date(sentence: str, published: str | None = None) -> StatedDate | None:
+    """The date ``sentence`` states (see :func:`stated_dates`), or None."""
+    return stated_dates(sentence, published)[0]
 
 
 def _month(word: str) -> int:

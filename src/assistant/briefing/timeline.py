@@ -20,7 +20,11 @@ A report dated only by its article's date is one event only with a report of the
 article (a headline restating its lead: same kind and partner, or close wording); within one
 article, a date may also be restated less precisely ("ngày 9/11/2015", then "năm 2015"). The first
 report (the earliest article) is quoted; the others, and the outlets that republished its
-article (``Document.copies``), are listed as "Cũng đưa tin".
+article (``Document.copies``), are listed as "Cũng đưa tin"; the other sentences of its own
+article taken for the same event are quoted under it ("Cũng trong bài"), so a grouping that
+is wrong (a return visit told in the same article) hides nothing. A figure is one event only
+with the same amounts about the same partner. A sentence led by another Vietnamese locality
+("Quảng Ninh …, vượt Hải Phòng") is that locality's, not the subject's.
 
 Deliberately not here: what a sentence's kind and date are (``events.py``); asking questions.
 """
@@ -32,6 +36,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..documents import Document, date_bound
+from ..question.kinds import RANGE
 from ..question.places import find_places
 from ..vietnamese import STOPWORDS, fold, has_diacritics, normalize
 from .events import LABELS, Detected, detect
@@ -75,6 +80,7 @@ class Event:
     stated: bool  # the sentence states the date (else it is the article's)
     report: Report
     others: tuple[Report, ...] = ()  # other articles stating it
+    restated: tuple[Report, ...] = ()  # other sentences of its own article taken for it: shown, never dropped
     also: tuple[str, ...] = ()  # every other outlet that reported it: "vov.vn (16/03/2024)"
 
     @property
@@ -102,6 +108,7 @@ class _Draft:
     event: Event
     found: Detected
     order: tuple[str, str, int]  # the article's date, its id, the offset: the earliest report first
+    lead: bool = False  # in its article's headline or lead (which restate the article's event)
 
 
 class _Name:
@@ -172,23 +179,48 @@ def _draft(doc: Document, start: int, end: int, who: _Name, with_: _Name | None,
     quote = doc.text[start:end]
     if not quote or (with_ is not None and not with_.named(quote)):
         return None
+    localities = [f for f in find_places(quote, accented=True) if f.place.vietnamese]
     if not who.named(quote):
-        others = [f for f in find_places(quote, accented=True) if f.place.vietnamese]
-        if not alone or others:
+        if not alone or localities:
             return None
+    elif localities and not who.named(quote[localities[0].start : localities[0].end]):
+        return None  # another province leads the sentence ("Quảng Ninh …, vượt Hải Phòng"): its event, not ours
     found = detect(quote, doc.date)
     if found is None:
         return None
     report = Report(doc.doc_id, doc.title, doc.outlet, doc.date_label, doc.url, quote, start, end)
     if doc.text[report.start : report.end] != report.quote:  # verified: the quote is the article's, sliced
         return None
+    period = _period(quote)
     if found.date is not None:
         first, last, label = date_bound(found.date.iso), date_bound(found.date.iso, upper=True), found.date.label
+    elif period is not None:  # "giai đoạn 2010 - 2015": the period the sentence states, not the article's date
+        first, last, label = period
     else:
         first, last = _published(doc)
         label = f"{doc.date_label} (ngày đăng bài)" if doc.date else doc.date_label
-    event = Event(found.kind, first, last, label, found.date is not None, report, also=doc.outlets())
-    return _Draft(event, found, (doc.date_sort or doc.date or "", doc.doc_id, start))
+    event = Event(found.kind, first, last, label, found.date is not None or period is not None, report,
+                  also=doc.outlets())
+    lead = start <= _lead_end(doc.text)
+    return _Draft(event, found, (doc.date_sort or doc.date or "", doc.doc_id, start), lead)
+
+
+def _lead_end(text: str) -> int:
+    """Where an article's headline and lead end: its first line, and the first sentence after it."""
+    title = text.find("\n")
+    if title < 0:
+        return len(text)
+    m = re.search(r"[.!?…](?:\s|$)", text[title + 1 :])
+    return title + 1 + (m.end() if m else len(text) - title - 1)
+
+
+def _period(quote: str) -> tuple[str, str, str] | None:
+    """The first and last day, and the label ("2010–2015"), of the period of years ``quote`` states."""
+    m = RANGE.search(quote)
+    years = re.findall(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)", m.group(0)) if m else []
+    if len(years) != 2 or years[0] > years[1]:
+        return None
+    return date_bound(years[0]), date_bound(years[1], upper=True), f"{years[0]}–{years[1]}"
 
 
 def _published(doc: Document) -> tuple[str, str]:
@@ -212,23 +244,36 @@ def _within(e: Event, lo: str, hi: str) -> bool:
 
 
 def _grouped(drafts: list[_Draft]) -> list[Event]:
+    """The drafts as events, oldest first (undated last). Each draft is compared with the groups
+    it could join only: of its kind, and of its year or of its article (never all: an archive's
+    subject may have tens of thousands of candidate sentences)."""
     groups: list[list[_Draft]] = []
+    by_year: dict[tuple[str, str], list[int]] = {}
+    by_doc: dict[tuple[str, str], list[int]] = {}
     for d in drafts:
-        for g in groups:
-            if _same_event(g[0], d):
-                g.append(d)
+        kind, doc = d.found.kind, d.event.report.doc_id
+        year = d.found.date.iso[:4] if d.found.date is not None else ""
+        candidates = sorted({*by_doc.get((kind, doc), []), *(by_year.get((kind, year), []) if year else [])})
+        for i in candidates:
+            if _same_event(groups[i][0], d):
+                groups[i].append(d)
                 break
         else:
             groups.append([d])
-    groups.sort(key=lambda g: (g[0].event.start, g[0].order))  # oldest first
+            by_doc.setdefault((kind, doc), []).append(len(groups) - 1)
+            if year:
+                by_year.setdefault((kind, year), []).append(len(groups) - 1)
+    groups.sort(key=lambda g: (not g[0].event.start, g[0].event.start, g[0].order))  # oldest first, undated last
     out = []
     for first, *rest in groups:
         others = tuple(r.event.report for r in rest if r.event.report.doc_id != first.event.report.doc_id)
+        restated = tuple(r.event.report for r in rest if r.event.report.doc_id == first.event.report.doc_id)
         also = [*first.event.also]
         for r in rest:
             if r.event.report.doc_id != first.event.report.doc_id:
                 also += [r.event.report.source, *r.event.also]
-        out.append(replace(first.event, others=tuple(dict.fromkeys(others)), also=tuple(dict.fromkeys(also))))
+        out.append(replace(first.event, others=tuple(dict.fromkeys(others)), also=tuple(dict.fromkeys(also)),
+                           restated=restated))
     return out
 
 
@@ -243,12 +288,14 @@ def _same_event(a: _Draft, b: _Draft) -> bool:
         nested = a.found.date.iso.startswith(b.found.date.iso) or b.found.date.iso.startswith(a.found.date.iso)
         if not (same_article and nested):  # one article may restate "9/11/2015" as "năm 2015"
             return False
-    if a.found.kind == "figure":
-        return bool(set(a.found.figures) & set(b.found.figures))
+    close = _dice(a.event.report.quote, b.event.report.quote) >= SAME_WORDING
+    if a.found.kind == "figure":  # the same amounts about the same partner: a changed figure is another event
+        pa, pb = _specific(a.found.partners), _specific(b.found.partners)
+        return set(a.found.figures) == set(b.found.figures) and (pa == pb or not pa or not pb or bool(pa & pb))
     day = a.found.date is not None and b.found.date is not None and len(a.found.date.iso) == 10
     if (day or same_article) and _specific(a.found.partners) & _specific(b.found.partners):
         return True  # one day (or one article: its headline restating its lead) and one partner
-    return _dice(a.event.report.quote, b.event.report.quote) >= SAME_WORDING
+    return close
 
 
 def _specific(partners: frozenset[str]) -> frozenset[str]:
@@ -276,6 +323,7 @@ def to_markdown(t: Timeline) -> str:
         r = e.report
         lines = [f"**{escape(e.date_label)}** · {escape(e.label)}", f"«{escape(r.quote)}»",
                  f"— *{escape(r.title)}*{escape(timeline_source(r))}"]
+        lines += [f"Cũng trong bài: «{escape(r.quote)}»" for r in e.restated]
         if e.also:
             lines.append("Cũng đưa tin: " + escape(", ".join(e.also)))
         out += [line + "  " for line in lines[:-1]] + [lines[-1], ""]  # two spaces: a line break

@@ -309,6 +309,11 @@ def timeline_document(t: Timeline):
         source.add_run("— ")
         source.add_run(_clean(e.report.title)).italic = True
         source.add_run(_clean(timeline_source(e.report)))
+        for r in e.restated:
+            again = doc.add_paragraph()
+            again.paragraph_format.left_indent, again.paragraph_format.space_after = Cm(0.8), Pt(2)
+            again.add_run("Cũng trong bài: ").bold = True
+            again.add_run(_clean(f"«{r.quote}»"))
         if e.also:
             also = doc.add_paragraph()
             also.paragraph_format.left_indent = Cm(0.8)
