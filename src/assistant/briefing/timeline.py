@@ -295,6 +295,8 @@ def _same_event(a: _Draft, b: _Draft) -> bool:
     day = a.found.date is not None and b.found.date is not None and len(a.found.date.iso) == 10
     if (day or same_article) and _specific(a.found.partners) & _specific(b.found.partners):
         return True  # one day (or one article: its headline restating its lead) and one partner
+    if same_article and a.found.partners & b.found.partners:
+        return True  # one article, one partner named two ways ("Nhà vua Philippe", "Nhà vua Vương quốc Bỉ")
     return close
 
 
