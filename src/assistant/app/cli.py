@@ -593,14 +593,22 @@ def timeline_cmd(settings: Settings, subject: str, partner: str | None, since: s
     subject, partner = clean_input(subject).strip(), clean_input(partner).strip() if partner else None
     if not subject:
         raise click.BadParameter("name a locality", param_hint="SUBJECT")
+    from ..documents import date_bound
+
+    try:  # the dates first: a ValueError of the timeline itself is not the user's
+        lo, hi = (date_bound(since) if since else ""), (date_bound(until, upper=True) if until else "")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since/--until") from None
+    if lo and hi and lo > hi:
+        raise click.BadParameter(f"the range is empty: {since} is after {until}", param_hint="--since/--until")
+    if fmt == "docx" and out is not None and str(out) == "-":
+        raise click.BadParameter("a Word file cannot go to standard output; name a file", param_hint="-o")
     index = load_index(settings)
     try:
         t = timeline(index, subject, partner, since, until)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since/--until") from None
     finally:
         index.store.close()
-    if fmt == "md" and out is None:
+    if fmt == "md" and (out is None or str(out) == "-"):
         click.echo(to_markdown(t), nl=False)
         return
     path = out or Path(timeline_stem(subject, partner) + ".docx")
