@@ -536,6 +536,8 @@ def test_editions_compare_new_and_dropped_questions_and_read_back(tmp_path):
     ("Kim ngạch tăng 7,5%, có hơn 1.000 doanh nghiệp và 1 000 học viên.", ["7,5%", "hơn 1.000 doanh nghiệp",
                                                                           "1 000 học viên"]),
     ("Tổng vốn 2 tỷ đồng, trong đó 300 triệu VNĐ vốn đối ứng.", ["2 tỷ đồng", "300 triệu VNĐ"]),
+    ("Theo khoản 2 Điều 12 quy định, trụ sở tại số 5 đường Lê Lợi, nhóm G20 họp.", []),  # labels and names
+    ("Đại hội lần thứ 15 có tổng số 500 đại biểu.", ["500 đại biểu"]),
 ])
 def test_a_figure_is_an_amount_in_digits_with_what_it_counts(text, figures):
     from assistant.briefing.edition import figures_in

@@ -133,6 +133,10 @@ _UNIT_CLASSES = {"usd": "USD", "us$": "USD", "$": "USD", "đô la mỹ": "USD", 
                  "yên": "JPY", "won": "KRW", "nhân dân tệ": "CNY", "bảng anh": "GBP", "%": "%", "phần trăm": "%",
                  "km2": "km2", "km²": "km2", "m2": "m2", "m²": "m2", "ha": "ha", "héc-ta": "ha", "km": "km",
                  "tấn": "tấn", "kg": "kg", "mw": "MW", "kwh": "kWh", "teu": "TEU"}
+# before a number that ranks or names rather than counts: "lần thứ 15", "Điều 12", "hạng 3", "số 5 đường …"
+# (but "tổng số 350 người" counts)
+_LABEL = re.compile(r"(?<!\w)(?:(?<!tổng )(?<!con )số|thứ|điều|khoản|điểm|hạng|khóa|khoá|chương|mục|phòng|tầng)\s+$",
+                    re.IGNORECASE)
 _FIGURE = re.compile(r"(?:(?:" + "|".join(_QUALIFIERS) + r")\s+)?(?P<number>\d+(?:(?:[.,]|\s(?=\d{3}(?!\d)))\d+)*)"
                      r"(?P<scales>(?:\s+(?:" + "|".join(_MULTIPLIERS) + r")(?!\w))*)\s*(?P<unit>.*)", re.IGNORECASE)
 
@@ -145,8 +149,9 @@ def figures_in(text: str) -> list[str]:
     ("40 năm", "6 tháng", "9 giờ"), a date or a year, nor a number that says what it counts nowhere."""
     out = []
     for start, end in _joined(text, kinds.spans("number", text)):
-        if not text[start].isdigit() or re.search(r"(?<!\w)thứ\s*$", text[max(0, start - 8) : start], re.IGNORECASE):
-            continue
+        if not text[start].isdigit() or (start and (text[start - 1].isalnum() or text[start - 1] in "-/")) \
+                or _LABEL.search(text, max(0, start - 20), start):
+            continue  # in words, part of a name ("G20"), or an ordinal or a label ("lần thứ 15", "Điều 12")
         s, e = kinds.counted(text, (start, end))
         figure = re.sub(r"\s+", " ", text[s:e]).strip()
         if figure_key(figure) is not None:
