@@ -423,7 +423,8 @@ def test_a_recurring_briefing_marks_the_new_figure_and_source_of_an_added_articl
     changes = {q["question"]: q["changes"] for q in second["questions"]}
     assert changes[TRAINEES] == {"status": ["new_figure", "new_source"], "new_figures": ["350 người"],
                                  "previous_figures": ["120 người"], "new_sources": ["tottori-2023"],
-                                 "gone_sources": [], "dropped_figures": [], "dropped_sources": []}
+                                 "gone_sources": [], "edited_sources": [], "dropped_figures": [],
+                                 "dropped_sources": []}
     assert changes[TWINNED]["status"] == changes[NGO]["status"] == ["unchanged"]
     assert second["questions"][1]["figures"] == ["350 người", "120 người"]
 
@@ -523,3 +524,121 @@ def test_editions_compare_new_and_dropped_questions_and_read_back(tmp_path):
     assert ("So với bản tin ngày 22/11/2026: 2/3 câu hỏi có thay đổi (câu 2, 3), trong đó 2 câu hỏi mới; 1 câu hỏi "
             "của bản tin trước không còn trong bản tin này: «Hỏi hai?».") in md
     assert "Câu hỏi mới (bản tin trước không hỏi)" in md and md.count("**\\[Mới\\]**") == 2  # the line, its footnote
+
+
+# --- editions: what a figure is, when two are the same, and what a change says ----------------------
+@pytest.mark.parametrize("text,figures", [
+    ("Ngày 9/11/2015, hai bên ký thỏa thuận hợp tác.", []),  # a date, and a number in words
+    ("Kỷ niệm 40 năm kiến giao, Đại hội lần thứ 15 đã thông qua nghị quyết.", []),  # a duration, an ordinal
+    ("Trong 6 tháng đầu năm 2016, tỉnh đã đón 120 người.", ["120 người"]),
+    ("Cuộc họp bắt đầu lúc 9 giờ sáng; một số dự án đã xong.", []),
+    ("Năm 2022 tỉnh vận động được 45 dự án với tổng giá trị 6,2 triệu USD.", ["45 dự án", "6,2 triệu USD"]),
+    ("Kim ngạch tăng 7,5%, có hơn 1.000 doanh nghiệp và 1 000 học viên.", ["7,5%", "hơn 1.000 doanh nghiệp",
+                                                                          "1 000 học viên"]),
+    ("Tổng vốn 2 tỷ đồng, trong đó 300 triệu VNĐ vốn đối ứng.", ["2 tỷ đồng", "300 triệu VNĐ"]),
+    ("Theo khoản 2 Điều 12 quy định, trụ sở tại số 5 đường Lê Lợi, nhóm G20 họp.", []),  # labels and names
+    ("Đại hội lần thứ 15 có tổng số 500 đại biểu.", ["500 đại biểu"]),
+])
+def test_a_figure_is_an_amount_in_digits_with_what_it_counts(text, figures):
+    from assistant.briefing.edition import figures_in
+
+    assert figures_in(text) == figures
+
+
+def test_the_same_amount_in_another_wording_is_the_same_figure():
+    from assistant.briefing.edition import figure_key
+
+    same = [("350 người", "350 học viên"), ("6,2 triệu USD", "6,2 triệu đô la Mỹ"), ("6,2 triệu USD", "6.200.000 đô la"),
+            ("1.000 doanh nghiệp", "1 000 doanh nghiệp"), ("hơn 1.000 người", "1000 người"), ("7,5%", "7,5 phần trăm"),
+            ("2 tỷ đồng", "2.000 triệu VNĐ"), ("300 nghìn VND", "300.000 đồng")]
+    for a, b in same:
+        assert figure_key(a) == figure_key(b) is not None, (a, b)
+    assert figure_key("6,2 triệu USD") == ("6200000", "USD") and figure_key("7,5%") == ("7.5", "%")
+    for a, b in [("120 người", "350 người"), ("6,2 triệu USD", "6,2 triệu đồng"), ("6,2 triệu USD", "62 triệu USD"),
+                 ("350 người", "350 triệu USD")]:
+        assert figure_key(a) != figure_key(b), (a, b)
+    for noise in ["hai bên", "năm kiến", "15", "40 năm", "6 tháng", "9 giờ", "2019"]:
+        assert figure_key(noise) is None, noise
+
+
+TRAINED = Document("t1", "Đào tạo", "Năm 2019 tỉnh đã đào tạo 350 người. Năm 2023 tỉnh đã đào tạo 350 học viên. "
+                   "Năm 2024 tỉnh đã đào tạo 120 người.", date="2024", date_label="2024", date_sort="2024")
+FUNDED = Document("t2", "Viện trợ", "Tổng giá trị viện trợ là 6,2 triệu USD. Tổng giá trị viện trợ là 6,2 triệu đô la "
+                  "Mỹ.", date="2022", date_label="2022", date_sort="2022")
+ARCHIVE = {"d1": DOC, "d2": OLD, "t1": TRAINED, "t2": FUNDED}
+
+
+def edition_of(tmp_path: Path, *answers: Answer, docs: dict[str, Document] = ARCHIVE):
+    from assistant.briefing.edition import edition_json, load_edition
+
+    path = tmp_path / "last.json"
+    path.write_text(edition_json(assemble([("", list(answers))], docs, written=DAY)), encoding="utf-8")
+    return load_edition(path)
+
+
+def said(doc: Document, quote: str, question: str = "Bao nhiêu?") -> Answer:
+    return Answer(question, f"{quote} [1]", False, (cite(1, doc, quote),))
+
+
+def test_a_figure_in_another_wording_is_unchanged_and_another_amount_is_new(tmp_path):
+    from assistant.briefing.edition import compare
+
+    trained, funded = "Năm 2019 tỉnh đã đào tạo 350 người.", "Tổng giá trị viện trợ là 6,2 triệu USD."
+    last = edition_of(tmp_path, said(TRAINED, trained, "Đào tạo?"), said(FUNDED, funded, "Viện trợ?"))
+    now = assemble([("", [said(TRAINED, "Năm 2023 tỉnh đã đào tạo 350 học viên.", "Đào tạo?"),
+                          said(FUNDED, "Tổng giá trị viện trợ là 6,2 triệu đô la Mỹ.", "Viện trợ?")])], ARCHIVE)
+    c = compare(now, last, ARCHIVE)
+    assert [c.of(i).status for i in now.items] == [("unchanged",), ("unchanged",)]
+    assert not c.new_notes
+
+    now = assemble([("", [said(TRAINED, "Năm 2024 tỉnh đã đào tạo 120 người.", "Đào tạo?")])], ARCHIVE)
+    change = compare(now, last, ARCHIVE).of(now.items[0])
+    assert change.status == ("new_figure",) and change.new_figures == ("120 người",)  # as written in the briefing
+    assert change.previous_figures == ("350 người",) and change.dropped_figures == ("350 người",)
+
+
+def test_a_quote_no_longer_in_its_article_is_no_longer_supported(tmp_path):
+    from assistant.briefing.edition import compare
+    from assistant.briefing.wording import change_text
+
+    last = edition_of(tmp_path, said(OLD, "Năm 2016 có 19 địa phương."))
+    edited = replace(OLD, text="Năm 2016 có 21 địa phương. Năm 2025 có 26 địa phương.")  # fetched again, same id
+    docs = {"d1": DOC, "d2": edited}
+    now = assemble([("", [said(edited, "Năm 2025 có 26 địa phương.")])], docs)
+    change = compare(now, last, docs).of(now.items[0])
+    assert change.status == ("new_figure", "no_longer_supported") and change.gone_sources == ()
+    assert [c.doc_id for c in change.edited_sources] == ["d2"] and change.dropped_sources == ()
+    assert "Không còn được hỗ trợ: bài «Bài hai» (2016) không còn câu đã trích." in change_text(change)
+
+    same = assemble([("", [said(OLD, "Năm 2016 có 19 địa phương.")])], DOCS)  # the article as it was: unchanged
+    assert compare(same, last, DOCS).of(same.items[0]).status == ("unchanged",)
+
+
+def test_a_question_asked_twice_gets_a_change_for_each_time(tmp_path):
+    from assistant.briefing.edition import compare, edition_json
+
+    q = "Có bao nhiêu địa phương?"
+    last = edition_of(tmp_path, said(OLD, "Năm 2016 có 19 địa phương.", q))
+    now = assemble([("Lịch sử", [said(OLD, "Năm 2016 có 19 địa phương.", q)]),
+                    ("Hiện nay", [said(OLD, "Năm 2025 có 26 địa phương.", q)])], DOCS)
+    c = compare(now, last, DOCS)
+    assert [c.of(i).status for i in now.items] == [("unchanged",), ("new_figure",)]
+    assert c.changed(now.items) == 1
+    written = json.loads(edition_json(replace(now, changes=c)))
+    assert [x["changes"]["status"] for x in written["questions"]] == [["unchanged"], ["new_figure"]]
+
+    # asked twice in both editions: each occurrence against its own, in order
+    last = edition_of(tmp_path, said(OLD, "Năm 2025 có 26 địa phương.", q), said(OLD, "Năm 2016 có 19 địa phương.", q))
+    c = compare(now, last, DOCS)
+    assert [c.of(i).status for i in now.items] == [("new_figure", ), ("new_figure",)]
+
+
+def test_a_new_source_line_names_the_sources_no_longer_cited(tmp_path):
+    from assistant.briefing.edition import compare
+    from assistant.briefing.wording import change_text
+
+    last = edition_of(tmp_path, said(OLD, "Năm 2016 có 19 địa phương."))
+    now = assemble([("", [said(DOC, FIRST)])], DOCS)
+    change = compare(now, last, DOCS).of(now.items[0])
+    assert "new_source" in change.status and [c.doc_id for c in change.dropped_sources] == ["d2"]
+    assert "Nguồn mới: «Bài một» (17/12/2021); không còn trích: «Bài hai» (2016)" in change_text(change)

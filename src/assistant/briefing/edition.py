@@ -9,13 +9,16 @@ per question, whether it was refused, the answer as printed, its figures and its
     new_figure           a figure stated now that the last edition did not state
     new_source           an article cited now that the last edition did not cite
     no_longer_supported  answered last time and refused now, or a source cited last time
-                         that has left the archive
+                         that has left the archive or no longer holds the sentence quoted
     unchanged            the same figures from the same articles (or refused both times)
     other                none of these, yet not the same: a figure or an article dropped
 
-Several may hold at once (a new figure from a new source). Figures are the quantities of the
-cited sentences as :mod:`question.kinds` finds them, with what they count ("350 người",
-"6,2 triệu USD"); dates are not figures. Deliberately not here: judging whether a figure
+Several may hold at once (a new figure from a new source). Figures are the amounts in digits of
+the cited sentences as :mod:`question.kinds` finds them, with what they count ("350 người",
+"6,2 triệu USD"): money, percentages, measures and counts of things; dates, years, durations,
+ordinals and numbers in words are not figures (:func:`figures_in`). Two figures are the same
+when they state the same amount in the same unit class (:func:`figure_key`: "350 người" and
+"350 học viên", "6,2 triệu USD" and "6,2 triệu đô la Mỹ"). Deliberately not here: judging whether a figure
 *contradicts* an older one; the briefing shows both with their dates and the reader decides.
 
 The JSON shape (``version`` 1) is documented in README.md ("Briefings") and kept stable:
@@ -28,6 +31,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +87,7 @@ class Change:
     previous_figures: tuple[str, ...] = ()
     new_sources: tuple[Cited, ...] = ()
     gone_sources: tuple[Cited, ...] = ()  # cited last time, no longer in the archive
+    edited_sources: tuple[Cited, ...] = ()  # cited last time, in the archive, but the sentence quoted is no longer in it
     dropped_figures: tuple[str, ...] = ()
     dropped_sources: tuple[Cited, ...] = ()  # cited last time, still in the archive, not cited now
     now_refused: bool = False
@@ -91,12 +96,16 @@ class Change:
 @dataclass(frozen=True)
 class Comparison:
     since: date  # the last edition's date
-    changes: dict[str, Change]  # by normalised question
+    items: tuple[Item, ...]  # the briefing's items, in order
+    changes: tuple[Change, ...]  # of each item: a question asked twice has a change each
     dropped: tuple[str, ...]  # questions of the last edition not asked in this one
     new_notes: frozenset[int]  # footnotes quoting a new source or stating a new figure
 
     def of(self, item: Item) -> Change:
-        return self.changes[question_key(item.question)]
+        for i, x in enumerate(self.items):
+            if x is item:
+                return self.changes[i]
+        return self.changes[self.items.index(item)]
 
     def changed(self, items: list[Item]) -> int:
         """How many of ``items`` changed (anything but "unchanged")."""
@@ -111,17 +120,102 @@ def question_key(question: str) -> str:
     return re.sub(r"\s+", " ", clean_input(question)).strip().rstrip("?？ ").casefold()
 
 
+# what a figure counts when it is not a thing: a duration or a clock time ("40 năm", "6 tháng", "9 giờ")
+_TIME_NOUNS = frozenset(["năm", "tháng", "ngày", "giờ", "tuần", "phút", "giây", "quý", "thế kỷ", "thập kỷ", "thập niên",
+                         "tiếng", "buổi", "đêm", "sáng", "chiều", "tối", "trưa", "h"])
+_QUALIFIERS = ("hơn", "trên", "khoảng", "gần", "tới", "hàng", "chừng", "xấp xỉ", "ít nhất", "dưới", "ngót", "tối thiểu",
+               "tối đa")
+_MULTIPLIERS = {"chục": 10, "trăm": 100, "nghìn": 1000, "ngàn": 1000, "vạn": 10_000, "triệu": 10**6, "tỷ": 10**9,
+                "tỉ": 10**9}
+# a unit as written -> its class: one currency however it is written, percent, a measure
+_UNIT_CLASSES = {"usd": "USD", "us$": "USD", "$": "USD", "đô la mỹ": "USD", "đô la": "USD", "đô-la": "USD",
+                 "đô-la mỹ": "USD", "vnd": "VND", "vnđ": "VND", "đồng": "VND", "eur": "EUR", "euro": "EUR",
+                 "yên": "JPY", "won": "KRW", "nhân dân tệ": "CNY", "bảng anh": "GBP", "%": "%", "phần trăm": "%",
+                 "km2": "km2", "km²": "km2", "m2": "m2", "m²": "m2", "ha": "ha", "héc-ta": "ha", "km": "km",
+                 "tấn": "tấn", "kg": "kg", "mw": "MW", "kwh": "kWh", "teu": "TEU"}
+# before a number that ranks or names rather than counts: "lần thứ 15", "Điều 12", "hạng 3", "số 5 đường …"
+# (but "tổng số 350 người" counts)
+_LABEL = re.compile(r"(?<!\w)(?:(?<!tổng )(?<!con )số|thứ|điều|khoản|điểm|hạng|khóa|khoá|chương|mục|phòng|tầng)\s+$",
+                    re.IGNORECASE)
+_FIGURE = re.compile(r"(?:(?:" + "|".join(_QUALIFIERS) + r")\s+)?(?P<number>\d+(?:(?:[.,]|\s(?=\d{3}(?!\d)))\d+)*)"
+                     r"(?P<scales>(?:\s+(?:" + "|".join(_MULTIPLIERS) + r")(?!\w))*)\s*(?P<unit>.*)", re.IGNORECASE)
+
+
 def figures_in(text: str) -> list[str]:
-    """The quantities ``text`` states, each with what it counts: "120 người", "6,2 triệu USD"."""
+    """The figures ``text`` states, as written, each with what it counts: "120 người", "6,2 triệu USD", "7,5%".
+
+    A figure is an amount in digits of money, a percentage, a measure or a count of things; not a
+    number in words ("hai bên", "một số"), an ordinal ("lần thứ 15"), a duration or a clock time
+    ("40 năm", "6 tháng", "9 giờ"), a date or a year, nor a number that says what it counts nowhere."""
     out = []
-    for span in kinds.spans("number", text):
-        start, end = kinds.counted(text, span)
-        out.append(re.sub(r"\s+", " ", text[start:end]).strip())
+    for start, end in _joined(text, kinds.spans("number", text)):
+        if not text[start].isdigit() or (start and (text[start - 1].isalnum() or text[start - 1] in "-/")) \
+                or _LABEL.search(text, max(0, start - 20), start):
+            continue  # in words, part of a name ("G20"), or an ordinal or a label ("lần thứ 15", "Điều 12")
+        s, e = kinds.counted(text, (start, end))
+        figure = re.sub(r"\s+", " ", text[s:e]).strip()
+        if figure_key(figure) is not None:
+            out.append(figure)
     return out
 
 
-def _figure_key(figure: str) -> str:
-    return re.sub(r"\s+", " ", clean_input(figure)).strip().casefold()
+def _joined(text: str, spans: list[kinds.Span]) -> list[kinds.Span]:
+    """``spans`` with a number in thousands grouped by spaces made one: "1 000 người"."""
+    out: list[kinds.Span] = []
+    for s, e in spans:
+        if out and re.fullmatch(r"\d{1,3}(?: \d{3})*", text[out[-1][0] : out[-1][1]]) and text[out[-1][1] : s] == " " \
+                and re.match(r"\d{3}(?!\d|[.,]\d)", text[s:e]):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def figure_key(figure: str) -> tuple[str, str] | None:
+    """The amount a figure states, whatever its wording: (the number, its unit class), or None
+    when ``figure`` is not a figure ("hai bên", "6 tháng", "lần thứ 15", "2019").
+
+    The number has its thousands separators ("1.000", "1 000") dropped, a decimal comma read
+    ("6,2" is 6.2) and its multipliers applied ("6,2 triệu" is 6200000); the class is a currency
+    (USD = đô la Mỹ = đô la, VND = đồng = VNĐ, …), "%", a measure ("ha", "tấn") or "count" for a
+    count of anything ("350 người" = "350 học viên")."""
+    m = _FIGURE.fullmatch(re.sub(r"\s+", " ", clean_input(figure)).strip())
+    if not m:
+        return None
+    unit = m.group("unit").strip().casefold()
+    written = m.group("number")
+    scales = m.group("scales").split()
+    if unit in _UNIT_CLASSES:
+        unit_class = _UNIT_CLASSES[unit]
+    elif not unit or not re.fullmatch(r"[^\W\d_]+(?:[ -][^\W\d_]+)*", unit) or unit in _TIME_NOUNS \
+            or unit.split()[0] in _TIME_NOUNS:
+        return None  # counts nothing ("15"), or a time ("6 tháng", "9 giờ")
+    elif kinds.YEAR.fullmatch(written) and not scales:
+        return None  # a year ("2015 tỉnh")
+    else:
+        unit_class = "count"
+    number = _amount(written)
+    for word in scales:
+        number *= _MULTIPLIERS[word.casefold()]
+    text = format(number.normalize(), "f")
+    return (text.rstrip("0").rstrip(".") if "." in text else text), unit_class
+
+
+def _amount(written: str) -> Decimal:
+    """"1.000" and "1 000" are 1000, "6,2" is 6.2, "1.234,5" is 1234.5 (a dot before three digits groups thousands)."""
+    whole, _, decimals = written.replace(" ", "").partition(",")
+    groups = whole.split(".")
+    if len(groups) > 1 and not all(len(g) == 3 for g in groups[1:]):
+        whole, decimals = "".join(groups[:-1]), groups[-1] + decimals  # "6.2": a decimal point
+    else:
+        whole = "".join(groups)
+    return Decimal(f"{whole}.{decimals.replace(',', '')}" if decimals else whole)
+
+
+def _figure_key(figure: str) -> tuple[str, str] | str:
+    """What makes two figures the same: their :func:`figure_key`, else (a figure of an older edition
+    that is not one now) the text."""
+    return figure_key(figure) or re.sub(r"\s+", " ", clean_input(figure)).strip().casefold()
 
 
 # --- an edition from a briefing, and back from its JSON ----------------------------------------
@@ -139,8 +233,11 @@ def answered_of(b: Briefing, item: Item) -> Answered:
         note = b.footnotes[n - 1]
         s = b.source_of(note)
         cited.append(Cited(note.doc_id, s.title, s.date, s.outlet, s.url, note.quote, n))
-    figures = list(dict.fromkeys(f for c in cited for f in figures_in(c.quote)))
-    return Answered(item.question, not item.answered, _answer_text(item), tuple(figures), tuple(cited))
+    figures: dict[tuple[str, str] | str, str] = {}  # the same amount in two wordings: the first
+    for c in cited:
+        for f in figures_in(c.quote):
+            figures.setdefault(_figure_key(f), f)
+    return Answered(item.question, not item.answered, _answer_text(item), tuple(figures.values()), tuple(cited))
 
 
 def edition_json(b: Briefing) -> str:
@@ -173,6 +270,7 @@ def _change_json(c: Change) -> dict[str, Any]:
 
     return {"status": list(c.status), "new_figures": list(c.new_figures), "previous_figures": list(c.previous_figures),
             "new_sources": ids(c.new_sources), "gone_sources": ids(c.gone_sources),
+            "edited_sources": ids(c.edited_sources),
             "dropped_figures": list(c.dropped_figures), "dropped_sources": ids(c.dropped_sources)}
 
 
@@ -225,15 +323,23 @@ def _edition(data: Any) -> Edition:
 
 # --- comparing --------------------------------------------------------------------------------
 def compare(b: Briefing, last: Edition, documents: dict[str, Document]) -> Comparison:
-    """What changed in ``b`` since ``last``; ``documents``: the archive now (the index's articles)."""
-    before = {question_key(a.question): a for a in last.questions}
-    changes: dict[str, Change] = {}
+    """What changed in ``b`` since ``last``; ``documents``: the archive now (the index's articles).
+
+    A question asked more than once is compared occurrence by occurrence, in order (the last
+    occurrence of the last edition standing for any further ones)."""
+    before: dict[str, list[Answered]] = {}
+    for a in last.questions:
+        before.setdefault(question_key(a.question), []).append(a)
+    seen: dict[str, int] = {}
+    texts = _Texts(documents)
+    changes = []
     new_notes: set[int] = set()
     for item in b.items:
         key = question_key(item.question)
-        now = answered_of(b, item)
-        change = _change(before.get(key), now, documents)
-        changes.setdefault(key, change)
+        k = seen[key] = seen.get(key, -1) + 1
+        earlier = before.get(key)
+        change = _change(earlier[min(k, len(earlier) - 1)] if earlier else None, answered_of(b, item), texts)
+        changes.append(change)
         fresh = {c.doc_id for c in change.new_sources}
         figures = {_figure_key(f) for f in change.new_figures}
         for n in (n for ln in item.lines for n in ln.notes):
@@ -242,27 +348,51 @@ def compare(b: Briefing, last: Edition, documents: dict[str, Document]) -> Compa
                 new_notes.add(n)
     asked = {question_key(i.question) for i in b.items}
     dropped = tuple(dict.fromkeys(a.question for a in last.questions if question_key(a.question) not in asked))
-    return Comparison(last.written, changes, dropped, frozenset(new_notes))
+    return Comparison(last.written, tuple(b.items), tuple(changes), dropped, frozenset(new_notes))
 
 
-def _change(before: Answered | None, now: Answered, documents: dict[str, Document]) -> Change:
+class _Texts:
+    """The archive's articles, and whether a sentence is still in one (as indexed: NFC, cleaned)."""
+
+    def __init__(self, documents: dict[str, Document]) -> None:
+        self.documents = documents
+        self._clean: dict[str, str] = {}
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self.documents
+
+    def still_says(self, cited: Cited) -> bool:
+        if cited.doc_id not in self._clean:
+            self._clean[cited.doc_id] = _spaced(self.documents[cited.doc_id].text)
+        return _spaced(cited.quote) in self._clean[cited.doc_id]
+
+
+def _spaced(text: str) -> str:
+    return re.sub(r"\s+", " ", clean_input(text))
+
+
+def _change(before: Answered | None, now: Answered, documents: _Texts) -> Change:
     if before is None:
         return Change((NEW_QUESTION,), new_figures=now.figures, new_sources=_firsts(now.citations))
-    old_figures = {_figure_key(f) for f in before.figures}
+    previous = tuple(f for f in before.figures if figure_key(f) is not None)  # an older edition's noise is no figure
+    old_figures = {_figure_key(f) for f in previous}
     new_figures = tuple(f for f in now.figures if _figure_key(f) not in old_figures)
     now_figures = {_figure_key(f) for f in now.figures}
-    dropped_figures = tuple(f for f in before.figures if _figure_key(f) not in now_figures)
+    dropped_figures = tuple(f for f in previous if _figure_key(f) not in now_figures)
     new_sources = tuple(c for c in _firsts(now.citations) if c.doc_id not in before.doc_ids)
-    gone = [c for c in _firsts(before.citations) if c.doc_id not in now.doc_ids]
-    gone_sources = tuple(c for c in gone if c.doc_id not in documents)
-    dropped_sources = tuple(c for c in gone if c.doc_id in documents)
+    gone_sources = tuple(c for c in _firsts(before.citations) if c.doc_id not in documents)
+    # an article still in the archive whose quoted sentence is not (edited, or fetched again under its id)
+    edited_sources = _firsts(tuple(c for c in before.citations if c.doc_id in documents and not documents.still_says(c)))
+    edited = {c.doc_id for c in edited_sources}
+    dropped_sources = tuple(c for c in _firsts(before.citations) if c.doc_id not in now.doc_ids
+                            and c.doc_id in documents and c.doc_id not in edited)
     now_refused = now.refused and not before.refused
     status = [s for s, on in ((NEW_FIGURE, new_figures), (NEW_SOURCE, new_sources),
-                              (UNSUPPORTED, now_refused or gone_sources)) if on]
+                              (UNSUPPORTED, now_refused or gone_sources or edited_sources)) if on]
     if not status:
         same = (before.refused == now.refused and not dropped_figures and not dropped_sources)
         status = [UNCHANGED if same else OTHER]
-    return Change(tuple(status), new_figures, before.figures, new_sources, gone_sources, dropped_figures,
+    return Change(tuple(status), new_figures, previous, new_sources, gone_sources, edited_sources, dropped_figures,
                   dropped_sources, now_refused)
 
 

@@ -125,10 +125,13 @@ def change_text(change: Change) -> str:
             before = ", ".join(change.previous_figures) or "không nêu số liệu"
             parts.append(f"{label}: {', '.join(change.new_figures)} (bản trước: {before})")
         elif status == NEW_SOURCE:
-            parts.append(f"{label}: {', '.join(map(_article, change.new_sources))}")
+            dropped = f"; không còn trích: {', '.join(map(_article, change.dropped_sources))}" \
+                if change.dropped_sources else ""
+            parts.append(f"{label}: {', '.join(map(_article, change.new_sources))}{dropped}")
         elif status == UNSUPPORTED:
             why = ["bản trước có câu trả lời, nay kho tài liệu không còn thông tin"] if change.now_refused else []
             why += [f"bài {_article(c)} không còn trong kho tài liệu" for c in change.gone_sources]
+            why += [f"bài {_article(c)} không còn câu đã trích" for c in change.edited_sources]
             parts.append(f"{label}: {'; '.join(why)}")
         elif status == OTHER:
             what = [f"không còn nêu {', '.join(change.dropped_figures)}"] if change.dropped_figures else []
