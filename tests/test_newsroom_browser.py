@@ -47,6 +47,14 @@ def newsroom(tmp_path_factory):
     server.stop()
 
 
+def _sign_in(page, server: Server) -> None:
+    page.goto(f"{server.url}/login", wait_until="domcontentloaded")
+    page.fill("input[name=name]", ADMIN)
+    page.fill("input[name=password]", PASSWORDS[ADMIN][1])
+    page.click("button[type=submit]")
+    servers.loaded(page)
+
+
 def _audit(server: Server) -> str:
     return run("users", "audit", "--limit", "100", env=server.env).stdout
 
@@ -59,11 +67,7 @@ def test_an_admin_follows_a_feed_in_the_chat_and_the_schedule_makes_it_answerabl
     ctx.set_default_timeout(TIMEOUT)
     page = ctx.new_page()
     try:
-        page.goto(f"{newsroom.url}/login", wait_until="domcontentloaded")
-        page.fill("input[name=name]", ADMIN)
-        page.fill("input[name=password]", PASSWORDS[ADMIN][1])
-        page.click("button[type=submit]")
-        servers.loaded(page)
+        _sign_in(page, newsroom)
         page.click("#admin-panel button, #admin-panel .label-wrap")
         page.click("#feeds-admin button, #feeds-admin .label-wrap")
         sync_api.expect(page.locator("#feeds")).to_contain_text("Chưa theo dõi nguồn tin nào")
@@ -114,11 +118,7 @@ def test_the_timeline_view_lists_a_partnerships_events_oldest_first_with_downloa
     ctx.set_default_timeout(TIMEOUT)
     page = ctx.new_page()
     try:
-        page.goto(f"{newsroom.url}/login", wait_until="domcontentloaded")
-        page.fill("input[name=name]", ADMIN)
-        page.fill("input[name=password]", PASSWORDS[ADMIN][1])
-        page.click("button[type=submit]")
-        servers.loaded(page)
+        _sign_in(page, newsroom)
         page.click("#timeline-panel button, #timeline-panel .label-wrap")
         page.fill("#timeline-subject input", "Binh Dinh")  # typed without diacritics
         page.fill("#timeline-partner input", "Gunma")
