@@ -126,6 +126,20 @@ def write_corpus(corpus: Path, articles: dict[str, tuple[str, str, dict]]) -> Pa
     return corpus
 
 
+def department(base: Path, articles: dict[str, tuple[str, str, dict]], admin: str,
+               env: dict[str, str] | None = None) -> Server:
+    """A department's server over ``articles``, indexed, with ``admin`` (of PASSWORDS) as its admin, started."""
+    write_corpus(base / "corpus", articles)
+    server = Server(base)
+    server.env.update(env or {})
+    done = run("index", *server.where, env=server.env)
+    assert done.returncode == 0, done.stderr
+    role, password = PASSWORDS[admin]
+    done = run("users", "add", admin, "--role", role, "--password-stdin", env=server.env, stdin=password + "\n")
+    assert done.returncode == 0, done.stderr
+    return server.start()
+
+
 # --- a signed-in page in a browser --------------------------------------------------------
 def new_context(browser):
     ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import servers
-from servers import PASSWORDS, Server, run
+from servers import PASSWORDS, run
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -38,15 +38,7 @@ ADMIN = "quan"
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
-    base = tmp_path_factory.mktemp("desk")
-    servers.write_corpus(base / "corpus", ARTICLES)
-    server = Server(base)
-    done = run("index", *server.where, env=server.env)
-    assert done.returncode == 0, done.stderr
-    role, password = PASSWORDS[ADMIN]
-    done = run("users", "add", ADMIN, "--role", role, "--password-stdin", env=server.env, stdin=password + "\n")
-    assert done.returncode == 0, done.stderr
-    server.start()
+    server = servers.department(tmp_path_factory.mktemp("desk"), ARTICLES, ADMIN)
     yield server
     server.stop()
 

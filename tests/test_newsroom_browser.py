@@ -33,16 +33,7 @@ def sites():
 
 @pytest.fixture(scope="module")
 def newsroom(tmp_path_factory):
-    base = tmp_path_factory.mktemp("newsroom")
-    servers.write_corpus(base / "corpus", servers.GUNMA)
-    server = Server(base)
-    server.env.update(SCHEDULE)
-    done = run("index", *server.where, env=server.env)
-    assert done.returncode == 0, done.stderr
-    role, password = PASSWORDS[ADMIN]
-    done = run("users", "add", ADMIN, "--role", role, "--password-stdin", env=server.env, stdin=password + "\n")
-    assert done.returncode == 0, done.stderr
-    server.start()
+    server = servers.department(tmp_path_factory.mktemp("newsroom"), servers.GUNMA, ADMIN, SCHEDULE)
     yield server
     server.stop()
 
