@@ -196,3 +196,25 @@ def test_the_api_alone_answers_from_several_processes(seed_settings, seed_assist
             return False
 
     assert not any(running(pid) for pid in children)  # none left behind
+
+
+def test_timeline_as_json_markdown_and_word(no_accounts, seed_assistant):
+    url = no_accounts
+    got = httpx.post(url + "api/v1/timeline", json={"subject": "Hai Phong"}, timeout=120)
+    assert got.status_code == 200
+    body = got.json()
+    assert body["title"].startswith("Dòng thời gian: Hải Phòng") and body["events"]
+    documents = seed_assistant.index.documents
+    for e in body["events"]:  # every event a verified quote, at its offsets
+        assert e["quote"] and documents[e["doc_id"]].text[e["start"] : e["end"]] == e["quote"]
+        for r in e["others"] + e["restated"]:
+            assert documents[r["doc_id"]].text[r["start"] : r["end"]] == r["quote"]
+    days = [e["first_day"] for e in body["events"] if e["first_day"]]
+    assert days == sorted(days)  # oldest first
+    md = httpx.post(url + "api/v1/timeline", json={"subject": "Hải Phòng", "format": "md"}, timeout=120)
+    assert md.status_code == 200 and md.text.startswith("# Dòng thời gian: Hải Phòng")
+    docx = httpx.post(url + "api/v1/timeline", json={"subject": "Hải Phòng", "format": "docx"}, timeout=120)
+    assert docx.status_code == 200 and docx.content[:2] == b"PK" and ".docx" in docx.headers["content-disposition"]
+    bad = httpx.post(url + "api/v1/timeline", json={"subject": "Hải Phòng", "since": "13/2019"}, timeout=60)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_date"
+    assert httpx.post(url + "api/v1/timeline", json={"subject": "  "}, timeout=60).status_code == 400

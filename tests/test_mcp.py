@@ -26,10 +26,13 @@ def test_an_mcp_client_lists_the_tools_and_gets_a_cited_answer(seed_settings, tm
             answer = await s.call_tool("ask", {"question": HA_NOI})
             found = await s.call_tool("search", {"question": "Hải Phòng Niigata", "k": 2})
             empty = await s.call_tool("ask", {"question": "  "})
-            return tools, answer, found, empty
+            events = await s.call_tool("timeline", {"subject": "Hai Phong", "partner": "Niigata"})
+            return tools, answer, found, empty, events
 
-    tools, answer, found, empty = asyncio.run(asyncio.wait_for(session(), timeout=300))
-    assert set(tools) == {"search", "ask"} and "question" in tools["ask"].input_schema["properties"]
+    tools, answer, found, empty, events = asyncio.run(asyncio.wait_for(session(), timeout=300))
+    assert set(tools) == {"search", "ask", "timeline"} and "question" in tools["ask"].input_schema["properties"]
+    assert not events.is_error and events.structured_content["events"]
+    assert all("Niigata" in e["quote"] for e in events.structured_content["events"])
     assert not answer.is_error
     body = answer.structured_content
     assert "1996" in body["answer"] and "[1]" in body["answer"] and not body["refused"]

@@ -93,6 +93,29 @@ def build(settings: Settings, assistant: Assistant | None = None):
         return _tool(lambda: pipeline().ask(question, k, earlier,
                                             _filters(since, until, localities, outlets)).to_dict())
 
+    @server.tool(title="Dòng thời gian")
+    def timeline(subject: str, partner: str | None = None, since: str | None = None,
+                 until: str | None = None) -> dict[str, Any]:
+        """The dated events the articles state about `subject`, a Vietnamese locality (diacritics
+        optional), oldest first: agreements signed, visits and delegations, relationships
+        established, figures. `partner` keeps the events naming it; `since`/`until` bound their
+        dates (YYYY, YYYY-MM, YYYY-MM-DD or dd/mm/yyyy). Each event is the article's exact
+        sentence: {kind, label, date, stated, quote, doc_id, title, outlet, start, end, also, ...}.
+        """
+        from ..briefing.timeline import timeline as make
+        from ..briefing.timeline import timeline_payload
+
+        def run() -> dict[str, Any]:
+            if not subject.strip():
+                raise QuestionError("name a locality in subject")
+            try:
+                made = make(pipeline().index, subject, partner or None, since or None, until or None)
+            except ValueError as exc:
+                raise QuestionError(f"since/until: {exc}") from None
+            return timeline_payload(made)
+
+        return _tool(run)
+
     return server
 
 

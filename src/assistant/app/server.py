@@ -58,6 +58,7 @@ from ..config import K_RANGE, Settings, every_seconds
 from ..documents import Answer, Filters
 from ..errors import AssistantError, BriefingError, ConfigError, QuestionError
 from ..question.followup import Exchange
+from ..vietnamese import clean_input
 from . import static, uploads
 from .accounts import Accounts, LoginThrottled, User
 from .chat import ChatEngine, FeedSchedule, available_backends
@@ -144,6 +145,14 @@ class BriefRequest(BaseModel):
     date: dt.date | None = Field(None, description="Date of writing [default: today].")
     k: int | None = Field(None, ge=K_RANGE[0], le=K_RANGE[1])
     backend: str | None = None
+
+
+class TimelineRequest(BaseModel):
+    subject: str = Field(..., max_length=200, examples=["Hải Phòng"], description="A locality (diacritics optional).")
+    partner: str | None = Field(None, max_length=200, examples=["Kitakyushu"])
+    since: str | None = Field(None, max_length=20, description='"2019", "2019-05", "17/05/2019".')
+    until: str | None = Field(None, max_length=20)
+    format: Literal["json", "md", "docx"] = "json"
 
 
 class ChatMessage(BaseModel):
@@ -587,6 +596,34 @@ def api_brief(body: BriefRequest, engine: EngineDep, backends: BackendsDep,
         content = path.read_bytes()
     return Response(content, media_type=DOCX,
                     headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+@api_routes.post("/api/v1/timeline", tags=["answers"], summary="A locality's dated events, each a verified quote",
+                 response_model=None)
+def api_timeline(body: TimelineRequest, engine: EngineDep,
+                 user: User | None = Depends(api_user)) -> Response | dict[str, Any]:  # noqa: B008
+    """The timeline `assistant timeline` prints: as JSON (each event with its kind, dates, quote,
+    article, offsets and the other outlets), Markdown or Word."""
+    from ..briefing import timeline_stem, write_atomically
+    from ..briefing.timeline import timeline, timeline_payload, to_markdown, write_docx
+
+    subject = clean_input(body.subject).strip()
+    partner = clean_input(body.partner).strip() if body.partner else None
+    if not subject:
+        raise ApiError(400, "name a locality in subject", "empty_subject")
+    try:
+        t = timeline(engine.index, subject, partner or None, body.since or None, body.until or None)
+    except ValueError as exc:
+        raise ApiError(400, f"since/until: {exc}", "bad_date") from None
+    if body.format == "json":
+        return timeline_payload(t)
+    if body.format == "md":
+        return Response(to_markdown(t), media_type="text/markdown; charset=utf-8")
+    with tempfile.TemporaryDirectory(prefix="dong-thoi-gian-") as folder:
+        path = Path(folder) / f"{timeline_stem(subject, partner)}.docx"
+        write_atomically(path, lambda tmp: write_docx(t, tmp))
+        content = path.read_bytes()
+    return Response(content, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
 # --- OpenAI-compatible ---------------------------------------------------------------------

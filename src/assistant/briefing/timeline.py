@@ -316,6 +316,24 @@ def _dice(a: str, b: str) -> float:
 
 
 # --- rendering -------------------------------------------------------------------------------
+def _report(r: Report) -> dict:
+    return {"doc_id": r.doc_id, "title": r.title, "outlet": r.outlet, "date": r.date_label, "url": r.url,
+            "quote": r.quote, "start": r.start, "end": r.end}
+
+
+def timeline_payload(t: Timeline) -> dict:
+    """``t`` as JSON (the HTTP API's): each event's kind, its date (``first_day``/``last_day``: the
+    days it may be on), whether the sentence states it, its quote with its article and offsets
+    (``text[start:end] == quote``, as in ``assistant ask --json``), and the other reports of it."""
+    return {"title": t.title, "subject": t.subject, "partner": t.partner, "since": t.since or None,
+            "until": t.until or None, "articles": list(t.articles), "total_articles": t.total,
+            "events": [{"kind": e.kind, "label": e.label, "date": e.date_label, "first_day": e.start or None,
+                        "last_day": e.end or None, "stated": e.stated, **_report(e.report),
+                        "others": [_report(r) for r in e.others], "restated": [_report(r) for r in e.restated],
+                        "also": list(e.also)} for e in t.events]}
+
+
+
 def to_markdown(t: Timeline) -> str:
     out = [f"# {escape(t.title)}", "", f"**Phạm vi:** {escape(timeline_scope(t))}  ",
            f"**Cách lập:** {escape(TIMELINE_METHOD)}", ""]
