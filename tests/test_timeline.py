@@ -41,6 +41,9 @@ ARTICLES = {
                      "Đoàn đại biểu tỉnh Kanagawa do Phó Thống đốc dẫn đầu đã sang thăm tỉnh Quảng Ngãi ngày 4/11/2019. "
                      "Trong năm 2019, đoàn Kanagawa đã trao đổi với lãnh đạo tỉnh về hợp tác đào tạo."),
                     {"date": "2019-11-05", "outlet": "baodautu.vn", "localities": ["Quảng Ngãi"]}),
+    "qn_2019_dautu.txt": ("Nhật Bản rót vốn vào Quảng Ngãi",  # the 2019 figure, in other words, by another outlet
+                          "Năm 2019, doanh nghiệp Nhật Bản đầu tư 120 triệu đô la Mỹ vào tỉnh Quảng Ngãi.",
+                          {"date": "2019-11-20", "outlet": "dautu.vn", "localities": ["Quảng Ngãi"]}),
     "qn_2023.txt": ("Vốn Nhật Bản vào Quảng Ngãi tiếp tục tăng",
                     ("Năm 2023, vốn đầu tư của doanh nghiệp Nhật Bản vào tỉnh Quảng Ngãi đã tăng lên 350 triệu USD. "
                      "Tỉnh Quảng Ngãi chưa ký thỏa thuận hợp tác nào với tỉnh Champasak về du lịch. "
@@ -120,7 +123,8 @@ def test_every_event_once_oldest_first_each_quote_verbatim(index):
     assert not [w for w in NOT_EVENTS if w in quotes]
     assert [e.start for e in t.events] == sorted(e.start for e in t.events)
     assert t.title == "Dòng thời gian: Quảng Ngãi — các sự kiện đối ngoại"
-    assert set(t.articles) == {"qn_2015", "qn_2017_vov", "qn_2017_tintuc", "qn_2019", "qn_2021", "qn_2023"}
+    assert set(t.articles) == {"qn_2015", "qn_2017_vov", "qn_2017_tintuc", "qn_2019", "qn_2019_dautu", "qn_2021",
+                               "qn_2023"}
 
 
 def test_diacritics_are_optional_but_typed_ones_count(index):
@@ -146,6 +150,8 @@ def test_an_article_restating_its_event_lists_it_once_under_its_most_precise_dat
 
 def test_a_figure_that_changed_is_an_event_per_figure(index):
     figures = [e for e in timeline(index, "Quảng Ngãi").events if e.kind == "figure"]
+    # "120 triệu USD" and "120 triệu đô la Mỹ" (another outlet) are one figure; 350 is another event
+    assert [r.doc_id for r in figures[1].others] == ["qn_2019_dautu"] and "dautu.vn (20/11/2019)" in figures[1].also
     assert [(e.date_label, e.report.doc_id) for e in figures] == [("2016–2020", "qn_2021"), ("2019", "qn_2019"),
                                                                  ("2023", "qn_2023")]
 
@@ -199,7 +205,7 @@ def test_cli_docx_holds_every_quote(dated, index, tmp_path):
     path = tmp_path / "dong-thoi-gian.docx"
     done = run("timeline", "Quảng Ngãi", "--format", "docx", "-o", str(path), *dated)
     assert done.returncode == 0, done.stderr
-    assert f"Wrote {path}: 7 events" in done.stdout
+    assert f"Wrote {path}: 7 events from 7 articles" in done.stdout
     doc = read_docx(str(path))
     text = [p.text for p in doc.paragraphs]
     assert text[0] == "Dòng thời gian: Quảng Ngãi — các sự kiện đối ngoại"

@@ -39,6 +39,7 @@ from ..documents import Document, date_bound
 from ..question.kinds import RANGE
 from ..question.places import find_places
 from ..vietnamese import STOPWORDS, fold, has_diacritics, normalize
+from .edition import figure_key
 from .events import LABELS, Detected, detect
 from .markdown import escape
 from .wording import TIMELINE_METHOD, TIMELINE_NO_EVENTS, timeline_scope, timeline_source
@@ -291,13 +292,18 @@ def _same_event(a: _Draft, b: _Draft) -> bool:
     close = _dice(a.event.report.quote, b.event.report.quote) >= SAME_WORDING
     if a.found.kind == "figure":  # the same amounts about the same partner: a changed figure is another event
         pa, pb = _specific(a.found.partners), _specific(b.found.partners)
-        return set(a.found.figures) == set(b.found.figures) and (pa == pb or not pa or not pb or bool(pa & pb))
+        return _amounts(a.found.figures) == _amounts(b.found.figures) and (pa == pb or not pa or not pb or bool(pa & pb))
     day = a.found.date is not None and b.found.date is not None and len(a.found.date.iso) == 10
     if (day or same_article) and _specific(a.found.partners) & _specific(b.found.partners):
         return True  # one day (or one article: its headline restating its lead) and one partner
     if same_article and a.found.partners & b.found.partners:
         return True  # one article, one partner named two ways ("Nhà vua Philippe", "Nhà vua Vương quốc Bỉ")
     return close
+
+
+def _amounts(figures: tuple[str, ...]) -> set:
+    """The amounts stated, whatever their wording ("200 triệu USD" = "200 triệu đô la Mỹ")."""
+    return {figure_key(f) or f for f in figures}
 
 
 def _specific(partners: frozenset[str]) -> frozenset[str]:
