@@ -258,3 +258,13 @@ def test_dates_that_are_amounts_numbers_or_plans_are_not_an_events_date():
     assert detect("Đến năm 2030, tỉnh thu hút 10 tỷ USD vốn đầu tư nước ngoài.", "2016") is None  # a target
     as_of = detect("Tính đến tháng 6/2016, tỉnh có 470 dự án đầu tư nước ngoài với tổng vốn 12,67 tỷ USD.", "2016")
     assert as_of is not None and as_of.date is not None and as_of.date.iso == "2016-06"  # "as of" is no plan
+
+
+def test_yesterday_and_this_morning_are_dated_by_the_article():
+    from assistant.briefing.events import stated_dates
+
+    got, planned = stated_dates("Hôm qua, tỉnh Gia Lai đã ký biên bản ghi nhớ với tỉnh Ratanakiri.", "2024-03-06")
+    assert not planned and got is not None and (got.iso, got.label) == ("2024-03-05", "05/03/2024 (hôm qua)")
+    got, _ = stated_dates("Sáng nay, đoàn đại biểu tỉnh Gunma đến thăm tỉnh Bình Định.", "2024-03-06")
+    assert got is not None and got.iso == "2024-03-06"
+    assert stated_dates("Hôm qua, hai bên đã hội đàm.", "2024") == (None, False)  # no day to count from

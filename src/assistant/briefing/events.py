@@ -23,6 +23,7 @@ event (``timeline.py``).
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -218,7 +219,24 @@ def stated_dates(sentence: str, published: str | None = None) -> tuple[StatedDat
         rank = (-len(found.iso), s)
         if best is None or rank < best[:2]:
             best = (*rank, found)
+    if best is None and not future:
+        relative = _relative(sentence, published)
+        if relative is not None:
+            return relative, False
     return (best[2] if best else None), future and best is None
+
+
+_RELATIVE = re.compile(r"(?<!\w)(hôm qua|tối qua|đêm qua|hôm nay|sáng nay|trưa nay|chiều nay|tối nay)(?!\w)",
+                       re.IGNORECASE)
+
+
+def _relative(sentence: str, published: str | None) -> StatedDate | None:
+    """"Hôm qua", "sáng nay": the day before the article's, or its day (a news report's own words)."""
+    m = _RELATIVE.search(sentence)
+    if m is None or not published or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", published):
+        return None
+    day = dt.date.fromisoformat(published) - dt.timedelta(days=1 if m.group(1).lower().endswith("qua") else 0)
+    return StatedDate(day.isoformat(), f"{day:%d/%m/%Y} ({m.group(1).lower()})")
 
 
 def stated_date(sentence: str, published: str | None = None) -> StatedDate | None:
