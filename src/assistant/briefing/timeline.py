@@ -127,8 +127,11 @@ class _Name:
         key = (lambda x: normalize(x).casefold()) if self.accented else _plain
         self.pattern = re.compile("|".join(rf"(?<!\w){re.escape(key(n))}(?!\w)" for n in names))
 
-    def named(self, text: str) -> bool:
-        return bool(self.pattern.search(normalize(text).casefold() if self.accented else _plain(text)))
+    def named(self, text: str, indexed: bool = False) -> bool:
+        """Whether ``text`` names it; ``indexed``: an indexed article's text, already normalised."""
+        if self.accented:
+            return bool(self.pattern.search((text if indexed else normalize(text)).casefold()))
+        return bool(self.pattern.search(_plain(text)))
 
 
 def _plain(text: str) -> str:
@@ -149,7 +152,7 @@ def timeline(index: LoadedIndex, subject: str, partner: str | None = None, since
     drafts: list[_Draft] = []
     articles = []
     for doc in index.documents.values():
-        if not who.named(" ".join((*doc.localities, doc.title, doc.text))):
+        if not who.named(" ".join((*doc.localities, doc.title, doc.text)), indexed=True):
             continue
         articles.append(doc.doc_id)
         alone = _about_alone(doc, who)
