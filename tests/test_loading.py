@@ -138,3 +138,14 @@ def test_a_paragraph_ending_without_a_full_stop_is_not_taken_for_a_headline(tmp_
                "Nghệ An ký kết hợp tác với tỉnh Xiêng Khoảng của nước bạn Lào")
     cleaned = clean_text("Tiêu đề bài báo ở đây\n" + body + ".\n" + teasers)
     assert "50 học bổng" in cleaned and "Thanh Hóa" not in cleaned and "Nghệ An" not in cleaned
+
+
+def test_an_article_with_a_url_and_no_outlet_is_cited_by_its_host():
+    from assistant.ingest.loading import make_document
+
+    doc = make_document(Path("tin.txt"), "Tin ngắn\nTỉnh Gia Lai tiếp Đại sứ Campuchia.\n".encode(),
+                        {"url": "https://www.vov.vn/doi-ngoai/tin.html"})
+    assert (doc.outlet, doc.url) == ("vov.vn", "https://www.vov.vn/doi-ngoai/tin.html")
+    named = make_document(Path("tin.txt"), "Tin ngắn\nTỉnh Gia Lai tiếp Đại sứ Campuchia.\n".encode(),
+                          {"url": "https://www.vov.vn/tin.html", "outlet": "Đài Tiếng nói Việt Nam"})
+    assert named.outlet == "Đài Tiếng nói Việt Nam"  # an outlet named wins over the host

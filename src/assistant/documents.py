@@ -180,14 +180,14 @@ class Filters:
                 return False
         if self.localities:
             text = self.plain(doc) if plain is None else plain
-            if not any(re.search(rf"(?<!\w){re.escape(_plain(x))}(?!\w)", text) for x in self.localities):
+            if not any(re.search(rf"(?<!\w){re.escape(folded(x))}(?!\w)", text) for x in self.localities):
                 return False
         return True
 
     @staticmethod
     def plain(doc: Document) -> str:
         """What a locality is looked for in: the article's localities, else its title and text, folded."""
-        return " ".join(_plain(x) for x in (doc.localities or (doc.title, doc.text)))
+        return " ".join(folded(x) for x in (doc.localities or (doc.title, doc.text)))
 
     def described(self) -> str:
         """The notice an answer carries: "Chỉ tìm trong các bài viết đăng từ 01/01/2019 đến 31/12/2019, về Hà Nội"."""
@@ -228,7 +228,7 @@ def _site(outlet: str) -> str:
     return re.sub(r"^(https?://)?(www\.)?", "", (outlet or "").strip().casefold()).split("/")[0]
 
 
-def _plain(text: str) -> str:
+def folded(text: str) -> str:
     """``vietnamese.fold``, casefolded; a table for the precomposed letters (NFC text: an
     article's whole text in milliseconds), the full fold for anything the table leaves."""
     out = text.translate(_fold_table())

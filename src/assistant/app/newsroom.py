@@ -13,7 +13,6 @@ build indexes them).
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,9 +20,9 @@ from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..config import Settings
+from ..documents import Document
 from ..errors import AssistantError
 from ..ingest.adding import metadata_for_update, place_files, record_metadata
 from ..ingest.feeds import (
@@ -43,7 +42,6 @@ from ..ingest.feeds import (
     private_address,
     save_state,
 )
-from ..ingest.loading import make_document
 from ..pipeline import BuildReport, build_index, read_limits
 from ..store.disk import live_documents
 
@@ -180,18 +178,17 @@ def _listing(fetcher: Fetcher, feed: Feed, result: FeedResult, private_ok: bool)
     return pages
 
 
-def _known(settings: Settings, state: State) -> set[str]:
+def _known(live: list[Document] | None, state: State) -> set[str]:
     """URLs the archive has: pages fetched before, and articles (and their copies) by their URL."""
     known = set(state.pages)
-    for d in live_documents(settings.index_dir) or []:
+    for d in live or []:
         known.update(u for u in (d.url, *(c.url for c in d.copies)) if u)
     return known
 
 
-def _unindexed(settings: Settings, state: State) -> bool:
-    """Whether a page the feeds brought is in the corpus but not in the live build (a fetch that
-    stopped before its build): the next fetch builds even if it brings nothing new."""
-    live = live_documents(settings.index_dir)
+def _unindexed(settings: Settings, live: list[Document] | None, state: State) -> bool:
+    """Whether a page the feeds brought is in the corpus but not in ``live`` (the build live when
+    the fetch began): a fetch that stopped before its build is built by the next one."""
     if live is None:
         return True
     ids = {d.doc_id for d in live} | {c.doc_id for d in live for c in d.copies}
@@ -226,7 +223,8 @@ def fetch_feeds(settings: Settings, keys: list[str] | None = None, *, show_progr
             raise FeedListError(f"no feed is named {missing[0]!r} or has that address",
                                 "không có nguồn tin nào mang tên hay địa chỉ này")
         feeds = state.feeds if not keys else [f for f in state.feeds if f.name in keys or f.url in keys]
-        known = _known(settings, state)
+        live = live_documents(settings.index_dir)  # read once: its URLs, then whether a build is due
+        known = _known(live, state)
         budget = settings.feeds_max_pages
         results: list[FeedResult] = []
         with tempfile.TemporaryDirectory(prefix="feeds-") as tmp, closing(fetcher_for(settings)) as fetcher:
@@ -254,7 +252,7 @@ def fetch_feeds(settings: Settings, keys: list[str] | None = None, *, show_progr
                 feed.last = result.summary()
                 save_state(corpus, state)
         with building if building is not None else nullcontext():
-            build = build_index(settings, show_progress=show_progress) if _unindexed(settings, state) else None
+            build = build_index(settings, show_progress=show_progress) if _unindexed(settings, live, state) else None
             if built is not None:
                 built(build)
         if build is not None:
@@ -288,37 +286,20 @@ def _fetch_page(settings: Settings, fetcher: Fetcher, state: State, result: Feed
         state.pages[url] = {"name": "", "at": time.time(), "feed": result.name, "status": "known"}
         return
     known.add(r.url)
-    path = tmp / _free(tmp, page_name(r.url))
+    path = tmp / page_name(r.url)
     path.write_bytes(r.content)
-    [p] = place_files([path], settings.corpus_dir, max_bytes=int(settings.max_file_mb * 1e6),
-                      limits=read_limits(settings))
+    try:
+        [p] = place_files([path], settings.corpus_dir, max_bytes=int(settings.max_file_mb * 1e6),
+                          limits=read_limits(settings))
+    finally:
+        path.unlink(missing_ok=True)
     if p.status == "skipped":
         _failed(state, result, url, FetchError(p.reason, p.reason_vi or p.reason), tries)
         return
-    record_metadata(settings.corpus_dir, {p.name: _entry(path, r.url)})
+    # its URL; its outlet is the page's own (og:site_name), else the URL's host (loading._host)
+    record_metadata(settings.corpus_dir, {p.name: {"url": r.url}})
     state.pages[url] = {"name": p.name, "at": time.time(), "feed": result.name, "status": p.status}
     state.failed.pop(url, None)
     save_state(settings.corpus_dir, state)
     if p.status in ("added", "updated"):
         result.added.append((url, p.name))
-
-
-def _free(folder: Path, name: str) -> str:
-    stem, suffix = os.path.splitext(name)
-    n, candidate = 1, name
-    while (folder / candidate).exists():
-        n += 1
-        candidate = f"{stem}-{n}{suffix}"
-    return candidate
-
-
-def _entry(path: Path, url: str) -> dict:
-    """The metadata a fetched page gets: its URL, and its host as outlet when the page names no site."""
-    entry: dict = {"url": url}
-    try:
-        doc = make_document(path, path.read_bytes(), {})
-    except (OSError, ValueError):
-        return entry
-    if not doc.outlet:
-        entry["outlet"] = urlsplit(url).netloc.removeprefix("www.")
-    return entry

@@ -878,6 +878,12 @@ class _Library:
                 _header(self.ctx.engine), *self.show(search, request), None)
 
 
+def _admin_of(ctx: _Context, request):
+    """The signed-in admin of a department's server (accounts exist), or None."""
+    user = ctx.signed_in(request)
+    return user if user and user.may("admin") and ctx.accounts is not None else None
+
+
 class _Admin:
     """"Quản lý người dùng": an admin adds users, changes roles and passwords, makes API keys."""
 
@@ -919,8 +925,7 @@ class _Admin:
                          outputs=[self.status, self.users_html, self.password, self.pick], js=confirm)
 
     def _admin(self, request):
-        user = self.ctx.signed_in(request)
-        return user if user and user.may("admin") and self.ctx.accounts is not None else None
+        return _admin_of(self.ctx, request)
 
     def people(self, request: gr.Request):
         """The accounts to choose from, so an admin picks a user instead of typing the name."""
@@ -1010,41 +1015,37 @@ class _Feeds:
         self.fetch.click(self.now, outputs=[self.status, self.table])
 
     def _admin(self, request):
-        user = self.ctx.signed_in(request)
-        return user if user and user.may("admin") and self.ctx.accounts is not None else None
+        return _admin_of(self.ctx, request)
 
     def show(self, request: gr.Request):
         return feeds_table(self.ctx.settings) if self._admin(request) else ""
 
     def follow(self, url: str, name: str, request: gr.Request):
-        from .newsroom import add_feed
-
-        user = self._admin(request)
-        if user is None:
-            return "Chỉ quản trị viên mới quản lý được nguồn tin.", gr.skip(), gr.skip(), gr.skip()
-        try:
-            feed = add_feed(self.ctx.settings, clean_input(url or ""), clean_input(name or ""), who=user.name)
-        except FeedListError as exc:
-            return f"Không thêm được: {inert(exc.vi)}", gr.skip(), gr.skip(), gr.skip()
-        assert self.ctx.accounts is not None
-        self.ctx.accounts.audit(user.name, "added feed", feed.name, feed.url)
-        return (f"Đã theo dõi **{inert(feed.name)}**; bài mới được lấy ở lần lấy tin tới.",
-                feeds_table(self.ctx.settings), "", "")
+        return self._change("add", url, name, request)
 
     def unfollow(self, url: str, name: str, request: gr.Request):
-        from .newsroom import remove_feed
+        return self._change("remove", url, name, request)
+
+    def _change(self, action: str, url: str, name: str, request: gr.Request):
+        """status, table, cleared address and name: a feed followed or dropped, by an admin, audited."""
+        from .newsroom import add_feed, remove_feed
 
         user = self._admin(request)
         if user is None:
             return "Chỉ quản trị viên mới quản lý được nguồn tin.", gr.skip(), gr.skip(), gr.skip()
         try:
-            feed = remove_feed(self.ctx.settings, clean_input(name or url or "").strip())
+            if action == "add":
+                feed = add_feed(self.ctx.settings, clean_input(url or ""), clean_input(name or ""), who=user.name)
+            else:
+                feed = remove_feed(self.ctx.settings, clean_input(name or url or "").strip())
         except FeedListError as exc:
-            return f"Không bỏ được: {inert(exc.vi)}", gr.skip(), gr.skip(), gr.skip()
+            failed = "Không thêm được" if action == "add" else "Không bỏ được"
+            return f"{failed}: {inert(exc.vi)}", gr.skip(), gr.skip(), gr.skip()
         assert self.ctx.accounts is not None
-        self.ctx.accounts.audit(user.name, "removed feed", feed.name, feed.url)
-        return (f"Đã bỏ theo dõi **{inert(feed.name)}**; các bài đã lấy vẫn ở trong kho.",
-                feeds_table(self.ctx.settings), "", "")
+        self.ctx.accounts.audit(user.name, "added feed" if action == "add" else "removed feed", feed.name, feed.url)
+        done = (f"Đã theo dõi **{inert(feed.name)}**; bài mới được lấy ở lần lấy tin tới." if action == "add" else
+                f"Đã bỏ theo dõi **{inert(feed.name)}**; các bài đã lấy vẫn ở trong kho.")
+        return done, feeds_table(self.ctx.settings), "", ""
 
     def now(self, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio's progress idiom
         user = self._admin(request)

@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..documents import Document, date_bound
+from ..documents import Document, date_bound, folded
 from ..question.kinds import RANGE
 from ..question.places import find_places
 from ..vietnamese import STOPWORDS, fold, has_diacritics, normalize
@@ -124,18 +124,14 @@ class _Name:
         self.accented = whole or has_diacritics(name)
         names = [_ADMIN.sub("", v) for v in found[0].place.variants] if whole else [name]
         self.shown = found[0].place.name if whole else name  # "Hai Phong" is titled "Hải Phòng"
-        key = (lambda x: normalize(x).casefold()) if self.accented else _plain
+        key = (lambda x: normalize(x).casefold()) if self.accented else folded
         self.pattern = re.compile("|".join(rf"(?<!\w){re.escape(key(n))}(?!\w)" for n in names))
 
     def named(self, text: str, indexed: bool = False) -> bool:
         """Whether ``text`` names it; ``indexed``: an indexed article's text, already normalised."""
         if self.accented:
             return bool(self.pattern.search((text if indexed else normalize(text)).casefold()))
-        return bool(self.pattern.search(_plain(text)))
-
-
-def _plain(text: str) -> str:
-    return fold(text).casefold()
+        return bool(self.pattern.search(folded(text)))
 
 
 def timeline(index: LoadedIndex, subject: str, partner: str | None = None, since: str | None = None,
@@ -320,7 +316,7 @@ _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 
 
 def _dice(a: str, b: str) -> float:
-    wa, wb = ({w for w in re.findall(r"\w+", _plain(t)) if w not in _FOLDED_STOPWORDS} for t in (a, b))
+    wa, wb = ({w for w in re.findall(r"\w+", folded(t)) if w not in _FOLDED_STOPWORDS} for t in (a, b))
     return 2 * len(wa & wb) / (len(wa) + len(wb)) if wa or wb else 0.0
 
 

@@ -286,9 +286,12 @@ def _infer_outlet(raw: str) -> tuple[str, str]:
         url = m.group(0)
     m = re.search(r"(?im)^(?:nguồn tin|nguồn|theo dõi)\s*:?\s*([a-z0-9.-]+\.[a-z]{2,})", raw)
     outlet = m.group(1) if m else ""
-    if not outlet and url:
-        outlet = re.sub(r"^https?://(www\.)?", "", url).split("/")[0]
-    return outlet, url
+    return outlet or _host(url), url
+
+
+def _host(url: str) -> str:
+    """An article's outlet from its URL when nothing names one: "vov.vn" of "https://www.vov.vn/…"."""
+    return re.sub(r"^https?://(www\.)?", "", url).split("/")[0] if url else ""
 
 
 def _clean_pages(pages: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
@@ -334,7 +337,7 @@ def finish_document(path: Path, content_hash: str, meta: dict, doc_id: str | Non
         date=date,
         date_label=meta.get("date_label") or _date_label(date),
         date_sort=meta.get("date_sort") or (date or ""),
-        outlet=meta.get("outlet") or clean_input(got.outlet) or outlet,
+        outlet=meta.get("outlet") or clean_input(got.outlet) or outlet or _host(meta.get("url", "")),
         url=meta.get("url") or got.url or url,
         localities=tuple(normalize(x) for x in meta.get("localities", ())),
         content_hash=content_hash,
